@@ -1,0 +1,38 @@
+//! SeaORM entities of Portico: table shapes only. No GraphQL derives live here; the API layer maps
+//! these `Model`s into its own types, and tenant-owned entities are reached through `portico::db::Scoped`.
+
+pub mod invitation;
+pub mod membership;
+pub mod refresh_token;
+pub mod role;
+pub mod role_permission;
+pub mod session;
+pub mod user;
+pub mod workspace;
+
+/// Implemented by every tenant-owned entity: names its `workspace_id` column so the scoped data
+/// layer can filter and stamp it.
+pub trait TenantEntity: sea_orm::EntityTrait {
+    /// The `workspace_id` column of this entity.
+    fn workspace_column() -> Self::Column;
+}
+
+/// Implemented by entities that are not owned by a tenant (users, sessions, workspaces themselves).
+pub trait GlobalEntity: sea_orm::EntityTrait {}
+
+macro_rules! tenant_entity {
+    ($($module:ident),* $(,)?) => {$(
+        impl TenantEntity for $module::Entity {
+            fn workspace_column() -> Self::Column {
+                $module::Column::WorkspaceId
+            }
+        }
+    )*};
+}
+
+tenant_entity!(invitation, membership, role, role_permission);
+
+impl GlobalEntity for user::Entity {}
+impl GlobalEntity for session::Entity {}
+impl GlobalEntity for refresh_token::Entity {}
+impl GlobalEntity for workspace::Entity {}

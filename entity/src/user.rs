@@ -1,0 +1,42 @@
+//! `users`: global identities. Email is stored lower-cased and is unique.
+
+use sea_orm::entity::prelude::*;
+
+/// Account status; stored by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
+pub enum UserStatus {
+    /// May log in and act.
+    #[sea_orm(string_value = "ACTIVE")]
+    Active,
+    /// May not log in; existing tokens stop working.
+    #[sea_orm(string_value = "DISABLED")]
+    Disabled,
+    /// Invited but not yet set up: read-only.
+    #[sea_orm(string_value = "INVITED")]
+    Invited,
+    /// Awaiting verification: read-only.
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    #[sea_orm(unique)]
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub status: UserStatus,
+    /// Platform operators (back office); unrelated to workspace roles.
+    pub is_platform_admin: bool,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,16 @@
+//! Schema migrations of Portico, applied on start in the embedded default and by `portico migrate up`.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_identity_and_tenancy;
+
+/// Every migration, in order.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_identity_and_tenancy::Migration)]
+    }
+}

@@ -1,0 +1,141 @@
+//! The application container: everything a request needs, built in one place at start.
+
+use crate::auth::{Authenticator, JwtKeys, PasswordHasher};
+use crate::cache::{Cache, MemoryCache, RedisCache};
+use crate::config::{Config, Mode, Secret};
+use crate::db::Db;
+use crate::graphql::{PorticoSchema, SchemaLimits, build_schema};
+use crate::pubsub::{EventBus, MemoryBus};
+use crate::rbac::AccessResolver;
+use anyhow::Context;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Shared state of a running Portico.
+pub struct App {
+    /// Settings, as loaded at start.
+    pub config: Config,
+    /// The database (Postgres, or SQLite in the embedded default).
+    pub db: Db,
+    /// Key-value cache: in process, or Redis when configured.
+    pub cache: Arc<dyn Cache>,
+    /// Event fan-out by workspace or project channel.
+    pub bus: Arc<dyn EventBus>,
+    /// argon2id hashing on the blocking pool, at most one hash per core at a time.
+    pub hasher: PasswordHasher,
+    /// Access-token verification and session checks.
+    pub auth: Authenticator,
+    /// Resolved, cached workspace permissions.
+    pub access: AccessResolver,
+    /// The GraphQL schema, with its authorization policy installed.
+    pub schema: PorticoSchema,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The handle every handler and resolver holds.
+#[derive(Debug, Clone)]
+pub struct AppState(pub Arc<App>);
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl App {
+    /// Connects to every backing service and builds the schema.
+    pub async fn build(config: Config) -> anyhow::Result<AppState> {
+        let db = Db::connect(&config.effective_database_url(), config.db_max_connections).await?;
+        if config.auto_migrate_enabled() {
+            db.migrate().await?;
+        }
+        let secret = match &config.jwt_secret {
+            Some(secret) => secret.clone(),
+            None if config.mode() == Mode::Embedded => embedded_secret(&config.data_dir)?,
+            None => anyhow::bail!("JWT_SECRET is required"),
+        };
+        let cache: Arc<dyn Cache> = match &config.redis_url {
+            Some(url) => {
+                let client = redis::Client::open(url.as_str()).context("parsing REDIS_URL")?;
+                let manager = redis::aio::ConnectionManager::new(client)
+                    .await
+                    .context("connecting to Redis")?;
+                Arc::new(RedisCache::new(manager, config.redis_key_prefix.clone()))
+            }
+            None => Arc::new(MemoryCache::new()),
+        };
+        let bus: Arc<dyn EventBus> = Arc::new(MemoryBus::new());
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let hasher = PasswordHasher::new(config.password_hash_concurrency.unwrap_or(cores))?;
+        let auth = Authenticator::new(
+            db.clone(),
+            JwtKeys::new(&secret, config.access_token_ttl_secs),
+        );
+        let access = AccessResolver::new(
+            db.clone(),
+            cache.clone(),
+            Duration::from_secs(config.rbac_cache_ttl_secs),
+        );
+        let schema = build_schema(SchemaLimits {
+            depth: config.query_depth_limit,
+            complexity: config.query_complexity_limit,
+            suggestions: config.mode() == Mode::Embedded,
+            ..SchemaLimits::default()
+        })?;
+        Ok(AppState(Arc::new(App {
+            config,
+            db,
+            cache,
+            bus,
+            hasher,
+            auth,
+            access,
+            schema,
+        })))
+    }
+}
+
+/// The embedded default's signing secret: generated once into `data_dir/jwt_secret` (mode 0600),
+/// so tokens survive restarts without any configuration.
+fn embedded_secret(data_dir: &Path) -> anyhow::Result<Secret> {
+    let path = data_dir.join("jwt_secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim();
+        if existing.len() >= 32 {
+            return Ok(Secret::new(existing));
+        }
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let secret = crate::auth::OpaqueSecret::generate("jwt").value;
+    write_private(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    Ok(Secret::new(secret))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}

@@ -1,0 +1,12 @@
+//! Authentication primitives: password hashing, access tokens (JWT), opaque secrets, and turning a
+//! request's credentials into a [`Principal`].
+
+mod jwt;
+mod password;
+mod principal;
+mod secret;
+
+pub use jwt::{AccessClaims, JwtKeys};
+pub use password::PasswordHasher;
+pub use principal::{Authenticator, Principal, UserPrincipal};
+pub use secret::{OpaqueSecret, sha256_hex};

@@ -1,0 +1,21 @@
+//! A small key-value cache with TTLs: in process by default, Redis when `REDIS_URL` is set (so
+//! every instance sees the same entries and the same invalidations).
+
+mod memory;
+mod redis;
+
+pub use self::memory::MemoryCache;
+pub use self::redis::RedisCache;
+
+use async_trait::async_trait;
+use std::time::Duration;
+
+/// The cache operations Portico needs.
+#[async_trait]
+pub trait Cache: Send + Sync + 'static {
+    async fn get(&self, key: &str) -> anyhow::Result<Option<String>>;
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<()>;
+    async fn delete(&self, key: &str) -> anyhow::Result<()>;
+    /// Deletes every key starting with `prefix`.
+    async fn delete_prefix(&self, prefix: &str) -> anyhow::Result<()>;
+}

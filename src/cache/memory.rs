@@ -1,0 +1,86 @@
+//! The in-process cache of the embedded default.
+
+use super::Cache;
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+/// Entries beyond this count trigger a sweep of expired ones.
+const SWEEP_AT: usize = 100_000;
+
+/// A process-local TTL map.
+#[derive(Debug, Default)]
+pub struct MemoryCache {
+    entries: RwLock<HashMap<String, (Instant, String)>>,
+}
+
+impl MemoryCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+fn poisoned() -> anyhow::Error {
+    anyhow::anyhow!("memory cache lock poisoned")
+}
+
+#[async_trait]
+impl Cache for MemoryCache {
+    async fn get(&self, key: &str) -> anyhow::Result<Option<String>> {
+        let entries = self.entries.read().map_err(|_| poisoned())?;
+        Ok(entries
+            .get(key)
+            .filter(|(expires, _)| *expires > Instant::now())
+            .map(|(_, value)| value.clone()))
+    }
+
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<()> {
+        let mut entries = self.entries.write().map_err(|_| poisoned())?;
+        let now = Instant::now();
+        if entries.len() >= SWEEP_AT {
+            entries.retain(|_, (expires, _)| *expires > now);
+        }
+        entries.insert(key.to_owned(), (now + ttl, value.to_owned()));
+        Ok(())
+    }
+
+    async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        self.entries.write().map_err(|_| poisoned())?.remove(key);
+        Ok(())
+    }
+
+    async fn delete_prefix(&self, prefix: &str) -> anyhow::Result<()> {
+        self.entries
+            .write()
+            .map_err(|_| poisoned())?
+            .retain(|key, _| !key.starts_with(prefix));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn set_get_expire_delete() {
+        let cache = MemoryCache::new();
+        cache
+            .set("a:1", "x", Duration::from_secs(60))
+            .await
+            .unwrap();
+        cache
+            .set("a:2", "y", Duration::from_secs(60))
+            .await
+            .unwrap();
+        cache
+            .set("b:1", "z", Duration::from_millis(0))
+            .await
+            .unwrap();
+        assert_eq!(cache.get("a:1").await.unwrap().as_deref(), Some("x"));
+        assert_eq!(cache.get("b:1").await.unwrap(), None);
+        cache.delete_prefix("a:").await.unwrap();
+        assert_eq!(cache.get("a:2").await.unwrap(), None);
+    }
+}

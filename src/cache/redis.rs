@@ -1,0 +1,92 @@
+//! The Redis cache: shared by every instance, so an invalidation is seen everywhere at once.
+
+use super::Cache;
+use anyhow::Context;
+use async_trait::async_trait;
+use redis::AsyncCommands;
+use redis::aio::ConnectionManager;
+use std::time::Duration;
+
+/// Keys are stored as `{prefix}{key}`.
+#[derive(Clone)]
+pub struct RedisCache {
+    conn: ConnectionManager,
+    prefix: String,
+}
+
+impl std::fmt::Debug for RedisCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisCache")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisCache {
+    pub fn new(conn: ConnectionManager, prefix: impl Into<String>) -> Self {
+        Self {
+            conn,
+            prefix: prefix.into(),
+        }
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{}", self.prefix, key)
+    }
+}
+
+#[async_trait]
+impl Cache for RedisCache {
+    async fn get(&self, key: &str) -> anyhow::Result<Option<String>> {
+        let mut conn = self.conn.clone();
+        conn.get(self.key(key)).await.context("redis GET")
+    }
+
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<()> {
+        let mut conn = self.conn.clone();
+        let secs = ttl.as_secs().max(1);
+        conn.set_ex::<_, _, ()>(self.key(key), value, secs)
+            .await
+            .context("redis SET EX")
+    }
+
+    async fn delete(&self, key: &str) -> anyhow::Result<()> {
+        let mut conn = self.conn.clone();
+        conn.del::<_, ()>(self.key(key)).await.context("redis DEL")
+    }
+
+    async fn delete_prefix(&self, prefix: &str) -> anyhow::Result<()> {
+        let mut conn = self.conn.clone();
+        let pattern = format!("{}*", self.key(&escape_glob(prefix)));
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(500)
+                .query_async(&mut conn)
+                .await
+                .context("redis SCAN")?;
+            if !keys.is_empty() {
+                conn.del::<_, ()>(keys).await.context("redis DEL")?;
+            }
+            if next == 0 {
+                return Ok(());
+            }
+            cursor = next;
+        }
+    }
+}
+
+fn escape_glob(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,163 @@
+//! The `portico` command line: `serve` (the default), `migrate`, `create-admin`, `seed-demo` and
+//! `export-schema`.
+#![allow(clippy::print_stdout)]
+
+use crate::app::App;
+use crate::bootstrap;
+use crate::config::{Config, Mode};
+use crate::db::Db;
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use migration::{Migrator, MigratorTrait};
+use std::path::PathBuf;
+
+/// Portico: a multi-tenant GraphQL API for client portals.
+#[derive(Debug, Parser)]
+#[command(name = "portico", version, about)]
+pub struct Cli {
+    /// A TOML configuration file (environment variables still override it).
+    #[arg(long, global = true, env = "PORTICO_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply, roll back or list migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Create a platform operator (or promote an existing account).
+    CreateAdmin {
+        /// Email address of the account.
+        #[arg(long)]
+        email: String,
+        /// Display name for a new account.
+        #[arg(long, default_value = "Platform admin")]
+        name: String,
+        /// Password for a new account (generated and printed when omitted).
+        #[arg(long, env = "PORTICO_ADMIN_PASSWORD")]
+        password: Option<String>,
+    },
+    /// Create the demo workspace `demo` with an owner, an admin, a collaborator and two clients.
+    SeedDemo,
+    /// Print the GraphQL SDL (or write it to a file).
+    ExportSchema {
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Migration actions.
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply pending migrations.
+    Up,
+    /// Roll back the last migration (or `--steps N`).
+    Down {
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List migrations and whether they are applied.
+    Status,
+}
+
+/// Runs the command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::ExportSchema { out } = &command {
+        let sdl = crate::graphql::export_sdl()?;
+        match out {
+            Some(path) => {
+                std::fs::write(path, sdl).with_context(|| format!("writing {}", path.display()))?
+            }
+            None => print!("{sdl}"),
+        }
+        return Ok(());
+    }
+    let config = Config::load(cli.config.as_deref())?;
+    crate::telemetry::init(config.log_format);
+    match command {
+        Command::Serve => serve(config).await,
+        Command::Migrate { action } => migrate(config, action).await,
+        Command::CreateAdmin {
+            email,
+            name,
+            password,
+        } => {
+            let app = App::build(config).await?;
+            match bootstrap::create_admin(&app, &email, &name, password).await? {
+                Some(created) => println!(
+                    "Platform admin created.\n  email:    {}\n  password: {}",
+                    created.email, created.password
+                ),
+                None => println!("{email} already existed and is now a platform admin."),
+            }
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let app = App::build(config).await?;
+            let created = bootstrap::seed_demo(&app).await?;
+            if created.is_empty() {
+                println!("The demo workspace already exists.");
+            } else {
+                println!(
+                    "Demo workspace `demo` created. Every account's password: {}",
+                    bootstrap::DEMO_PASSWORD
+                );
+                for (email, role) in created {
+                    println!("  {:<14} {email}", format!("{role:?}"));
+                }
+            }
+            Ok(())
+        }
+        Command::ExportSchema { .. } => Ok(()),
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.bind_addr)
+        .await
+        .with_context(|| format!("binding {}", config.bind_addr))?;
+    let app = App::build(config).await?;
+    let base = app.config.base_url();
+    if app.config.mode() == Mode::Embedded
+        && let Some((account, slug)) = bootstrap::first_start(&app).await?
+    {
+        println!(
+            "\nFirst start: created an owner account and the workspace `{slug}`.\n  email:    {}\n  password: {}\n(This password is shown only once.)\n",
+            account.email, account.password
+        );
+    }
+    tracing::info!(mode = ?app.config.mode(), "Portico listening on {base}");
+    println!("GraphQL:  {base}/graphql");
+    if app.config.graphiql_enabled() {
+        println!("GraphiQL: {base}/graphiql");
+    }
+    crate::http::serve(app, listener).await
+}
+
+async fn migrate(config: Config, action: MigrateAction) -> anyhow::Result<()> {
+    let db = Db::connect(&config.effective_database_url(), 2).await?;
+    match action {
+        MigrateAction::Up => Migrator::up(db.conn(), None).await.context("migrate up")?,
+        MigrateAction::Down { steps } => Migrator::down(db.conn(), Some(steps))
+            .await
+            .context("migrate down")?,
+        MigrateAction::Status => {
+            for m in Migrator::get_migration_with_status(db.conn())
+                .await
+                .context("migration status")?
+            {
+                println!("{:<10} {}", format!("{:?}", m.status()), m.name());
+            }
+        }
+    }
+    Ok(())
+}

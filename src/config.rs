@@ -1,0 +1,298 @@
+//! Configuration: defaults, then an optional TOML file (`PORTICO_CONFIG`), then environment
+//! variables. Every key is documented in the README and in `.env.example`.
+
+use anyhow::{Context, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Environment variables read by Portico (upper-case names of the `Config` fields).
+pub const ENV_KEYS: &[&str] = &[
+    "BIND_ADDR",
+    "DATABASE_URL",
+    "DATA_DIR",
+    "DB_MAX_CONNECTIONS",
+    "REDIS_URL",
+    "REDIS_KEY_PREFIX",
+    "JWT_SECRET",
+    "ACCESS_TOKEN_TTL_SECS",
+    "REFRESH_TOKEN_TTL_SECS",
+    "INVITATION_TTL_SECS",
+    "RBAC_CACHE_TTL_SECS",
+    "ALLOW_REGISTRATION",
+    "GRAPHIQL",
+    "CORS_ALLOWED_ORIGINS",
+    "PUBLIC_URL",
+    "LOG_FORMAT",
+    "MAX_BODY_BYTES",
+    "QUERY_DEPTH_LIMIT",
+    "QUERY_COMPLEXITY_LIMIT",
+    "MAX_BATCH_OPERATIONS",
+    "REQUEST_TIMEOUT_SECS",
+    "PASSWORD_HASH_CONCURRENCY",
+    "AUTO_MIGRATE",
+];
+
+/// A secret string: never printed by `Debug`.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself; do not log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// How Portico runs: the embedded default (SQLite, in-process everything) or production.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Embedded,
+    Production,
+}
+
+/// All settings. Field names are the lower-case environment variable names.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub bind_addr: SocketAddr,
+    /// `postgres://…` or `sqlite://…`; unset means a SQLite file in `data_dir` (embedded default).
+    pub database_url: Option<String>,
+    /// Where the embedded default keeps its SQLite file and generated secret.
+    pub data_dir: PathBuf,
+    /// Database pool size.
+    pub db_max_connections: u32,
+    /// `redis://…`: caches and pub/sub in Redis; unset keeps them in process.
+    pub redis_url: Option<String>,
+    /// Prefix of every Redis key and channel.
+    pub redis_key_prefix: String,
+    /// HS256 signing secret, at least 32 bytes. Required outside the embedded default.
+    pub jwt_secret: Option<Secret>,
+    /// Lifetime of access tokens.
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of a session (refresh tokens).
+    pub refresh_token_ttl_secs: u64,
+    /// Lifetime of invitation codes.
+    pub invitation_ttl_secs: u64,
+    /// TTL of cached resolved permissions.
+    pub rbac_cache_ttl_secs: u64,
+    /// Whether the public `register` mutation works.
+    pub allow_registration: bool,
+    /// Serve GraphiQL at `/graphiql`; unset means only in the embedded default.
+    pub graphiql: Option<bool>,
+    /// Comma-separated CORS origins allowed to call the API; empty allows none.
+    pub cors_allowed_origins: String,
+    /// External base URL, used in printed links.
+    pub public_url: Option<String>,
+    /// `pretty` or `json`.
+    pub log_format: LogFormat,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// Maximum query depth.
+    pub query_depth_limit: usize,
+    /// Maximum query complexity.
+    pub query_complexity_limit: usize,
+    /// Maximum operations in one batched request.
+    pub max_batch_operations: usize,
+    /// Per-request timeout.
+    pub request_timeout_secs: u64,
+    /// Password hashes computed at once; defaults to the number of cores.
+    pub password_hash_concurrency: Option<usize>,
+    /// Apply pending migrations on start; unset means only in the embedded default.
+    pub auto_migrate: Option<bool>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database_url: None,
+            data_dir: PathBuf::from("./data"),
+            db_max_connections: 16,
+            redis_url: None,
+            redis_key_prefix: "portico:".to_owned(),
+            jwt_secret: None,
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            invitation_ttl_secs: 7 * 24 * 3600,
+            rbac_cache_ttl_secs: 300,
+            allow_registration: false,
+            graphiql: None,
+            cors_allowed_origins: String::new(),
+            public_url: None,
+            log_format: LogFormat::Pretty,
+            max_body_bytes: 2 * 1024 * 1024,
+            query_depth_limit: 12,
+            query_complexity_limit: 5_000,
+            max_batch_operations: 10,
+            request_timeout_secs: 30,
+            password_hash_concurrency: None,
+            auto_migrate: None,
+        }
+    }
+}
+
+impl Config {
+    /// Loads defaults, the TOML file named by `PORTICO_CONFIG` (or `path`), then the environment.
+    pub fn load(path: Option<&std::path::Path>) -> anyhow::Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        let file = path
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("PORTICO_CONFIG").map(PathBuf::from));
+        if let Some(file) = file {
+            if !file.exists() {
+                bail!("config file {} does not exist", file.display());
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        let env = Env::raw().filter(|key| {
+            ENV_KEYS
+                .iter()
+                .any(|known| known.eq_ignore_ascii_case(key.as_str()))
+        });
+        let config: Config = figment
+            .merge(env)
+            .extract()
+            .context("invalid configuration")?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks settings that cannot be expressed by types.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if let Some(url) = &self.database_url
+            && !(url.starts_with("postgres://")
+                || url.starts_with("postgresql://")
+                || url.starts_with("sqlite:"))
+        {
+            bail!("DATABASE_URL must start with postgres:// or sqlite:");
+        }
+        match (&self.jwt_secret, self.mode()) {
+            (Some(secret), _) if secret.expose().len() < 32 => {
+                bail!("JWT_SECRET must be at least 32 bytes")
+            }
+            (None, Mode::Production) => {
+                bail!("JWT_SECRET is required outside the embedded default (SQLite)")
+            }
+            _ => {}
+        }
+        if self.access_token_ttl_secs == 0 || self.refresh_token_ttl_secs == 0 {
+            bail!("token lifetimes must be positive");
+        }
+        Ok(())
+    }
+
+    /// Embedded when the database is SQLite.
+    pub fn mode(&self) -> Mode {
+        match &self.database_url {
+            Some(url) if url.starts_with("postgres") => Mode::Production,
+            _ => Mode::Embedded,
+        }
+    }
+
+    /// The database URL, defaulting to the embedded SQLite file.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("portico.db").display()
+            ),
+        }
+    }
+
+    /// Whether GraphiQL is served.
+    pub fn graphiql_enabled(&self) -> bool {
+        self.graphiql.unwrap_or(self.mode() == Mode::Embedded)
+    }
+
+    /// Whether to migrate on start.
+    pub fn auto_migrate_enabled(&self) -> bool {
+        self.auto_migrate.unwrap_or(self.mode() == Mode::Embedded)
+    }
+
+    /// The configured CORS origins.
+    pub fn cors_origins(&self) -> Vec<String> {
+        self.cors_allowed_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The base URL printed in links.
+    pub fn base_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind_addr))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_embedded_and_valid() {
+        let config = Config::default();
+        assert_eq!(config.mode(), Mode::Embedded);
+        config.validate().unwrap();
+        assert!(config.effective_database_url().starts_with("sqlite://"));
+        assert!(config.graphiql_enabled());
+    }
+
+    #[test]
+    fn production_requires_a_strong_jwt_secret() {
+        let mut config = Config {
+            database_url: Some("postgres://localhost/portico".into()),
+            ..Config::default()
+        };
+        assert!(config.validate().is_err());
+        config.jwt_secret = Some(Secret::new("short"));
+        assert!(config.validate().is_err());
+        config.jwt_secret = Some(Secret::new("x".repeat(32)));
+        config.validate().unwrap();
+        assert!(!config.graphiql_enabled());
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let config = Config {
+            jwt_secret: Some(Secret::new("super-secret-value-of-32-bytes!!")),
+            ..Config::default()
+        };
+        assert!(!format!("{config:?}").contains("super-secret"));
+    }
+
+    #[test]
+    fn cors_origins_are_split() {
+        let config = Config {
+            cors_allowed_origins: "https://a.example, https://b.example,".into(),
+            ..Config::default()
+        };
+        assert_eq!(config.cors_origins().len(), 2);
+    }
+}

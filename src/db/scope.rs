@@ -1,0 +1,189 @@
+//! The tenant-scoped and global handles. This file is the only place allowed to call SeaORM's
+//! `find`/`insert`/`update`/`delete` directly (see `clippy.toml`).
+#![allow(clippy::disallowed_methods)]
+
+use entity::{GlobalEntity, TenantEntity};
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr,
+    DeleteMany, EntityTrait, IntoActiveModel, Iterable, PrimaryKeyToColumn, PrimaryKeyTrait,
+    QueryFilter, Select, UpdateMany, Value,
+};
+use uuid::Uuid;
+
+/// Data access within one workspace. Every select, update and delete it builds filters on
+/// `workspace_id`; every insert it makes stamps it.
+#[derive(Debug, Clone, Copy)]
+pub struct Scoped<'c, C> {
+    conn: &'c C,
+    workspace_id: Uuid,
+}
+
+impl<'c, C: ConnectionTrait> Scoped<'c, C> {
+    /// A handle on `conn` limited to `workspace_id`.
+    pub fn new(conn: &'c C, workspace_id: Uuid) -> Self {
+        Self { conn, workspace_id }
+    }
+
+    /// The workspace this handle is limited to.
+    pub fn workspace_id(&self) -> Uuid {
+        self.workspace_id
+    }
+
+    /// The connection, to execute the statements this handle builds.
+    pub fn conn(&self) -> &'c C {
+        self.conn
+    }
+
+    /// `SELECT … WHERE workspace_id = ?`.
+    pub fn find<E: TenantEntity>(&self) -> Select<E> {
+        E::find().filter(E::workspace_column().eq(self.workspace_id))
+    }
+
+    /// One row by primary key, if it exists in this workspace.
+    pub async fn find_by_id<E>(
+        &self,
+        id: impl Into<<E::PrimaryKey as PrimaryKeyTrait>::ValueType>,
+    ) -> Result<Option<E::Model>, DbErr>
+    where
+        E: TenantEntity,
+    {
+        E::find_by_id(id)
+            .filter(E::workspace_column().eq(self.workspace_id))
+            .one(self.conn)
+            .await
+    }
+
+    /// Inserts `model` with its `workspace_id` set to this workspace.
+    pub async fn insert<E, A>(&self, mut model: A) -> Result<E::Model, DbErr>
+    where
+        E: TenantEntity,
+        A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+        E::Model: IntoActiveModel<A>,
+    {
+        model.set(E::workspace_column(), Value::from(self.workspace_id));
+        model.insert(self.conn).await
+    }
+
+    /// Inserts several rows, each stamped with this workspace.
+    pub async fn insert_many<E, A>(&self, models: Vec<A>) -> Result<(), DbErr>
+    where
+        E: TenantEntity,
+        A: ActiveModelTrait<Entity = E> + Send,
+    {
+        if models.is_empty() {
+            return Ok(());
+        }
+        let stamped = models.into_iter().map(|mut model| {
+            model.set(E::workspace_column(), Value::from(self.workspace_id));
+            model
+        });
+        E::insert_many(stamped)
+            .exec_without_returning(self.conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Updates a row already loaded through this handle; the update is filtered on the workspace.
+    pub async fn update<E, A>(&self, mut model: A) -> Result<E::Model, DbErr>
+    where
+        E: TenantEntity,
+        A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+        E::Model: IntoActiveModel<A>,
+    {
+        let key = model
+            .get_primary_key_value()
+            .ok_or_else(|| DbErr::Custom("update without a primary key".to_owned()))?;
+        let mut condition = Condition::all().add(E::workspace_column().eq(self.workspace_id));
+        for (column, value) in E::PrimaryKey::iter().zip(key) {
+            condition = condition.add(column.into_column().eq(value));
+        }
+        // The workspace is never changed by an update, and the filter makes a row of another
+        // workspace match nothing.
+        model.not_set(E::workspace_column());
+        E::update_many()
+            .set(model)
+            .filter(condition)
+            .exec_with_returning(self.conn)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(DbErr::RecordNotUpdated)
+    }
+
+    /// `UPDATE … WHERE workspace_id = ?`; add filters before executing.
+    pub fn update_many<E: TenantEntity>(&self) -> UpdateMany<E> {
+        E::update_many().filter(E::workspace_column().eq(self.workspace_id))
+    }
+
+    /// `DELETE … WHERE workspace_id = ?`; add filters before executing.
+    pub fn delete_many<E: TenantEntity>(&self) -> DeleteMany<E> {
+        E::delete_many().filter(E::workspace_column().eq(self.workspace_id))
+    }
+}
+
+/// Data access to entities that no tenant owns (users, sessions, workspaces).
+#[derive(Debug, Clone, Copy)]
+pub struct Global<'c, C> {
+    conn: &'c C,
+}
+
+impl<'c, C: ConnectionTrait> Global<'c, C> {
+    pub fn new(conn: &'c C) -> Self {
+        Self { conn }
+    }
+
+    /// The connection, to execute the statements this handle builds.
+    pub fn conn(&self) -> &'c C {
+        self.conn
+    }
+
+    pub fn find<E: GlobalEntity>(&self) -> Select<E> {
+        E::find()
+    }
+
+    pub async fn find_by_id<E: GlobalEntity>(
+        &self,
+        id: impl Into<<E::PrimaryKey as PrimaryKeyTrait>::ValueType>,
+    ) -> Result<Option<E::Model>, DbErr> {
+        E::find_by_id(id).one(self.conn).await
+    }
+
+    pub async fn insert<E, A>(&self, model: A) -> Result<E::Model, DbErr>
+    where
+        E: GlobalEntity,
+        A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+        E::Model: IntoActiveModel<A>,
+    {
+        model.insert(self.conn).await
+    }
+
+    pub async fn update<E, A>(&self, model: A) -> Result<E::Model, DbErr>
+    where
+        E: GlobalEntity,
+        A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+        E::Model: IntoActiveModel<A>,
+    {
+        model.update(self.conn).await
+    }
+
+    pub fn update_many<E: GlobalEntity>(&self) -> UpdateMany<E> {
+        E::update_many()
+    }
+
+    /// Finds an invitation by the hash of its secret code, before its workspace is known
+    /// (`acceptInvitation`). The code itself is the proof of access.
+    pub fn invitation_by_code_hash(&self, code_hash: &str) -> Select<entity::invitation::Entity> {
+        entity::invitation::Entity::find()
+            .filter(entity::invitation::Column::CodeHash.eq(code_hash))
+    }
+
+    /// The one cross-tenant read of a tenant-owned table: a user's own memberships, in every
+    /// workspace (for `myWorkspaces` and workspace selection).
+    pub fn memberships_of_user(&self, user_id: Uuid) -> Select<entity::membership::Entity> {
+        entity::membership::Entity::find().filter(entity::membership::Column::UserId.eq(user_id))
+    }
+
+    pub fn delete_many<E: GlobalEntity>(&self) -> DeleteMany<E> {
+        E::delete_many()
+    }
+}

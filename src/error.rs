@@ -1,0 +1,245 @@
+//! The one error type of the request path, and its mapping to GraphQL `extensions.code`.
+//!
+//! `ApiError` deliberately does not implement `Display`: async-graphql converts any `Display` type
+//! into an error without extensions, and that must never happen by accident. Internal causes are
+//! logged where they are converted and replaced by a generic message.
+
+use crate::rbac::Permission;
+use async_graphql::ErrorExtensions;
+
+/// The stable error codes clients can rely on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    BadUserInput,
+    Conflict,
+    RateLimited,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The value of `extensions.code`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound => "NOT_FOUND",
+            Self::BadUserInput => "BAD_USER_INPUT",
+            Self::Conflict => "CONFLICT",
+            Self::RateLimited => "RATE_LIMITED",
+            Self::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// An error that reaches the caller. Build it with the constructors below.
+#[derive(Debug)]
+pub enum ApiError {
+    /// No, or no valid, credentials.
+    Unauthenticated(String),
+    /// The caller lacks a permission.
+    MissingPermission(Permission),
+    /// The caller may not do this, for a reason other than one missing permission.
+    Forbidden(String),
+    /// The object does not exist, or belongs to another tenant: both answer the same.
+    NotFound(&'static str),
+    /// The input is invalid; `field` names the argument when there is one.
+    BadUserInput {
+        message: String,
+        field: Option<&'static str>,
+    },
+    /// The change conflicts with the current state (duplicate slug, already a member, …).
+    Conflict(String),
+    /// Too many requests; retry after this many seconds.
+    RateLimited { retry_after_secs: u64 },
+    /// Anything else. Logged with its context, never shown.
+    Internal(anyhow::Error),
+}
+
+/// Result alias of the request path.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::Unauthenticated(message.into())
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::Forbidden(message.into())
+    }
+
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self::BadUserInput {
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn bad_field(field: &'static str, message: impl Into<String>) -> Self {
+        Self::BadUserInput {
+            message: message.into(),
+            field: Some(field),
+        }
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::Conflict(message.into())
+    }
+
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(error.into())
+    }
+
+    /// The stable code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            Self::MissingPermission(_) | Self::Forbidden(_) => ErrorCode::Forbidden,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::BadUserInput { .. } => ErrorCode::BadUserInput,
+            Self::Conflict(_) => ErrorCode::Conflict,
+            Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::Internal(_) => ErrorCode::Internal,
+        }
+    }
+
+    /// The message shown to the caller.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Unauthenticated(m) | Self::Forbidden(m) | Self::Conflict(m) => m.clone(),
+            Self::MissingPermission(p) => format!("missing permission `{}`", p.as_str()),
+            Self::NotFound(what) => format!("{what} not found"),
+            Self::BadUserInput { message, .. } => message.clone(),
+            Self::RateLimited { retry_after_secs } => {
+                format!("rate limited: retry after {retry_after_secs} s")
+            }
+            Self::Internal(_) => "internal error".to_owned(),
+        }
+    }
+
+    /// Converts into an `anyhow::Error` (outside the request path, e.g. in loaders and the CLI).
+    pub fn into_anyhow(self) -> anyhow::Error {
+        match self {
+            Self::Internal(cause) => cause,
+            other => anyhow::anyhow!("{}: {}", other.code().as_str(), other.message()),
+        }
+    }
+
+    /// Converts into a GraphQL error with `extensions.code`, logging internal causes.
+    pub fn into_graphql(self) -> async_graphql::Error {
+        if let Self::Internal(cause) = &self {
+            tracing::error!(error = ?cause, "internal error");
+        }
+        let code = self.code();
+        async_graphql::Error::new(self.message()).extend_with(|_, ext| {
+            ext.set("code", code.as_str());
+            match &self {
+                Self::MissingPermission(p) => ext.set("permission", p.as_str()),
+                Self::BadUserInput { field: Some(f), .. } => ext.set("field", *f),
+                Self::RateLimited { retry_after_secs } => ext.set("retryAfter", *retry_after_secs),
+                _ => {}
+            }
+        })
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(err: ApiError) -> Self {
+        err.into_graphql()
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self::Internal(anyhow::Error::new(err).context("database error"))
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(err: anyhow::Error) -> Self {
+        Self::Internal(err)
+    }
+}
+
+/// Whether a database error is a unique-constraint violation (to map it to CONFLICT).
+pub fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_graphql::Value;
+
+    fn code_of(err: ApiError) -> (String, Option<Value>) {
+        let gql = err.into_graphql();
+        let ext = gql.extensions.expect("extensions are set");
+        let code = match ext.get("code") {
+            Some(Value::String(s)) => s.clone(),
+            other => panic!("code missing: {other:?}"),
+        };
+        (code, ext.get("permission").cloned())
+    }
+
+    #[test]
+    fn each_variant_maps_to_its_code() {
+        let cases = [
+            (ApiError::unauthenticated("x"), "UNAUTHENTICATED"),
+            (
+                ApiError::MissingPermission(Permission::ProjectRead),
+                "FORBIDDEN",
+            ),
+            (ApiError::forbidden("x"), "FORBIDDEN"),
+            (ApiError::NotFound("project"), "NOT_FOUND"),
+            (ApiError::bad_input("x"), "BAD_USER_INPUT"),
+            (ApiError::conflict("x"), "CONFLICT"),
+            (
+                ApiError::RateLimited {
+                    retry_after_secs: 3,
+                },
+                "RATE_LIMITED",
+            ),
+            (
+                ApiError::internal(anyhow::anyhow!("secret detail")),
+                "INTERNAL",
+            ),
+        ];
+        for (err, expected) in cases {
+            assert_eq!(code_of(err).0, expected);
+        }
+    }
+
+    #[test]
+    fn missing_permission_names_the_permission() {
+        let (_, permission) = code_of(ApiError::MissingPermission(Permission::NotePrivate));
+        assert_eq!(permission, Some(Value::String("note:private".into())));
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_their_cause() {
+        let gql = ApiError::internal(anyhow::anyhow!("password=hunter2")).into_graphql();
+        assert_eq!(gql.message, "internal error");
+        assert!(!format!("{:?}", gql.extensions).contains("hunter2"));
+    }
+
+    #[test]
+    fn rate_limited_carries_retry_after() {
+        let gql = ApiError::RateLimited {
+            retry_after_secs: 7,
+        }
+        .into_graphql();
+        let ext = gql.extensions.expect("extensions are set");
+        assert_eq!(ext.get("retryAfter"), Some(&Value::from(7u64)));
+    }
+
+    #[test]
+    fn db_errors_become_internal() {
+        let err: ApiError = sea_orm::DbErr::Custom("boom".into()).into();
+        assert_eq!(err.code(), ErrorCode::Internal);
+    }
+}

@@ -1,0 +1,13 @@
+//! The GraphQL layer: the schema builder shared by the server, the tests and `export-schema`;
+//! the authorization directives and the extension that enforces them; the per-request context.
+
+pub mod authz;
+pub mod context;
+pub mod directives;
+pub mod loaders;
+pub mod pagination;
+pub mod policy;
+mod schema;
+
+pub use context::RequestContext;
+pub use schema::{MutationRoot, PorticoSchema, QueryRoot, SchemaLimits, build_schema, export_sdl};

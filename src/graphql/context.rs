@@ -1,0 +1,180 @@
+//! Per-request context: the caller, the selected workspace (verified lazily, once per request,
+//! never carried over from an earlier request), and the request's own DataLoaders.
+
+use super::loaders::Loaders;
+use super::policy::Requirement;
+use crate::app::AppState;
+use crate::auth::{Principal, UserPrincipal};
+use crate::config::Mode;
+use crate::db::Global;
+use crate::error::{ApiError, ApiResult};
+use crate::rbac::{Permission, WorkspaceAccess};
+use async_graphql::extensions::ResolveInfo;
+use entity::workspace;
+use sea_orm::{ColumnTrait, QueryFilter};
+use std::sync::Arc;
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+/// Metadata about the HTTP request or websocket connection.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+}
+
+/// Everything a resolver knows about its request.
+pub struct RequestContext {
+    pub app: AppState,
+    pub principal: Principal,
+    pub client: ClientInfo,
+    /// The `X-Workspace` header: a slug or an ID.
+    workspace_selector: Option<String>,
+    access: OnceCell<WorkspaceAccess>,
+    /// DataLoaders of this request only.
+    pub loaders: Loaders,
+}
+
+impl std::fmt::Debug for RequestContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestContext")
+            .field("principal", &self.principal)
+            .field("workspace_selector", &self.workspace_selector)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RequestContext {
+    pub fn new(
+        app: AppState,
+        principal: Principal,
+        workspace_selector: Option<String>,
+        client: ClientInfo,
+    ) -> Self {
+        let loaders = Loaders::new(&app);
+        Self {
+            app,
+            principal,
+            client,
+            workspace_selector: workspace_selector.filter(|s| !s.trim().is_empty()),
+            access: OnceCell::new(),
+            loaders,
+        }
+    }
+
+    /// The context of a resolver.
+    pub fn of<'a>(ctx: &async_graphql::Context<'a>) -> ApiResult<&'a RequestContext> {
+        ctx.data::<Arc<RequestContext>>()
+            .map(|rc| rc.as_ref())
+            .map_err(|_| ApiError::internal(anyhow::anyhow!("request context missing")))
+    }
+
+    /// The signed-in user, or UNAUTHENTICATED.
+    pub fn user(&self) -> ApiResult<&UserPrincipal> {
+        match &self.principal {
+            Principal::User(user) => Ok(user),
+            Principal::Anonymous => Err(ApiError::unauthenticated("sign in first")),
+            Principal::Rejected(reason) => Err(ApiError::unauthenticated(*reason)),
+        }
+    }
+
+    /// The verified access to the workspace selected by `X-Workspace`.
+    pub async fn access(&self) -> ApiResult<&WorkspaceAccess> {
+        let user = self.user()?;
+        self.access
+            .get_or_try_init(|| async {
+                let selector = self.workspace_selector.as_deref().ok_or_else(|| {
+                    ApiError::bad_input(
+                        "select a workspace with the X-Workspace header (slug or ID)",
+                    )
+                })?;
+                self.resolve_access(user.user_id, selector).await
+            })
+            .await
+    }
+
+    /// The caller's access to the workspace named by an argument (`slug` or ID). Uses the
+    /// request's selected workspace when they are the same.
+    pub async fn access_to(&self, selector: Option<&str>) -> ApiResult<WorkspaceAccess> {
+        match selector {
+            None => self.access().await.cloned(),
+            Some(s) if Some(s) == self.workspace_selector.as_deref() => {
+                self.access().await.cloned()
+            }
+            Some(s) => self.resolve_access(self.user()?.user_id, s).await,
+        }
+    }
+
+    async fn resolve_access(&self, user_id: Uuid, selector: &str) -> ApiResult<WorkspaceAccess> {
+        let global = Global::new(self.app.db.conn());
+        let query = global.find::<workspace::Entity>();
+        let query = match Uuid::parse_str(selector) {
+            Ok(id) => query.filter(workspace::Column::Id.eq(id)),
+            Err(_) => query.filter(workspace::Column::Slug.eq(selector.trim().to_lowercase())),
+        };
+        let workspace = query
+            .one(self.app.db.conn())
+            .await?
+            .ok_or(ApiError::NotFound("workspace"))?;
+        // A workspace the caller is not a member of answers exactly like one that does not exist.
+        self.app
+            .access
+            .resolve(workspace.id, user_id)
+            .await?
+            .ok_or(ApiError::NotFound("workspace"))
+    }
+
+    /// Checks a field's requirement. `mutation` adds the rule that only ACTIVE users change things.
+    pub async fn authorize(&self, requirement: &Requirement, mutation: bool) -> ApiResult<()> {
+        let user = self.user()?;
+        if mutation && !user.may_mutate() {
+            return Err(ApiError::forbidden(format!(
+                "accounts with status {:?} cannot make changes",
+                user.status
+            )));
+        }
+        if requirement.platform_admin && !user.is_platform_admin {
+            return Err(ApiError::forbidden("platform operators only"));
+        }
+        if !requirement.permissions.is_empty() {
+            let access = self.access().await?;
+            for permission in &requirement.permissions {
+                access.require(*permission)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Introspection (and so GraphiQL) is for principals with `schema:explore` in the selected
+    /// workspace, platform operators, or anyone in the embedded default.
+    pub async fn authorize_introspection(&self) -> ApiResult<()> {
+        if self.app.config.mode() == Mode::Embedded {
+            return Ok(());
+        }
+        let user = self.user()?;
+        if user.is_platform_admin {
+            return Ok(());
+        }
+        self.access().await?.require(Permission::SchemaExplore)
+    }
+
+    /// Logs a denied field with who, what and from where (counted by the metrics work to come).
+    pub fn record_denial(&self, info: &ResolveInfo<'_>, err: &ApiError) {
+        let principal = match &self.principal {
+            Principal::User(u) => u.user_id.to_string(),
+            Principal::Anonymous => "anonymous".to_owned(),
+            Principal::Rejected(_) => "rejected".to_owned(),
+        };
+        tracing::info!(
+            target: "portico::denied",
+            code = err.code().as_str(),
+            principal,
+            field = %format!("{}.{}", info.parent_type, info.name),
+            path = %info.path_node,
+            ip = self.client.ip.as_deref().unwrap_or("-"),
+            reason = %err.message(),
+            "access denied"
+        );
+    }
+}

@@ -1,0 +1,72 @@
+//! Relay cursor connections: `first` is required (1 to 100), cursors are opaque, every connection
+//! reports `totalCount`.
+
+use crate::error::{ApiError, ApiResult};
+use async_graphql::SimpleObject;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use uuid::Uuid;
+
+/// The largest page.
+pub const MAX_PAGE: i32 = 100;
+
+/// Extra fields of every connection.
+#[derive(Debug, Clone, Copy, SimpleObject)]
+pub struct ConnectionFields {
+    /// Number of items in the whole list (all pages).
+    pub total_count: u64,
+}
+
+/// Validated pagination arguments.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    /// How many items to return.
+    pub limit: u64,
+    /// Return items after this ID (in ID order).
+    pub after: Option<Uuid>,
+}
+
+impl Page {
+    /// Validates `first` and decodes `after`.
+    pub fn new(first: i32, after: Option<&str>) -> ApiResult<Self> {
+        if !(1..=MAX_PAGE).contains(&first) {
+            return Err(ApiError::bad_field(
+                "first",
+                format!("`first` must be between 1 and {MAX_PAGE}"),
+            ));
+        }
+        let after = after.map(decode_cursor).transpose()?;
+        Ok(Self {
+            limit: u64::try_from(first).unwrap_or(1),
+            after,
+        })
+    }
+}
+
+/// The cursor of an item with this ID.
+pub fn encode_cursor(id: Uuid) -> String {
+    URL_SAFE_NO_PAD.encode(id.as_bytes())
+}
+
+fn decode_cursor(cursor: &str) -> ApiResult<Uuid> {
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|bytes| Uuid::from_slice(&bytes).ok())
+        .ok_or_else(|| ApiError::bad_field("after", "invalid cursor"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validates_first_and_cursors() {
+        assert!(Page::new(0, None).is_err());
+        assert!(Page::new(101, None).is_err());
+        assert!(Page::new(10, Some("%%%")).is_err());
+        let id = Uuid::now_v7();
+        let page = Page::new(100, Some(&encode_cursor(id))).unwrap();
+        assert_eq!((page.limit, page.after), (100, Some(id)));
+    }
+}

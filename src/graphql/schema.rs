@@ -1,0 +1,70 @@
+//! The one schema builder, used by the server, the tests and `portico export-schema`.
+
+use super::authz::Authz;
+use super::policy::Policy;
+use crate::identity::{IdentityMutation, IdentityQuery};
+use crate::workspace::{WorkspaceMutation, WorkspaceQuery};
+use anyhow::Context;
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+
+/// The query root: every domain's queries.
+#[derive(Debug, MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(IdentityQuery, WorkspaceQuery);
+
+/// The mutation root: every domain's mutations.
+#[derive(Debug, MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(IdentityMutation, WorkspaceMutation);
+
+/// Portico's schema.
+pub type PorticoSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Query limits.
+#[derive(Debug, Clone, Copy)]
+pub struct SchemaLimits {
+    pub depth: usize,
+    pub complexity: usize,
+    /// Nesting of the parser's recursion (lists, objects, fragments).
+    pub recursion: usize,
+    /// "Did you mean …" suggestions in validation errors.
+    pub suggestions: bool,
+}
+
+impl Default for SchemaLimits {
+    fn default() -> Self {
+        Self {
+            depth: 12,
+            complexity: 5_000,
+            recursion: 64,
+            suggestions: true,
+        }
+    }
+}
+
+/// Builds the schema and installs the authorization policy read from its own SDL.
+pub fn build_schema(limits: SchemaLimits) -> anyhow::Result<PorticoSchema> {
+    let authz = Authz::new();
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .extension(authz.clone())
+    .limit_depth(limits.depth)
+    .limit_complexity(limits.complexity)
+    .limit_recursive_depth(limits.recursion)
+    .limit_directives(50);
+    if !limits.suggestions {
+        builder = builder.disable_suggestions();
+    }
+    let schema = builder.finish();
+    let policy = Policy::from_sdl(&schema.sdl()).context("reading the authorization policy")?;
+    authz.install(policy)?;
+    Ok(schema)
+}
+
+/// The SDL committed as `schema/schema.graphql`.
+pub fn export_sdl() -> anyhow::Result<String> {
+    Ok(build_schema(SchemaLimits::default())?.sdl())
+}

@@ -1,0 +1,12 @@
+//! HTTP: the router and its middleware, the GraphQL endpoints (HTTP and websocket), GraphiQL and
+//! health checks, and the server loop.
+
+mod errors;
+mod graphql;
+mod health;
+mod router;
+mod server;
+mod ws;
+
+pub use router::router;
+pub use server::serve;

@@ -1,0 +1,129 @@
+//! `GET|POST /graphql`: authenticates the caller, builds the request context, executes, and makes
+//! sure every error carries `extensions.code`.
+
+use super::errors::error_response;
+use super::router::REQUEST_ID;
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::error::ErrorCode;
+use crate::graphql::RequestContext;
+use crate::graphql::context::ClientInfo;
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{BatchResponse, ErrorExtensionValues, Value};
+use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse, rejection::GraphQLRejection};
+use axum::extract::{ConnectInfo, State};
+use axum::response::{Html, IntoResponse, Response};
+use http::{HeaderMap, StatusCode};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The bearer token of `Authorization: Bearer …`.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// Who is calling: anonymous without credentials, otherwise whatever the token proves.
+pub async fn principal_of(state: &AppState, headers: &HeaderMap) -> Principal {
+    match bearer(headers) {
+        None if headers.contains_key(http::header::AUTHORIZATION) => {
+            Principal::Rejected("the Authorization header must be `Bearer <token>`")
+        }
+        None => Principal::Anonymous,
+        Some(token) => state.auth.authenticate(token).await,
+    }
+}
+
+fn client_info(headers: &HeaderMap, addr: SocketAddr) -> ClientInfo {
+    ClientInfo {
+        ip: Some(addr.ip().to_string()),
+        user_agent: headers
+            .get(http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        request_id: headers
+            .get(&REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    }
+}
+
+/// Executes a GraphQL request (or batch).
+pub async fn handle(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    request: Result<GraphQLBatchRequest, GraphQLRejection>,
+) -> Response {
+    let batch = match request {
+        Ok(request) => request.into_inner(),
+        Err(rejection) => {
+            let message = rejection.0.to_string();
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                &format!("invalid GraphQL request: {message}"),
+            );
+        }
+    };
+    let operations = batch.iter().count();
+    if operations == 0 || operations > state.config.max_batch_operations {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            &format!(
+                "a batch holds 1 to {} operations",
+                state.config.max_batch_operations
+            ),
+        );
+    }
+    let principal = principal_of(&state, &headers).await;
+    let workspace = headers
+        .get("x-workspace")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let context = Arc::new(RequestContext::new(
+        state.clone(),
+        principal,
+        workspace,
+        client_info(&headers, addr),
+    ));
+    let mut response = state.schema.execute_batch(batch.data(context)).await;
+    ensure_codes(&mut response);
+    GraphQLResponse::from(response).into_response()
+}
+
+/// Errors raised before resolvers run (parse, validation, limits) carry no code: they are all
+/// the caller's input, so they get BAD_USER_INPUT.
+fn ensure_codes(response: &mut BatchResponse) {
+    let responses: Vec<&mut async_graphql::Response> = match response {
+        BatchResponse::Single(r) => vec![r],
+        BatchResponse::Batch(rs) => rs.iter_mut().collect(),
+    };
+    for r in responses {
+        for error in &mut r.errors {
+            let has_code = error
+                .extensions
+                .as_ref()
+                .is_some_and(|e| e.get("code").is_some());
+            if !has_code {
+                error
+                    .extensions
+                    .get_or_insert_with(ErrorExtensionValues::default)
+                    .set("code", Value::from(ErrorCode::BadUserInput.as_str()));
+            }
+        }
+    }
+}
+
+/// GraphiQL (served when enabled; introspection itself is still authorized per request).
+pub async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("Portico GraphiQL")
+            .finish(),
+    )
+}

@@ -1,0 +1,11 @@
+//! Identity: users, sessions and tokens. Login, refresh-token rotation with reuse detection,
+//! logout, password changes, and the platform operators' control of account status.
+
+mod loader;
+mod resolvers;
+pub mod service;
+mod types;
+
+pub use loader::UserLoader;
+pub use resolvers::{IdentityMutation, IdentityQuery};
+pub use types::{Account, AuthPayload, User, UserStatus};

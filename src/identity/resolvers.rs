@@ -1,0 +1,131 @@
+//! Identity queries and mutations. Thin: parse arguments, call the service, map the result.
+
+use super::service::{self, Issued};
+use super::types::{Account, AuthPayload, UserStatus};
+use crate::graphql::RequestContext;
+use crate::graphql::directives::{authenticated, platformAdmin, public};
+use crate::types::parse_id;
+use crate::workspace::service as workspace_service;
+use async_graphql::{Context, ID, InputObject, Object, Result};
+
+impl From<Issued> for AuthPayload {
+    fn from(issued: Issued) -> Self {
+        Self {
+            access_token: issued.access_token,
+            access_token_expires_at: issued.access_token_expires_at,
+            refresh_token: issued.refresh_token,
+            user: issued.user.into(),
+        }
+    }
+}
+
+/// Identity queries.
+#[derive(Debug, Default)]
+pub struct IdentityQuery;
+
+#[Object]
+impl IdentityQuery {
+    /// The signed-in user.
+    #[graphql(directive = authenticated::apply())]
+    async fn me(&self, ctx: &Context<'_>) -> Result<Option<Account>> {
+        let rc = RequestContext::of(ctx)?;
+        let user = service::get_user(rc.app.db.conn(), rc.user()?.user_id).await?;
+        Ok(Some(user.into()))
+    }
+}
+
+/// Sign-up input (only when `ALLOW_REGISTRATION` is on).
+#[derive(Debug, InputObject)]
+pub struct RegisterInput {
+    /// Email address; unique, case-insensitive.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// At least 10 characters.
+    pub password: String,
+    /// Name of the first workspace, owned by the new user.
+    pub workspace_name: String,
+}
+
+/// Identity mutations.
+#[derive(Debug, Default)]
+pub struct IdentityMutation;
+
+#[Object]
+impl IdentityMutation {
+    /// Signs in. Returns a short-lived access token and a single-use refresh token.
+    #[graphql(directive = public::apply())]
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        password: String,
+    ) -> Result<AuthPayload> {
+        let rc = RequestContext::of(ctx)?;
+        Ok(service::login(&rc.app, &email, &password, &rc.client)
+            .await?
+            .into())
+    }
+
+    /// Creates an account and its first workspace, when registration is enabled.
+    #[graphql(directive = public::apply())]
+    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload> {
+        let rc = RequestContext::of(ctx)?;
+        let issued = workspace_service::register(
+            &rc.app,
+            &input.email,
+            &input.name,
+            &input.password,
+            &input.workspace_name,
+            &rc.client,
+        )
+        .await?;
+        Ok(issued.into())
+    }
+
+    /// Exchanges a refresh token for new tokens. Each refresh token works once: presenting a
+    /// used one again revokes the whole session.
+    #[graphql(directive = public::apply())]
+    async fn refresh_token(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload> {
+        let rc = RequestContext::of(ctx)?;
+        Ok(service::refresh(&rc.app, &refresh_token).await?.into())
+    }
+
+    /// Ends the current session.
+    #[graphql(directive = authenticated::apply())]
+    async fn logout(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
+        let rc = RequestContext::of(ctx)?;
+        service::logout(&rc.app, rc.user()?).await?;
+        Ok(Some(true))
+    }
+
+    /// Changes the password and ends every other session.
+    #[graphql(directive = authenticated::apply())]
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> Result<Option<bool>> {
+        let rc = RequestContext::of(ctx)?;
+        service::change_password(&rc.app, rc.user()?, &current_password, &new_password).await?;
+        Ok(Some(true))
+    }
+
+    /// Sets an account's status (platform operators). DISABLED ends its sessions at once.
+    #[graphql(directive = platformAdmin::apply())]
+    async fn set_user_status(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        status: UserStatus,
+    ) -> Result<Option<Account>> {
+        let rc = RequestContext::of(ctx)?;
+        let user_id = parse_id("userId", &user_id)?;
+        Ok(Some(
+            service::set_user_status(&rc.app, rc.user()?, user_id, status.into())
+                .await?
+                .into(),
+        ))
+    }
+}

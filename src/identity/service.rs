@@ -1,0 +1,327 @@
+//! Identity rules and their transactions.
+
+use crate::app::App;
+use crate::auth::{OpaqueSecret, UserPrincipal, sha256_hex};
+use crate::db::Global;
+use crate::error::{ApiError, ApiResult, is_unique_violation};
+use crate::graphql::context::ClientInfo;
+use crate::types::{Email, Password};
+use chrono::{DateTime, Duration, Utc};
+use entity::user::UserStatus;
+use entity::{refresh_token, session, user};
+use sea_orm::sea_query::Expr;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter};
+use uuid::Uuid;
+
+/// A freshly opened or refreshed session.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub access_token: String,
+    pub access_token_expires_at: DateTime<Utc>,
+    pub refresh_token: String,
+    pub user: user::Model,
+}
+
+const INVALID_CREDENTIALS: &str = "invalid email or password";
+
+/// Finds a user by (normalized) email.
+pub async fn find_user_by_email<C: ConnectionTrait>(
+    conn: &C,
+    email: &Email,
+) -> ApiResult<Option<user::Model>> {
+    Ok(Global::new(conn)
+        .find::<user::Entity>()
+        .filter(user::Column::Email.eq(email.as_str()))
+        .one(conn)
+        .await?)
+}
+
+/// Loads a user that must exist.
+pub async fn get_user<C: ConnectionTrait>(conn: &C, id: Uuid) -> ApiResult<user::Model> {
+    Global::new(conn)
+        .find_by_id::<user::Entity>(id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))
+}
+
+/// Creates a user. A taken email answers CONFLICT.
+pub async fn create_user<C: ConnectionTrait>(
+    conn: &C,
+    email: &Email,
+    name: &str,
+    password_hash: String,
+    status: UserStatus,
+    is_platform_admin: bool,
+) -> ApiResult<user::Model> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::bad_field(
+            "name",
+            "a name has 1 to 200 characters",
+        ));
+    }
+    let now = Utc::now();
+    Global::new(conn)
+        .insert(user::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            email: Set(email.as_str().to_owned()),
+            name: Set(name.to_owned()),
+            password_hash: Set(password_hash),
+            status: Set(status),
+            is_platform_admin: Set(is_platform_admin),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .await
+        .map_err(|err| {
+            if is_unique_violation(&err) {
+                ApiError::conflict("an account with this email already exists")
+            } else {
+                err.into()
+            }
+        })
+}
+
+/// Opens a session for `user`: a session row, its first refresh token, and an access token.
+pub async fn open_session<C: ConnectionTrait>(
+    app: &App,
+    conn: &C,
+    user: user::Model,
+    client: &ClientInfo,
+) -> ApiResult<Issued> {
+    let now = Utc::now();
+    let session_id = Uuid::now_v7();
+    let lifetime =
+        Duration::seconds(i64::try_from(app.config.refresh_token_ttl_secs).unwrap_or(i64::MAX / 4));
+    let global = Global::new(conn);
+    global
+        .insert(session::ActiveModel {
+            id: Set(session_id),
+            user_id: Set(user.id),
+            user_agent: Set(client
+                .user_agent
+                .as_ref()
+                .map(|ua| ua.chars().take(512).collect())),
+            ip: Set(client.ip.clone()),
+            created_at: Set(now),
+            last_used_at: Set(now),
+            expires_at: Set(now + lifetime),
+            revoked_at: Set(None),
+            revoked_reason: Set(None),
+        })
+        .await?;
+    let refresh = insert_refresh_token(conn, session_id).await?;
+    issue(app, user, session_id, refresh)
+}
+
+async fn insert_refresh_token<C: ConnectionTrait>(
+    conn: &C,
+    session_id: Uuid,
+) -> ApiResult<OpaqueSecret> {
+    let secret = OpaqueSecret::generate("prt");
+    Global::new(conn)
+        .insert(refresh_token::ActiveModel {
+            token_hash: Set(secret.hash.clone()),
+            session_id: Set(session_id),
+            created_at: Set(Utc::now()),
+            replaced_at: Set(None),
+        })
+        .await?;
+    Ok(secret)
+}
+
+fn issue(
+    app: &App,
+    user: user::Model,
+    session_id: Uuid,
+    refresh: OpaqueSecret,
+) -> ApiResult<Issued> {
+    let (access_token, exp) = app.auth.keys().issue(user.id, session_id)?;
+    Ok(Issued {
+        access_token,
+        access_token_expires_at: DateTime::from_timestamp(exp, 0).unwrap_or_else(Utc::now),
+        refresh_token: refresh.value,
+        user,
+    })
+}
+
+/// Signs in with email and password.
+pub async fn login(
+    app: &App,
+    email: &str,
+    password: &str,
+    client: &ClientInfo,
+) -> ApiResult<Issued> {
+    let email = Email::parse(email).map_err(|_| ApiError::unauthenticated(INVALID_CREDENTIALS))?;
+    let user = find_user_by_email(app.db.conn(), &email).await?;
+    let verified = app
+        .hasher
+        .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
+        .await?;
+    let Some(user) = user.filter(|_| verified) else {
+        return Err(ApiError::unauthenticated(INVALID_CREDENTIALS));
+    };
+    if user.status == UserStatus::Disabled {
+        return Err(ApiError::unauthenticated("this account is disabled"));
+    }
+    let txn = app.db.begin().await?;
+    let issued = open_session(app, &*txn, user, client).await?;
+    txn.commit().await?;
+    Ok(issued)
+}
+
+/// Rotates a refresh token. A token presented again after rotation revokes the whole session.
+pub async fn refresh(app: &App, token: &str) -> ApiResult<Issued> {
+    let invalid = || ApiError::unauthenticated("invalid refresh token");
+    let hash = sha256_hex(token.trim());
+    let txn = app.db.begin().await?;
+    let global = Global::new(&*txn);
+    let row = global
+        .find_by_id::<refresh_token::Entity>(hash.clone())
+        .await?
+        .ok_or_else(invalid)?;
+    let session = global
+        .find_by_id::<session::Entity>(row.session_id)
+        .await?
+        .ok_or_else(invalid)?;
+    let now = Utc::now();
+    if session.revoked_at.is_some() || session.expires_at <= now {
+        return Err(ApiError::unauthenticated(
+            "this session has ended; sign in again",
+        ));
+    }
+    // Claim the token; zero rows means it was already rotated (now, or concurrently).
+    let claimed = global
+        .update_many::<refresh_token::Entity>()
+        .col_expr(refresh_token::Column::ReplacedAt, Expr::value(now))
+        .filter(refresh_token::Column::TokenHash.eq(hash))
+        .filter(refresh_token::Column::ReplacedAt.is_null())
+        .exec(&*txn)
+        .await?;
+    if claimed.rows_affected == 0 {
+        revoke_sessions(
+            &*txn,
+            session.user_id,
+            Some(session.id),
+            None,
+            "refresh_reuse",
+        )
+        .await?;
+        txn.commit().await?;
+        tracing::warn!(session = %session.id, user = %session.user_id, "refresh token reuse: session revoked");
+        return Err(ApiError::unauthenticated(
+            "this refresh token was already used; the session is revoked, sign in again",
+        ));
+    }
+    let user = get_user(&*txn, session.user_id).await?;
+    if user.status == UserStatus::Disabled {
+        return Err(ApiError::unauthenticated("this account is disabled"));
+    }
+    let secret = insert_refresh_token(&*txn, session.id).await?;
+    let issued = issue(app, user, session.id, secret)?;
+    txn.commit().await?;
+    Ok(issued)
+}
+
+/// Revokes sessions of `user_id`: only `only` when given, all but `except` otherwise.
+pub async fn revoke_sessions<C: ConnectionTrait>(
+    conn: &C,
+    user_id: Uuid,
+    only: Option<Uuid>,
+    except: Option<Uuid>,
+    reason: &str,
+) -> ApiResult<u64> {
+    let mut update = Global::new(conn)
+        .update_many::<session::Entity>()
+        .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(session::Column::RevokedReason, Expr::value(reason))
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null());
+    if let Some(id) = only {
+        update = update.filter(session::Column::Id.eq(id));
+    }
+    if let Some(id) = except {
+        update = update.filter(session::Column::Id.ne(id));
+    }
+    Ok(update.exec(conn).await?.rows_affected)
+}
+
+/// Ends the caller's session.
+pub async fn logout(app: &App, caller: &UserPrincipal) -> ApiResult<()> {
+    revoke_sessions(
+        app.db.conn(),
+        caller.user_id,
+        Some(caller.session_id),
+        None,
+        "logout",
+    )
+    .await?;
+    Ok(())
+}
+
+/// Changes the caller's password and ends their other sessions.
+pub async fn change_password(
+    app: &App,
+    caller: &UserPrincipal,
+    current: &str,
+    new: &str,
+) -> ApiResult<()> {
+    let new = Password::parse_new(new, "newPassword")?;
+    let user = get_user(app.db.conn(), caller.user_id).await?;
+    if !app
+        .hasher
+        .verify(current, Some(&user.password_hash))
+        .await?
+    {
+        return Err(ApiError::bad_field(
+            "currentPassword",
+            "the current password is incorrect",
+        ));
+    }
+    let hash = app.hasher.hash(new.expose()).await?;
+    let txn = app.db.begin().await?;
+    Global::new(&*txn)
+        .update_many::<user::Entity>()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(user::Column::Id.eq(user.id))
+        .exec(&*txn)
+        .await?;
+    revoke_sessions(
+        &*txn,
+        user.id,
+        None,
+        Some(caller.session_id),
+        "password_changed",
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// A platform operator sets an account's status. Disabling also ends every session.
+pub async fn set_user_status(
+    app: &App,
+    caller: &UserPrincipal,
+    user_id: Uuid,
+    status: UserStatus,
+) -> ApiResult<user::Model> {
+    if user_id == caller.user_id {
+        return Err(ApiError::forbidden("you cannot change your own status"));
+    }
+    let txn = app.db.begin().await?;
+    let global = Global::new(&*txn);
+    let user = global
+        .find_by_id::<user::Entity>(user_id)
+        .await?
+        .ok_or(ApiError::NotFound("user"))?;
+    let mut model: user::ActiveModel = user.into();
+    model.status = Set(status);
+    model.updated_at = Set(Utc::now());
+    let user = global.update(model).await?;
+    if status == UserStatus::Disabled {
+        revoke_sessions(&*txn, user.id, None, None, "disabled").await?;
+    }
+    txn.commit().await?;
+    Ok(user)
+}

@@ -1,0 +1,107 @@
+//! GraphQL types of the identity domain.
+
+use crate::graphql::directives::requires;
+use crate::rbac::Permission;
+use async_graphql::{Enum, ID, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::user;
+
+/// Account status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum UserStatus {
+    /// May sign in and act.
+    Active,
+    /// May not sign in; existing tokens stop working.
+    Disabled,
+    /// Invited, not set up yet: read-only.
+    Invited,
+    /// Awaiting verification: read-only.
+    Pending,
+}
+
+impl From<user::UserStatus> for UserStatus {
+    fn from(status: user::UserStatus) -> Self {
+        match status {
+            user::UserStatus::Active => Self::Active,
+            user::UserStatus::Disabled => Self::Disabled,
+            user::UserStatus::Invited => Self::Invited,
+            user::UserStatus::Pending => Self::Pending,
+        }
+    }
+}
+
+impl From<UserStatus> for user::UserStatus {
+    fn from(status: UserStatus) -> Self {
+        match status {
+            UserStatus::Active => Self::Active,
+            UserStatus::Disabled => Self::Disabled,
+            UserStatus::Invited => Self::Invited,
+            UserStatus::Pending => Self::Pending,
+        }
+    }
+}
+
+/// A user account as its owner (or a platform operator) sees it.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Account {
+    /// User ID.
+    pub id: ID,
+    /// Email address (lower-case).
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Account status.
+    pub status: UserStatus,
+    /// Whether this user operates the platform (back office).
+    pub is_platform_admin: bool,
+    /// When the account was created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<user::Model> for Account {
+    fn from(u: user::Model) -> Self {
+        Self {
+            id: ID(u.id.to_string()),
+            email: u.email,
+            name: u.name,
+            status: u.status.into(),
+            is_platform_admin: u.is_platform_admin,
+            created_at: u.created_at,
+        }
+    }
+}
+
+/// Another user, as members of a workspace see them.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct User {
+    /// User ID.
+    pub id: ID,
+    /// Display name.
+    pub name: String,
+    /// Email address: staff only.
+    #[graphql(directive = requires::apply(Permission::MemberEmail))]
+    pub email: Option<String>,
+}
+
+impl From<user::Model> for User {
+    fn from(u: user::Model) -> Self {
+        Self {
+            id: ID(u.id.to_string()),
+            name: u.name,
+            email: Some(u.email),
+        }
+    }
+}
+
+/// Tokens returned by login, refresh and invitation acceptance.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct AuthPayload {
+    /// Short-lived JWT; send as `Authorization: Bearer …`.
+    pub access_token: String,
+    /// When the access token expires.
+    pub access_token_expires_at: DateTime<Utc>,
+    /// Opaque, single-use token for `refreshToken`. Store it securely.
+    pub refresh_token: String,
+    /// The signed-in user.
+    pub user: Account,
+}

@@ -1,0 +1,32 @@
+//! Portico: a multi-tenant GraphQL gateway for client portals, with field-level authorization.
+//!
+//! Layout: infrastructure modules (`config`, `app`, `db`, `cache`, `pubsub`, `auth`, `rbac`,
+//! `graphql`, `http`) and one module per domain (`identity`, `workspace`), each with its GraphQL
+//! types and resolvers, its service (business rules, transactions) and its data access.
+
+pub mod app;
+pub mod auth;
+pub mod bootstrap;
+pub mod cache;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod identity;
+pub mod pubsub;
+pub mod rbac;
+pub mod telemetry;
+pub mod types;
+pub mod workspace;
+
+pub use app::{App, AppState};
+pub use error::{ApiError, ApiResult};
+
+/// Installs ring as the process-wide rustls crypto provider. Several dependencies enable different
+/// providers, and rustls panics on first use when it cannot pick one, so call this first thing.
+pub fn install_crypto_provider() {
+    // An error only means a provider is already installed, which is what we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

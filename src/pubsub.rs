@@ -1,0 +1,44 @@
+//! The event bus: one trait, fanned out per channel (a workspace or a project, never a user).
+//! The embedded default keeps it in process; the Redis implementation joins in with the realtime
+//! work (#4) behind the same trait.
+
+mod memory;
+
+pub use memory::MemoryBus;
+
+use async_trait::async_trait;
+use futures_util::stream::BoxStream;
+use std::sync::Arc;
+
+/// What a subscriber receives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BusMessage {
+    /// One published payload (JSON).
+    Event(Arc<str>),
+    /// The subscriber was too slow and this many events were dropped for it: resync with a query.
+    Lagged(u64),
+}
+
+/// Publish/subscribe by channel name.
+#[async_trait]
+pub trait EventBus: Send + Sync + 'static {
+    /// Publishes `payload` to everyone subscribed to `channel`, on every instance.
+    async fn publish(&self, channel: &str, payload: String) -> anyhow::Result<()>;
+    /// Subscribes to `channel`; the stream ends when the bus shuts down.
+    async fn subscribe(&self, channel: &str) -> anyhow::Result<BoxStream<'static, BusMessage>>;
+}
+
+/// Channel names.
+pub mod channel {
+    use uuid::Uuid;
+
+    /// Events of a whole workspace (membership and role changes).
+    pub fn workspace(id: Uuid) -> String {
+        format!("ws:{id}")
+    }
+
+    /// Events of one project (board, messages, activity).
+    pub fn project(workspace_id: Uuid, project_id: Uuid) -> String {
+        format!("ws:{workspace_id}:project:{project_id}")
+    }
+}

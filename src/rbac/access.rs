@@ -1,0 +1,198 @@
+//! What a user may do in one workspace: their membership, role and resolved permissions, cached
+//! under `rbac:ws:{workspace}:user:{user}` and invalidated on every role or membership change.
+
+use super::{BuiltinRole, Permission, PermissionSet};
+use crate::cache::Cache;
+use crate::db::{Db, Scoped};
+use crate::error::{ApiError, ApiResult};
+use entity::{membership, role, role_permission};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// A verified membership with its resolved permissions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceAccess {
+    pub workspace_id: Uuid,
+    pub user_id: Uuid,
+    pub membership_id: Uuid,
+    pub role_id: Uuid,
+    /// The built-in role, if the member holds one.
+    pub builtin: Option<BuiltinRole>,
+    pub permissions: PermissionSet,
+}
+
+impl WorkspaceAccess {
+    pub fn has(&self, permission: Permission) -> bool {
+        self.permissions.contains(permission)
+    }
+
+    /// Fails with FORBIDDEN naming `permission` unless it is held.
+    pub fn require(&self, permission: Permission) -> ApiResult<()> {
+        if self.has(permission) {
+            Ok(())
+        } else {
+            Err(ApiError::MissingPermission(permission))
+        }
+    }
+
+    pub fn is_owner(&self) -> bool {
+        self.builtin == Some(BuiltinRole::Owner)
+    }
+
+    /// Staff (owner, admin, collaborator, or a custom role with `project:read`), as opposed to
+    /// clients and guests.
+    pub fn is_staff(&self) -> bool {
+        match self.builtin {
+            Some(role) => role.is_staff(),
+            None => self.has(Permission::ProjectRead),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Cached {
+    m: Uuid,
+    r: Uuid,
+    b: Option<String>,
+    p: Vec<String>,
+}
+
+/// Resolves and caches [`WorkspaceAccess`].
+#[derive(Clone)]
+pub struct AccessResolver {
+    db: Db,
+    cache: Arc<dyn Cache>,
+    ttl: Duration,
+}
+
+impl std::fmt::Debug for AccessResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessResolver")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The cache key of one user's access to one workspace.
+pub fn cache_key(workspace_id: Uuid, user_id: Uuid) -> String {
+    format!("rbac:ws:{workspace_id}:user:{user_id}")
+}
+
+impl AccessResolver {
+    pub fn new(db: Db, cache: Arc<dyn Cache>, ttl: Duration) -> Self {
+        Self { db, cache, ttl }
+    }
+
+    /// The access of `user_id` to `workspace_id`, or `None` when they are not a member.
+    pub async fn resolve(
+        &self,
+        workspace_id: Uuid,
+        user_id: Uuid,
+    ) -> ApiResult<Option<WorkspaceAccess>> {
+        let key = cache_key(workspace_id, user_id);
+        match self.cache.get(&key).await {
+            Ok(Some(raw)) => match serde_json::from_str::<Cached>(&raw) {
+                Ok(c) => {
+                    return Ok(Some(WorkspaceAccess {
+                        workspace_id,
+                        user_id,
+                        membership_id: c.m,
+                        role_id: c.r,
+                        builtin: c.b.as_deref().and_then(BuiltinRole::from_key),
+                        permissions: PermissionSet::from_names(c.p.iter().map(String::as_str)),
+                    }));
+                }
+                Err(err) => tracing::warn!(%err, "corrupt rbac cache entry ignored"),
+            },
+            Ok(None) => {}
+            Err(err) => tracing::warn!(error = ?err, "rbac cache read failed; using the database"),
+        }
+        let access = load(self.db.conn(), workspace_id, user_id).await?;
+        if let Some(a) = &access {
+            let cached = Cached {
+                m: a.membership_id,
+                r: a.role_id,
+                b: a.builtin.map(|b| b.key().to_owned()),
+                p: a.permissions
+                    .names()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+            };
+            let raw = serde_json::to_string(&cached).map_err(anyhow::Error::from)?;
+            if let Err(err) = self.cache.set(&key, &raw, self.ttl).await {
+                tracing::warn!(error = ?err, "rbac cache write failed");
+            }
+        }
+        Ok(access)
+    }
+
+    /// Forgets one user's cached access (membership added, changed or removed).
+    pub async fn invalidate_user(&self, workspace_id: Uuid, user_id: Uuid) -> ApiResult<()> {
+        self.cache
+            .delete(&cache_key(workspace_id, user_id))
+            .await
+            .map_err(ApiError::from)
+    }
+
+    /// Forgets every cached access of a workspace (a role's permissions changed).
+    pub async fn invalidate_workspace(&self, workspace_id: Uuid) -> ApiResult<()> {
+        self.cache
+            .delete_prefix(&format!("rbac:ws:{workspace_id}:"))
+            .await
+            .map_err(ApiError::from)
+    }
+}
+
+/// Loads access from the database (three indexed lookups).
+pub async fn load<C: ConnectionTrait>(
+    conn: &C,
+    workspace_id: Uuid,
+    user_id: Uuid,
+) -> ApiResult<Option<WorkspaceAccess>> {
+    let scoped = Scoped::new(conn, workspace_id);
+    let Some(member) = scoped
+        .find::<membership::Entity>()
+        .filter(membership::Column::UserId.eq(user_id))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let role = scoped
+        .find_by_id::<role::Entity>(member.role_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("membership {} has no role", member.id))
+        })?;
+    let permissions = role_permissions(&scoped, &role).await?;
+    Ok(Some(WorkspaceAccess {
+        workspace_id,
+        user_id,
+        membership_id: member.id,
+        role_id: role.id,
+        builtin: role.builtin.as_deref().and_then(BuiltinRole::from_key),
+        permissions,
+    }))
+}
+
+/// The permissions of a role: from code for built-in roles, from `role_permissions` otherwise.
+pub async fn role_permissions<C: ConnectionTrait>(
+    scoped: &Scoped<'_, C>,
+    role: &role::Model,
+) -> ApiResult<PermissionSet> {
+    if let Some(builtin) = role.builtin.as_deref().and_then(BuiltinRole::from_key) {
+        return Ok(builtin.permissions());
+    }
+    let rows = scoped
+        .find::<role_permission::Entity>()
+        .filter(role_permission::Column::RoleId.eq(role.id))
+        .all(scoped.conn())
+        .await?;
+    Ok(PermissionSet::from_names(
+        rows.iter().map(|r| r.permission.as_str()),
+    ))
+}

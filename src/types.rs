@@ -1,0 +1,19 @@
+//! Parsed value types ("parse, don't validate"): once built, an [`Email`], [`Slug`] or
+//! [`Password`] is known to be valid.
+
+mod email;
+mod password;
+mod slug;
+
+pub use email::Email;
+pub use password::Password;
+pub use slug::Slug;
+
+use crate::error::ApiError;
+use uuid::Uuid;
+
+/// Parses a GraphQL `ID` argument as a UUID, naming the argument on failure.
+pub fn parse_id(field: &'static str, id: &async_graphql::ID) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(id.as_str())
+        .map_err(|_| ApiError::bad_field(field, format!("`{field}` is not a valid ID")))
+}

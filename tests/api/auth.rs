@@ -1,0 +1,258 @@
+//! Login, refresh rotation and reuse detection, logout, password change, account status, and
+//! attacks on access tokens.
+
+use crate::helpers::*;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use entity::user::UserStatus;
+use serde_json::{Value, json};
+
+const ME: &str = "{ me { id email status } }";
+
+async fn refresh(app: &TestApp, token: &str) -> Value {
+    app.graphql(
+        None,
+        "mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken refreshToken user { id email } } }",
+        json!({ "t": token }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn login_returns_tokens_and_me_works() {
+    let app = spawn_app().await;
+    app.create_user("Ana@Example.com", "Ana").await;
+    // Email is case-insensitive.
+    let session = app.login("ANA@example.COM").await;
+    let body = app.query(&session, ME, json!({})).await;
+    assert_eq!(data(&body)["me"]["email"], "ana@example.com");
+    assert_eq!(data(&body)["me"]["status"], "ACTIVE");
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_fail_alike() {
+    let app = spawn_app().await;
+    app.create_user("ana@example.com", "Ana").await;
+    let wrong = app.login_with("ana@example.com", "not the password").await.unwrap_err();
+    let unknown = app.login_with("nobody@example.com", PASSWORD).await.unwrap_err();
+    assert_eq!(error_code(&wrong).as_deref(), Some("UNAUTHENTICATED"));
+    assert_eq!(wrong["errors"][0]["message"], unknown["errors"][0]["message"]);
+    assert_eq!(error_code(&unknown).as_deref(), Some("UNAUTHENTICATED"));
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_reuse_revokes_the_session() {
+    let app = spawn_app().await;
+    app.create_user("ana@example.com", "Ana").await;
+    let first = app.login("ana@example.com").await;
+
+    let rotated = session_from(&refresh(&app, &first.refresh_token).await, "refreshToken").unwrap();
+    assert_ne!(rotated.refresh_token, first.refresh_token);
+    data(&app.query(&rotated, ME, json!({})).await);
+
+    // The old refresh token again: reuse detected, the whole session dies.
+    let reused = refresh(&app, &first.refresh_token).await;
+    assert_eq!(error_code(&reused).as_deref(), Some("UNAUTHENTICATED"));
+    assert!(reused["errors"][0]["message"].as_str().unwrap().contains("already used"));
+    let after = refresh(&app, &rotated.refresh_token).await;
+    assert_eq!(error_code(&after).as_deref(), Some("UNAUTHENTICATED"));
+    let me = app.query(&rotated, ME, json!({})).await;
+    assert_eq!(error_code(&me).as_deref(), Some("UNAUTHENTICATED"));
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_of_one_token_let_at_most_one_through() {
+    let app = spawn_app().await;
+    app.create_user("ana@example.com", "Ana").await;
+    let session = app.login("ana@example.com").await;
+    let (a, b) = tokio::join!(refresh(&app, &session.refresh_token), refresh(&app, &session.refresh_token));
+    let successes = [&a, &b].iter().filter(|r| r["errors"].is_null()).count();
+    assert!(successes <= 1, "both refreshes succeeded: {a} {b}");
+}
+
+#[tokio::test]
+async fn invalid_refresh_tokens_are_refused() {
+    let app = spawn_app().await;
+    let body = refresh(&app, "prt_made-up").await;
+    assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"));
+}
+
+#[tokio::test]
+async fn logout_ends_the_session() {
+    let app = spawn_app().await;
+    app.create_user("ana@example.com", "Ana").await;
+    let session = app.login("ana@example.com").await;
+    let other = app.login("ana@example.com").await;
+    data(&app.query(&session, "mutation { logout }", json!({})).await);
+    assert_eq!(error_code(&app.query(&session, ME, json!({})).await).as_deref(), Some("UNAUTHENTICATED"));
+    assert_eq!(error_code(&refresh(&app, &session.refresh_token).await).as_deref(), Some("UNAUTHENTICATED"));
+    // Other sessions live on.
+    data(&app.query(&other, ME, json!({})).await);
+}
+
+#[tokio::test]
+async fn changing_the_password_ends_other_sessions() {
+    let app = spawn_app().await;
+    app.create_user("ana@example.com", "Ana").await;
+    let current = app.login("ana@example.com").await;
+    let other = app.login("ana@example.com").await;
+    let wrong = app
+        .query(&current, "mutation { changePassword(currentPassword: \"nope\", newPassword: \"a new long password\") }", json!({}))
+        .await;
+    assert_eq!(error_code(&wrong).as_deref(), Some("BAD_USER_INPUT"));
+    let short = app
+        .query(&current, "mutation($c: String!) { changePassword(currentPassword: $c, newPassword: \"short\") }", json!({ "c": PASSWORD }))
+        .await;
+    assert_eq!(error_code(&short).as_deref(), Some("BAD_USER_INPUT"));
+    data(
+        &app.query(
+            &current,
+            "mutation($c: String!) { changePassword(currentPassword: $c, newPassword: \"a new long password\") }",
+            json!({ "c": PASSWORD }),
+        )
+        .await,
+    );
+    data(&app.query(&current, ME, json!({})).await);
+    assert_eq!(error_code(&app.query(&other, ME, json!({})).await).as_deref(), Some("UNAUTHENTICATED"));
+    assert!(app.login_with("ana@example.com", PASSWORD).await.is_err());
+    assert!(app.login_with("ana@example.com", "a new long password").await.is_ok());
+}
+
+#[tokio::test]
+async fn a_user_disabled_mid_session_is_stopped_on_the_next_request() {
+    let app = spawn_app().await;
+    app.create_user("ops@example.com", "Ops").await;
+    app.make_platform_admin("ops@example.com").await;
+    let ops = app.login("ops@example.com").await;
+    let ana_id = app.create_user("ana@example.com", "Ana").await;
+    let ana = app.login("ana@example.com").await;
+    data(&app.query(&ana, ME, json!({})).await);
+
+    let body = app
+        .query(&ops, "mutation($id: ID!) { setUserStatus(userId: $id, status: DISABLED) { status } }", json!({ "id": ana_id }))
+        .await;
+    assert_eq!(data(&body)["setUserStatus"]["status"], "DISABLED");
+
+    let me = app.query(&ana, ME, json!({})).await;
+    assert_eq!(error_code(&me).as_deref(), Some("UNAUTHENTICATED"));
+    let login = app.login_with("ana@example.com", PASSWORD).await.unwrap_err();
+    assert_eq!(error_code(&login).as_deref(), Some("UNAUTHENTICATED"));
+    assert_eq!(error_code(&refresh(&app, &ana.refresh_token).await).as_deref(), Some("UNAUTHENTICATED"));
+}
+
+#[tokio::test]
+async fn only_platform_admins_set_account_status() {
+    let app = spawn_app().await;
+    let target = app.create_user("ana@example.com", "Ana").await;
+    app.create_user("bob@example.com", "Bob").await;
+    let bob = app.login("bob@example.com").await;
+    let body = app
+        .query(&bob, "mutation($id: ID!) { setUserStatus(userId: $id, status: DISABLED) { status } }", json!({ "id": target }))
+        .await;
+    assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"));
+}
+
+#[tokio::test]
+async fn invited_and_pending_users_read_but_cannot_mutate() {
+    let app = spawn_app().await;
+    for (email, status) in [("inv@example.com", UserStatus::Invited), ("pen@example.com", UserStatus::Pending)] {
+        let id = app.create_user(email, "Someone").await;
+        app.set_status(id, status).await;
+        let session = app.login(email).await;
+        data(&app.query(&session, ME, json!({})).await);
+        let body = app.query(&session, "mutation { createWorkspace(name: \"Mine\") { id } }", json!({})).await;
+        assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"), "{email}");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("cannot make changes"));
+    }
+}
+
+fn forge(token: &str, header: Option<&str>, edit: impl FnOnce(&mut Value), keep_signature: bool) -> String {
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    edit(&mut claims);
+    let head = header.map_or_else(|| parts[0].to_owned(), |h| URL_SAFE_NO_PAD.encode(h));
+    let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap());
+    let signature = if keep_signature { parts[2] } else { "" };
+    format!("{head}.{body}.{signature}")
+}
+
+#[tokio::test]
+async fn forged_and_stale_access_tokens_are_rejected() {
+    let app = spawn_app().await;
+    let ana_id = app.create_user("ana@example.com", "Ana").await;
+    let bob_id = app.create_user("bob@example.com", "Bob").await;
+    let ana = app.login("ana@example.com").await;
+    let _ = ana_id;
+
+    let mut attacks: Vec<(&str, String)> = vec![
+        ("alg none", forge(&ana.access_token, Some(r#"{"alg":"none","typ":"JWT"}"#), |_| {}, false)),
+        ("tampered sub", forge(&ana.access_token, None, |c| c["sub"] = json!(bob_id), true)),
+        ("tampered exp", forge(&ana.access_token, None, |c| c["exp"] = json!(4_000_000_000i64), true)),
+        ("garbage", "not.a.jwt".to_owned()),
+    ];
+    // Signed with another key (algorithm confusion has nothing to confuse: only HS256 is accepted).
+    let other = portico::auth::JwtKeys::new(&portico::config::Secret::new("another-secret-that-is-long-enough-000"), 60);
+    attacks.push(("wrong key", other.issue(ana.user_id, uuid::Uuid::now_v7()).unwrap().0));
+    // Expired, correctly signed, for the live session.
+    let live = app.state.auth.keys().verify(&ana.access_token).unwrap();
+    let an_hour_ago = chrono::Utc::now().timestamp() - 3600;
+    attacks.push(("expired", app.state.auth.keys().issue_at(ana.user_id, live.sid, an_hour_ago).unwrap().0));
+    // Right key, but a session that does not exist.
+    attacks.push(("unknown session", app.state.auth.keys().issue(ana.user_id, uuid::Uuid::now_v7()).unwrap().0));
+    // Right key and session, but another user's id.
+    let parsed = app.state.auth.keys().verify(&ana.access_token).unwrap();
+    attacks.push(("sub of another user", app.state.auth.keys().issue(bob_id, parsed.sid).unwrap().0));
+
+    for (name, token) in attacks {
+        let forged = Session {
+            access_token: token,
+            ..ana.clone()
+        };
+        let body = app.query(&forged, ME, json!({})).await;
+        assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"), "{name}: {body}");
+        assert!(body["data"].is_null() || body["data"]["me"].is_null(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn the_token_of_a_deleted_session_stops_working() {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let app = spawn_app().await;
+    app.create_user("ana@example.com", "Ana").await;
+    let ana = app.login("ana@example.com").await;
+    let claims = app.state.auth.keys().verify(&ana.access_token).unwrap();
+    portico::db::Global::new(app.state.db.conn())
+        .delete_many::<entity::refresh_token::Entity>()
+        .filter(entity::refresh_token::Column::SessionId.eq(claims.sid))
+        .exec(app.state.db.conn())
+        .await
+        .unwrap();
+    portico::db::Global::new(app.state.db.conn())
+        .delete_many::<entity::session::Entity>()
+        .filter(entity::session::Column::Id.eq(claims.sid))
+        .exec(app.state.db.conn())
+        .await
+        .unwrap();
+    let body = app.query(&ana, ME, json!({})).await;
+    assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"));
+}
+
+#[tokio::test]
+async fn an_expired_access_token_can_still_refresh_in_the_same_request() {
+    // Public fields work whatever the Authorization header says.
+    let app = spawn_app().await;
+    app.create_user("ana@example.com", "Ana").await;
+    let ana = app.login("ana@example.com").await;
+    let stale = Session {
+        access_token: "expired.or.bogus".to_owned(),
+        ..ana.clone()
+    };
+    let body = app
+        .graphql(
+            Some(&stale),
+            "mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken } }",
+            json!({ "t": ana.refresh_token }),
+        )
+        .await;
+    assert!(data(&body)["refreshToken"]["accessToken"].is_string());
+}

@@ -1,0 +1,393 @@
+//! The test harness: `spawn_app()` and a `TestApp` whose helpers are named after user actions.
+
+use portico::auth::PasswordHasher;
+use portico::config::{Config, Secret};
+use portico::db::Scoped;
+use portico::rbac::BuiltinRole;
+use portico::types::Email;
+use portico::{App, AppState};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use tokio::net::TcpListener;
+use uuid::Uuid;
+
+/// The password of every account the tests create.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Which database the suite runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+pub fn backend() -> Backend {
+    match std::env::var("PORTICO_TEST_DB").as_deref() {
+        Ok("sqlite") => Backend::Sqlite,
+        _ => Backend::Postgres,
+    }
+}
+
+fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// Redis is used when `PORTICO_TEST_REDIS_URL` is set (the Makefile sets it for the Postgres run).
+fn redis_url() -> Option<String> {
+    std::env::var("PORTICO_TEST_REDIS_URL").ok().filter(|s| !s.is_empty())
+}
+
+/// A database that exists for one test.
+pub struct TestDb {
+    pub url: String,
+    name: String,
+    dir: PathBuf,
+}
+
+impl TestDb {
+    async fn create() -> TestDb {
+        let name = format!("portico_test_{}", Uuid::new_v4().simple());
+        let dir = std::env::temp_dir().join(&name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = match backend() {
+            Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.join("portico.db").display()),
+            Backend::Postgres => {
+                let admin = Database::connect(admin_url()).await.expect("Postgres is reachable (TEST_DATABASE_URL)");
+                admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
+                admin.close().await.unwrap();
+                let base = admin_url();
+                let cut = base.rfind('/').unwrap();
+                format!("{}/{name}", &base[..cut])
+            }
+        };
+        TestDb { url, name, dir }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if backend() == Backend::Postgres {
+            let name = self.name.clone();
+            // A fresh runtime on its own thread: Drop cannot await, and the test's runtime may be gone.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async move {
+                    if let Ok(admin) = Database::connect(admin_url()).await {
+                        let _ = admin
+                            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .await;
+                        let _ = admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// A running Portico.
+pub struct TestApp {
+    pub address: String,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+    _db: TestDb,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+        // Forget this test's Redis keys (its prefix is unique).
+        if let Some(url) = self.state.config.redis_url.clone() {
+            let prefix = self.state.config.redis_key_prefix.clone();
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                rt.block_on(async move {
+                    let Ok(client) = redis::Client::open(url) else { return };
+                    let Ok(manager) = redis::aio::ConnectionManager::new(client).await else { return };
+                    let cache = portico::cache::RedisCache::new(manager, prefix);
+                    let _ = portico::cache::Cache::delete_prefix(&cache, "").await;
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Someone signed in.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user_id: Uuid,
+    pub email: String,
+    pub access_token: String,
+    pub refresh_token: String,
+    /// The workspace sent as `X-Workspace`.
+    pub workspace: Option<String>,
+}
+
+impl Session {
+    pub fn in_workspace(&self, slug: &str) -> Session {
+        Session {
+            workspace: Some(slug.to_owned()),
+            ..self.clone()
+        }
+    }
+}
+
+/// A workspace with one member of each built-in role.
+pub struct Team {
+    pub slug: String,
+    pub workspace_id: Uuid,
+    pub owner: Session,
+    pub admin: Session,
+    pub collaborator: Session,
+    pub client: Session,
+    pub guest: Session,
+}
+
+impl Team {
+    pub fn by_role(&self, role: BuiltinRole) -> &Session {
+        match role {
+            BuiltinRole::Owner => &self.owner,
+            BuiltinRole::Admin => &self.admin,
+            BuiltinRole::Collaborator => &self.collaborator,
+            BuiltinRole::Client => &self.client,
+            BuiltinRole::Guest => &self.guest,
+        }
+    }
+}
+
+/// Starts Portico on port 0 against a new database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts Portico with configuration changes.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
+    portico::install_crypto_provider();
+    init_logs();
+    let db = TestDb::create().await;
+    let mut config = Config {
+        database_url: Some(db.url.clone()),
+        data_dir: db.dir.clone(),
+        db_max_connections: 5,
+        jwt_secret: Some(Secret::new("test-secret-that-is-long-enough-0123456789")),
+        auto_migrate: Some(true),
+        allow_registration: true,
+        redis_url: redis_url(),
+        redis_key_prefix: format!("portico-test:{}:", Uuid::new_v4().simple()),
+        ..Config::default()
+    };
+    configure(&mut config);
+    let state = App::build(config).await.expect("app builds");
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let server_state = state.clone();
+    let server = tokio::spawn(async move {
+        let router = portico::http::router(server_state);
+        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
+    });
+    TestApp {
+        address,
+        state,
+        client: reqwest::Client::new(),
+        server,
+        _db: db,
+    }
+}
+
+fn init_logs() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            portico::telemetry::init(portico::config::LogFormat::Pretty);
+        }
+    });
+}
+
+/// A hash of [`PASSWORD`], computed once per test binary (argon2 is deliberately slow).
+async fn password_hash() -> String {
+    static HASH: OnceLock<String> = OnceLock::new();
+    if let Some(h) = HASH.get() {
+        return h.clone();
+    }
+    let hash = PasswordHasher::new(1).unwrap().hash(PASSWORD).await.unwrap();
+    HASH.get_or_init(|| hash).clone()
+}
+
+impl TestApp {
+    /// POSTs a GraphQL document as `session` (or anonymously).
+    pub async fn graphql(&self, session: Option<&Session>, query: &str, variables: Value) -> Value {
+        let mut request = self.client.post(format!("{}/graphql", self.address)).json(&json!({
+            "query": query,
+            "variables": variables,
+        }));
+        if let Some(s) = session {
+            request = request.bearer_auth(&s.access_token);
+            if let Some(ws) = &s.workspace {
+                request = request.header("X-Workspace", ws);
+            }
+        }
+        let response = request.send().await.unwrap();
+        assert!(response.status().is_success(), "HTTP {}", response.status());
+        response.json().await.unwrap()
+    }
+
+    /// Runs a query as `session`.
+    pub async fn query(&self, session: &Session, query: &str, variables: Value) -> Value {
+        self.graphql(Some(session), query, variables).await
+    }
+
+    /// Creates an account directly (no API), returning its ID.
+    pub async fn create_user(&self, email: &str, name: &str) -> Uuid {
+        let email = Email::parse(email).unwrap();
+        portico::identity::service::create_user(
+            self.state.db.conn(),
+            &email,
+            name,
+            password_hash().await,
+            entity::user::UserStatus::Active,
+            false,
+        )
+        .await
+        .map_err(|e| e.into_anyhow())
+        .unwrap()
+        .id
+    }
+
+    /// Makes an account a platform operator.
+    pub async fn make_platform_admin(&self, email: &str) {
+        portico::bootstrap::create_admin(&self.state, email, "unused", None).await.unwrap();
+    }
+
+    /// Signs in through the API.
+    pub async fn login(&self, email: &str) -> Session {
+        self.login_with(email, PASSWORD).await.expect("login succeeds")
+    }
+
+    /// Signs in through the API; the error body when it fails.
+    pub async fn login_with(&self, email: &str, password: &str) -> Result<Session, Value> {
+        let body = self
+            .graphql(
+                None,
+                "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken refreshToken user { id email } } }",
+                json!({ "e": email, "p": password }),
+            )
+            .await;
+        session_from(&body, "login")
+    }
+
+    /// Registers an owner with a new workspace, signed in there.
+    pub async fn sign_up_owner(&self, email: &str, workspace: &str) -> (Session, String) {
+        let user_id = self.create_user(email, "Owner").await;
+        let ws = portico::workspace::service::create_workspace_in(self.state.db.conn(), user_id, workspace, None)
+            .await
+            .map_err(|e| e.into_anyhow())
+            .unwrap();
+        (self.login(email).await.in_workspace(&ws.slug), ws.slug)
+    }
+
+    /// Adds a new account to `workspace` with a built-in role and signs it in there.
+    pub async fn add_member(&self, workspace_id: Uuid, slug: &str, email: &str, role: BuiltinRole) -> Session {
+        let user_id = self.create_user(email, &format!("{role:?} person")).await;
+        let scoped = Scoped::new(self.state.db.conn(), workspace_id);
+        let role_row = portico::workspace::service::builtin_role(&scoped, role)
+            .await
+            .map_err(|e| e.into_anyhow())
+            .unwrap();
+        portico::workspace::service::add_member(&scoped, user_id, role_row.id)
+            .await
+            .map_err(|e| e.into_anyhow())
+            .unwrap();
+        self.login(email).await.in_workspace(slug)
+    }
+
+    /// A workspace `prefix` with an owner, admin, collaborator, client and guest.
+    pub async fn create_team(&self, prefix: &str) -> Team {
+        let (owner, slug) = self.sign_up_owner(&format!("owner@{prefix}.test"), &format!("{prefix} studio")).await;
+        let workspace_id = self.workspace_id(&slug).await;
+        let mut sessions = Vec::new();
+        for role in [BuiltinRole::Admin, BuiltinRole::Collaborator, BuiltinRole::Client, BuiltinRole::Guest] {
+            let email = format!("{}@{prefix}.test", role.key());
+            sessions.push(self.add_member(workspace_id, &slug, &email, role).await);
+        }
+        let mut it = sessions.into_iter();
+        Team {
+            slug,
+            workspace_id,
+            owner,
+            admin: it.next().unwrap(),
+            collaborator: it.next().unwrap(),
+            client: it.next().unwrap(),
+            guest: it.next().unwrap(),
+        }
+    }
+
+    /// The ID of a workspace by slug.
+    pub async fn workspace_id(&self, slug: &str) -> Uuid {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        portico::db::Global::new(self.state.db.conn())
+            .find::<entity::workspace::Entity>()
+            .filter(entity::workspace::Column::Slug.eq(slug))
+            .one(self.state.db.conn())
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+
+    /// Sets an account's status directly.
+    pub async fn set_status(&self, user_id: Uuid, status: entity::user::UserStatus) {
+        use sea_orm::sea_query::Expr;
+        use sea_orm::{ColumnTrait, QueryFilter};
+        portico::db::Global::new(self.state.db.conn())
+            .update_many::<entity::user::Entity>()
+            .col_expr(entity::user::Column::Status, Expr::value(status))
+            .filter(entity::user::Column::Id.eq(user_id))
+            .exec(self.state.db.conn())
+            .await
+            .unwrap();
+    }
+}
+
+/// Reads an `AuthPayload` at `data.<field>` into a session.
+pub fn session_from(body: &Value, field: &str) -> Result<Session, Value> {
+    let payload = &body["data"][field];
+    if payload.is_null() {
+        return Err(body.clone());
+    }
+    Ok(Session {
+        user_id: payload["user"]["id"].as_str().unwrap().parse().unwrap(),
+        email: payload["user"]["email"].as_str().unwrap_or_default().to_owned(),
+        access_token: payload["accessToken"].as_str().unwrap().to_owned(),
+        refresh_token: payload["refreshToken"].as_str().unwrap().to_owned(),
+        workspace: None,
+    })
+}
+
+/// The `extensions.code` of the first error, if any.
+pub fn error_code(body: &Value) -> Option<String> {
+    body["errors"][0]["extensions"]["code"].as_str().map(str::to_owned)
+}
+
+/// Every error code in the body.
+pub fn error_codes(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["extensions"]["code"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Asserts the body has no error and returns `data`.
+pub fn data(body: &Value) -> &Value {
+    assert!(body["errors"].is_null(), "unexpected errors: {body:#}");
+    &body["data"]
+}
