@@ -55,7 +55,12 @@ impl JwtKeys {
     }
 
     /// Issues a token as if at `issued_at` (Unix seconds); it expires `ttl` later.
-    pub fn issue_at(&self, user_id: Uuid, session_id: Uuid, issued_at: i64) -> anyhow::Result<(String, i64)> {
+    pub fn issue_at(
+        &self,
+        user_id: Uuid,
+        session_id: Uuid,
+        issued_at: i64,
+    ) -> anyhow::Result<(String, i64)> {
         let claims = AccessClaims {
             sub: user_id,
             sid: session_id,

@@ -52,7 +52,13 @@ pub async fn handle(
         .into_response()
 }
 
-async fn serve_socket(state: AppState, addr: SocketAddr, protocol: GraphQLProtocol, legacy: bool, socket: WebSocket) {
+async fn serve_socket(
+    state: AppState,
+    addr: SocketAddr,
+    protocol: GraphQLProtocol,
+    legacy: bool,
+    socket: WebSocket,
+) {
     let (mut sink, mut stream) = socket.split();
     let first = match tokio::time::timeout(INIT_TIMEOUT, stream.next()).await {
         Err(_) => return close(&mut sink, 4408, "Connection initialisation timeout").await,
@@ -130,6 +136,11 @@ async fn authenticate(state: &AppState, addr: SocketAddr, payload: &Value) -> Re
         ..ClientInfo::default()
     };
     let mut data = Data::default();
-    data.insert(Arc::new(RequestContext::new(state.clone(), principal, workspace, client)));
+    data.insert(Arc::new(RequestContext::new(
+        state.clone(),
+        principal,
+        workspace,
+        client,
+    )));
     Ok(data)
 }

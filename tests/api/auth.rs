@@ -33,10 +33,19 @@ async fn login_returns_tokens_and_me_works() {
 async fn wrong_password_and_unknown_email_fail_alike() {
     let app = spawn_app().await;
     app.create_user("ana@example.com", "Ana").await;
-    let wrong = app.login_with("ana@example.com", "not the password").await.unwrap_err();
-    let unknown = app.login_with("nobody@example.com", PASSWORD).await.unwrap_err();
+    let wrong = app
+        .login_with("ana@example.com", "not the password")
+        .await
+        .unwrap_err();
+    let unknown = app
+        .login_with("nobody@example.com", PASSWORD)
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&wrong).as_deref(), Some("UNAUTHENTICATED"));
-    assert_eq!(wrong["errors"][0]["message"], unknown["errors"][0]["message"]);
+    assert_eq!(
+        wrong["errors"][0]["message"],
+        unknown["errors"][0]["message"]
+    );
     assert_eq!(error_code(&unknown).as_deref(), Some("UNAUTHENTICATED"));
 }
 
@@ -53,7 +62,12 @@ async fn refresh_rotates_and_reuse_revokes_the_session() {
     // The old refresh token again: reuse detected, the whole session dies.
     let reused = refresh(&app, &first.refresh_token).await;
     assert_eq!(error_code(&reused).as_deref(), Some("UNAUTHENTICATED"));
-    assert!(reused["errors"][0]["message"].as_str().unwrap().contains("already used"));
+    assert!(
+        reused["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already used")
+    );
     let after = refresh(&app, &rotated.refresh_token).await;
     assert_eq!(error_code(&after).as_deref(), Some("UNAUTHENTICATED"));
     let me = app.query(&rotated, ME, json!({})).await;
@@ -65,7 +79,10 @@ async fn concurrent_refreshes_of_one_token_let_at_most_one_through() {
     let app = spawn_app().await;
     app.create_user("ana@example.com", "Ana").await;
     let session = app.login("ana@example.com").await;
-    let (a, b) = tokio::join!(refresh(&app, &session.refresh_token), refresh(&app, &session.refresh_token));
+    let (a, b) = tokio::join!(
+        refresh(&app, &session.refresh_token),
+        refresh(&app, &session.refresh_token)
+    );
     let successes = [&a, &b].iter().filter(|r| r["errors"].is_null()).count();
     assert!(successes <= 1, "both refreshes succeeded: {a} {b}");
 }
@@ -84,8 +101,14 @@ async fn logout_ends_the_session() {
     let session = app.login("ana@example.com").await;
     let other = app.login("ana@example.com").await;
     data(&app.query(&session, "mutation { logout }", json!({})).await);
-    assert_eq!(error_code(&app.query(&session, ME, json!({})).await).as_deref(), Some("UNAUTHENTICATED"));
-    assert_eq!(error_code(&refresh(&app, &session.refresh_token).await).as_deref(), Some("UNAUTHENTICATED"));
+    assert_eq!(
+        error_code(&app.query(&session, ME, json!({})).await).as_deref(),
+        Some("UNAUTHENTICATED")
+    );
+    assert_eq!(
+        error_code(&refresh(&app, &session.refresh_token).await).as_deref(),
+        Some("UNAUTHENTICATED")
+    );
     // Other sessions live on.
     data(&app.query(&other, ME, json!({})).await);
 }
@@ -101,7 +124,11 @@ async fn changing_the_password_ends_other_sessions() {
         .await;
     assert_eq!(error_code(&wrong).as_deref(), Some("BAD_USER_INPUT"));
     let short = app
-        .query(&current, "mutation($c: String!) { changePassword(currentPassword: $c, newPassword: \"short\") }", json!({ "c": PASSWORD }))
+        .query(
+            &current,
+            "mutation($c: String!) { changePassword(currentPassword: $c, newPassword: \"short\") }",
+            json!({ "c": PASSWORD }),
+        )
         .await;
     assert_eq!(error_code(&short).as_deref(), Some("BAD_USER_INPUT"));
     data(
@@ -113,9 +140,16 @@ async fn changing_the_password_ends_other_sessions() {
         .await,
     );
     data(&app.query(&current, ME, json!({})).await);
-    assert_eq!(error_code(&app.query(&other, ME, json!({})).await).as_deref(), Some("UNAUTHENTICATED"));
+    assert_eq!(
+        error_code(&app.query(&other, ME, json!({})).await).as_deref(),
+        Some("UNAUTHENTICATED")
+    );
     assert!(app.login_with("ana@example.com", PASSWORD).await.is_err());
-    assert!(app.login_with("ana@example.com", "a new long password").await.is_ok());
+    assert!(
+        app.login_with("ana@example.com", "a new long password")
+            .await
+            .is_ok()
+    );
 }
 
 #[tokio::test]
@@ -129,15 +163,25 @@ async fn a_user_disabled_mid_session_is_stopped_on_the_next_request() {
     data(&app.query(&ana, ME, json!({})).await);
 
     let body = app
-        .query(&ops, "mutation($id: ID!) { setUserStatus(userId: $id, status: DISABLED) { status } }", json!({ "id": ana_id }))
+        .query(
+            &ops,
+            "mutation($id: ID!) { setUserStatus(userId: $id, status: DISABLED) { status } }",
+            json!({ "id": ana_id }),
+        )
         .await;
     assert_eq!(data(&body)["setUserStatus"]["status"], "DISABLED");
 
     let me = app.query(&ana, ME, json!({})).await;
     assert_eq!(error_code(&me).as_deref(), Some("UNAUTHENTICATED"));
-    let login = app.login_with("ana@example.com", PASSWORD).await.unwrap_err();
+    let login = app
+        .login_with("ana@example.com", PASSWORD)
+        .await
+        .unwrap_err();
     assert_eq!(error_code(&login).as_deref(), Some("UNAUTHENTICATED"));
-    assert_eq!(error_code(&refresh(&app, &ana.refresh_token).await).as_deref(), Some("UNAUTHENTICATED"));
+    assert_eq!(
+        error_code(&refresh(&app, &ana.refresh_token).await).as_deref(),
+        Some("UNAUTHENTICATED")
+    );
 }
 
 #[tokio::test]
@@ -147,7 +191,11 @@ async fn only_platform_admins_set_account_status() {
     app.create_user("bob@example.com", "Bob").await;
     let bob = app.login("bob@example.com").await;
     let body = app
-        .query(&bob, "mutation($id: ID!) { setUserStatus(userId: $id, status: DISABLED) { status } }", json!({ "id": target }))
+        .query(
+            &bob,
+            "mutation($id: ID!) { setUserStatus(userId: $id, status: DISABLED) { status } }",
+            json!({ "id": target }),
+        )
         .await;
     assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"));
 }
@@ -155,20 +203,40 @@ async fn only_platform_admins_set_account_status() {
 #[tokio::test]
 async fn invited_and_pending_users_read_but_cannot_mutate() {
     let app = spawn_app().await;
-    for (email, status) in [("inv@example.com", UserStatus::Invited), ("pen@example.com", UserStatus::Pending)] {
+    for (email, status) in [
+        ("inv@example.com", UserStatus::Invited),
+        ("pen@example.com", UserStatus::Pending),
+    ] {
         let id = app.create_user(email, "Someone").await;
         app.set_status(id, status).await;
         let session = app.login(email).await;
         data(&app.query(&session, ME, json!({})).await);
-        let body = app.query(&session, "mutation { createWorkspace(name: \"Mine\") { id } }", json!({})).await;
+        let body = app
+            .query(
+                &session,
+                "mutation { createWorkspace(name: \"Mine\") { id } }",
+                json!({}),
+            )
+            .await;
         assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"), "{email}");
-        assert!(body["errors"][0]["message"].as_str().unwrap().contains("cannot make changes"));
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("cannot make changes")
+        );
     }
 }
 
-fn forge(token: &str, header: Option<&str>, edit: impl FnOnce(&mut Value), keep_signature: bool) -> String {
+fn forge(
+    token: &str,
+    header: Option<&str>,
+    edit: impl FnOnce(&mut Value),
+    keep_signature: bool,
+) -> String {
     let parts: Vec<&str> = token.split('.').collect();
-    let mut claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    let mut claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
     edit(&mut claims);
     let head = header.map_or_else(|| parts[0].to_owned(), |h| URL_SAFE_NO_PAD.encode(h));
     let body = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap());
@@ -185,23 +253,67 @@ async fn forged_and_stale_access_tokens_are_rejected() {
     let _ = ana_id;
 
     let mut attacks: Vec<(&str, String)> = vec![
-        ("alg none", forge(&ana.access_token, Some(r#"{"alg":"none","typ":"JWT"}"#), |_| {}, false)),
-        ("tampered sub", forge(&ana.access_token, None, |c| c["sub"] = json!(bob_id), true)),
-        ("tampered exp", forge(&ana.access_token, None, |c| c["exp"] = json!(4_000_000_000i64), true)),
+        (
+            "alg none",
+            forge(
+                &ana.access_token,
+                Some(r#"{"alg":"none","typ":"JWT"}"#),
+                |_| {},
+                false,
+            ),
+        ),
+        (
+            "tampered sub",
+            forge(&ana.access_token, None, |c| c["sub"] = json!(bob_id), true),
+        ),
+        (
+            "tampered exp",
+            forge(
+                &ana.access_token,
+                None,
+                |c| c["exp"] = json!(4_000_000_000i64),
+                true,
+            ),
+        ),
         ("garbage", "not.a.jwt".to_owned()),
     ];
     // Signed with another key (algorithm confusion has nothing to confuse: only HS256 is accepted).
-    let other = portico::auth::JwtKeys::new(&portico::config::Secret::new("another-secret-that-is-long-enough-000"), 60);
-    attacks.push(("wrong key", other.issue(ana.user_id, uuid::Uuid::now_v7()).unwrap().0));
+    let other = portico::auth::JwtKeys::new(
+        &portico::config::Secret::new("another-secret-that-is-long-enough-000"),
+        60,
+    );
+    attacks.push((
+        "wrong key",
+        other.issue(ana.user_id, uuid::Uuid::now_v7()).unwrap().0,
+    ));
     // Expired, correctly signed, for the live session.
     let live = app.state.auth.keys().verify(&ana.access_token).unwrap();
     let an_hour_ago = chrono::Utc::now().timestamp() - 3600;
-    attacks.push(("expired", app.state.auth.keys().issue_at(ana.user_id, live.sid, an_hour_ago).unwrap().0));
+    attacks.push((
+        "expired",
+        app.state
+            .auth
+            .keys()
+            .issue_at(ana.user_id, live.sid, an_hour_ago)
+            .unwrap()
+            .0,
+    ));
     // Right key, but a session that does not exist.
-    attacks.push(("unknown session", app.state.auth.keys().issue(ana.user_id, uuid::Uuid::now_v7()).unwrap().0));
+    attacks.push((
+        "unknown session",
+        app.state
+            .auth
+            .keys()
+            .issue(ana.user_id, uuid::Uuid::now_v7())
+            .unwrap()
+            .0,
+    ));
     // Right key and session, but another user's id.
     let parsed = app.state.auth.keys().verify(&ana.access_token).unwrap();
-    attacks.push(("sub of another user", app.state.auth.keys().issue(bob_id, parsed.sid).unwrap().0));
+    attacks.push((
+        "sub of another user",
+        app.state.auth.keys().issue(bob_id, parsed.sid).unwrap().0,
+    ));
 
     for (name, token) in attacks {
         let forged = Session {
@@ -209,8 +321,15 @@ async fn forged_and_stale_access_tokens_are_rejected() {
             ..ana.clone()
         };
         let body = app.query(&forged, ME, json!({})).await;
-        assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"), "{name}: {body}");
-        assert!(body["data"].is_null() || body["data"]["me"].is_null(), "{name}");
+        assert_eq!(
+            error_code(&body).as_deref(),
+            Some("UNAUTHENTICATED"),
+            "{name}: {body}"
+        );
+        assert!(
+            body["data"].is_null() || body["data"]["me"].is_null(),
+            "{name}"
+        );
     }
 }
 

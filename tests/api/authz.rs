@@ -58,7 +58,13 @@ fn outcome(body: &Value) -> Outcome {
     let codes = error_codes(body);
     if codes.iter().any(|c| c == "FORBIDDEN") {
         Outcome::Forbidden
-    } else if codes.iter().any(|c| c == "UNAUTHENTICATED") && body["errors"][0]["message"] != "invalid email or password" && !body["errors"][0]["message"].as_str().unwrap_or_default().contains("refresh token") {
+    } else if codes.iter().any(|c| c == "UNAUTHENTICATED")
+        && body["errors"][0]["message"] != "invalid email or password"
+        && !body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("refresh token")
+    {
         Outcome::Unauthenticated
     } else {
         Outcome::Allowed
@@ -74,32 +80,56 @@ async fn every_role_against_every_root_operation() {
         let session = team.by_role(*role);
         for (field, document, allowed, _) in matrix() {
             let body = app.query(session, &document, json!({})).await;
-            let expected = if allowed.contains(role) { Outcome::Allowed } else { Outcome::Forbidden };
+            let expected = if allowed.contains(role) {
+                Outcome::Allowed
+            } else {
+                Outcome::Forbidden
+            };
             let got = outcome(&body);
             if got != expected {
-                failures.push(format!("{role:?} {field}: expected {expected:?}, got {got:?}: {body}"));
+                failures.push(format!(
+                    "{role:?} {field}: expected {expected:?}, got {got:?}: {body}"
+                ));
             }
         }
     }
     // Anonymous callers reach public fields only.
     for (field, document, _, public) in matrix() {
         let body = app.graphql(None, &document, json!({})).await;
-        let expected = if public { Outcome::Allowed } else { Outcome::Unauthenticated };
+        let expected = if public {
+            Outcome::Allowed
+        } else {
+            Outcome::Unauthenticated
+        };
         let got = outcome(&body);
         if got != expected {
-            failures.push(format!("anonymous {field}: expected {expected:?}, got {got:?}: {body}"));
+            failures.push(format!(
+                "anonymous {field}: expected {expected:?}, got {got:?}: {body}"
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[tokio::test]
 async fn the_matrix_covers_every_root_field() {
     let sdl = portico::graphql::export_sdl().unwrap();
     let policy = Policy::from_sdl(&sdl).unwrap();
-    let in_schema: BTreeSet<String> = policy.root_fields().iter().map(|(_, f)| f.clone()).collect();
+    let in_schema: BTreeSet<String> = policy
+        .root_fields()
+        .iter()
+        .map(|(_, f)| f.clone())
+        .collect();
     let in_matrix: BTreeSet<String> = matrix().iter().map(|(f, ..)| (*f).to_owned()).collect();
-    assert_eq!(in_schema, in_matrix, "add a row to the role matrix for each new root field");
+    assert_eq!(
+        in_schema, in_matrix,
+        "add a row to the role matrix for each new root field"
+    );
 }
 
 #[tokio::test]
@@ -114,8 +144,13 @@ async fn a_denied_field_is_null_with_forbidden_and_siblings_survive() {
             json!({}),
         )
         .await;
-    let role_id = data(&created)["createRole"]["id"].as_str().unwrap().to_owned();
-    let viewer = app.add_member(team.workspace_id, &team.slug, "viewer@acme.test", Guest).await;
+    let role_id = data(&created)["createRole"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let viewer = app
+        .add_member(team.workspace_id, &team.slug, "viewer@acme.test", Guest)
+        .await;
     data(
         &app.query(
             &team.owner,
@@ -136,10 +171,19 @@ async fn a_denied_field_is_null_with_forbidden_and_siblings_survive() {
     assert_eq!(errors.len(), 1, "{body}");
     assert_eq!(errors[0]["extensions"]["code"], "FORBIDDEN");
     assert_eq!(errors[0]["extensions"]["permission"], "member:email");
-    assert_eq!(errors[0]["path"], json!(["members", "edges", 0, "node", "user", "email"]));
+    assert_eq!(
+        errors[0]["path"],
+        json!(["members", "edges", 0, "node", "user", "email"])
+    );
 
     // Staff see emails.
-    let body = app.query(&team.collaborator, "{ members(first: 10) { edges { node { user { email } } } } }", json!({})).await;
+    let body = app
+        .query(
+            &team.collaborator,
+            "{ members(first: 10) { edges { node { user { email } } } } }",
+            json!({}),
+        )
+        .await;
     assert!(data(&body)["members"]["edges"][0]["node"]["user"]["email"].is_string());
 }
 
@@ -147,7 +191,13 @@ async fn a_denied_field_is_null_with_forbidden_and_siblings_survive() {
 async fn a_denied_root_field_does_not_null_its_siblings() {
     let app = spawn_app().await;
     let team = app.create_team("acme").await;
-    let body = app.query(&team.client, "{ workspace { slug } members(first: 1) { totalCount } }", json!({})).await;
+    let body = app
+        .query(
+            &team.client,
+            "{ workspace { slug } members(first: 1) { totalCount } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(body["data"]["workspace"]["slug"], team.slug.as_str());
     assert!(body["data"]["members"].is_null());
     assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"));
@@ -159,7 +209,8 @@ async fn a_denied_root_field_does_not_null_its_siblings() {
 async fn nobody_grants_what_they_lack_or_touches_those_above() {
     let app = spawn_app().await;
     let team = app.create_team("acme").await;
-    let forbidden = |body: &Value| assert_eq!(error_code(body).as_deref(), Some("FORBIDDEN"), "{body}");
+    let forbidden =
+        |body: &Value| assert_eq!(error_code(body).as_deref(), Some("FORBIDDEN"), "{body}");
 
     // A role manager without payment:manage cannot create a role holding it.
     let limited = app
@@ -169,11 +220,20 @@ async fn nobody_grants_what_they_lack_or_touches_those_above() {
             json!({}),
         )
         .await;
-    let limited_id = data(&limited)["createRole"]["id"].as_str().unwrap().to_owned();
-    let manager = app.add_member(team.workspace_id, &team.slug, "manager@acme.test", Guest).await;
+    let limited_id = data(&limited)["createRole"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let manager = app
+        .add_member(team.workspace_id, &team.slug, "manager@acme.test", Guest)
+        .await;
     data(
-        &app.query(&team.owner, "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { id } }", json!({ "u": manager.user_id, "r": limited_id }))
-            .await,
+        &app.query(
+            &team.owner,
+            "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { id } }",
+            json!({ "u": manager.user_id, "r": limited_id }),
+        )
+        .await,
     );
     forbidden(&app.query(&manager, "mutation { createRole(input: {name: \"Payer\", permissions: [PAYMENT_MANAGE]}) { id } }", json!({})).await);
 
@@ -188,36 +248,105 @@ async fn nobody_grants_what_they_lack_or_touches_those_above() {
     );
 
     // Nor hand out a built-in role above their own (admin holds more than they do).
-    let roles = app.query(&team.owner, "{ roles { id builtin } }", json!({})).await;
+    let roles = app
+        .query(&team.owner, "{ roles { id builtin } }", json!({}))
+        .await;
     let role_id = |key: &str| {
-        data(&roles)["roles"].as_array().unwrap().iter().find(|r| r["builtin"] == key).unwrap()["id"].as_str().unwrap().to_owned()
+        data(&roles)["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["builtin"] == key)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     };
     forbidden(
-        &app.query(&manager, "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { id } }", json!({ "u": team.guest.user_id, "r": role_id("ADMIN") }))
-            .await,
+        &app.query(
+            &manager,
+            "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { id } }",
+            json!({ "u": team.guest.user_id, "r": role_id("ADMIN") }),
+        )
+        .await,
     );
-    forbidden(&app.query(&manager, "mutation($r: ID!) { inviteMember(email: \"x@y.io\", roleId: $r) { code } }", json!({ "r": role_id("ADMIN") })).await);
+    forbidden(
+        &app.query(
+            &manager,
+            "mutation($r: ID!) { inviteMember(email: \"x@y.io\", roleId: $r) { code } }",
+            json!({ "r": role_id("ADMIN") }),
+        )
+        .await,
+    );
     // Nor demote or remove someone above them.
-    forbidden(&app.query(&manager, "mutation($u: ID!) { removeMember(userId: $u) }", json!({ "u": team.admin.user_id })).await);
+    forbidden(
+        &app.query(
+            &manager,
+            "mutation($u: ID!) { removeMember(userId: $u) }",
+            json!({ "u": team.admin.user_id }),
+        )
+        .await,
+    );
 
     // Admins cannot demote, remove or replace the owner, nor make anyone owner.
     forbidden(
-        &app.query(&team.admin, "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { id } }", json!({ "u": team.owner.user_id, "r": role_id("GUEST") }))
-            .await,
+        &app.query(
+            &team.admin,
+            "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { id } }",
+            json!({ "u": team.owner.user_id, "r": role_id("GUEST") }),
+        )
+        .await,
     );
-    forbidden(&app.query(&team.admin, "mutation($u: ID!) { removeMember(userId: $u) }", json!({ "u": team.owner.user_id })).await);
     forbidden(
-        &app.query(&team.admin, "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { id } }", json!({ "u": team.client.user_id, "r": role_id("OWNER") }))
-            .await,
+        &app.query(
+            &team.admin,
+            "mutation($u: ID!) { removeMember(userId: $u) }",
+            json!({ "u": team.owner.user_id }),
+        )
+        .await,
     );
-    forbidden(&app.query(&team.admin, "mutation($u: ID!) { transferOwnership(userId: $u) }", json!({ "u": team.admin.user_id })).await);
+    forbidden(
+        &app.query(
+            &team.admin,
+            "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { id } }",
+            json!({ "u": team.client.user_id, "r": role_id("OWNER") }),
+        )
+        .await,
+    );
+    forbidden(
+        &app.query(
+            &team.admin,
+            "mutation($u: ID!) { transferOwnership(userId: $u) }",
+            json!({ "u": team.admin.user_id }),
+        )
+        .await,
+    );
     // Built-in roles are not editable, even by the owner.
-    forbidden(&app.query(&team.owner, "mutation($r: ID!) { updateRole(id: $r, input: {name: \"Boss\"}) { id } }", json!({ "r": role_id("GUEST") })).await);
+    forbidden(
+        &app.query(
+            &team.owner,
+            "mutation($r: ID!) { updateRole(id: $r, input: {name: \"Boss\"}) { id } }",
+            json!({ "r": role_id("GUEST") }),
+        )
+        .await,
+    );
 
     // What is allowed still works: the owner transfers ownership.
-    data(&app.query(&team.owner, "mutation($u: ID!) { transferOwnership(userId: $u) }", json!({ "u": team.admin.user_id })).await);
+    data(
+        &app.query(
+            &team.owner,
+            "mutation($u: ID!) { transferOwnership(userId: $u) }",
+            json!({ "u": team.admin.user_id }),
+        )
+        .await,
+    );
     let perms = app.query(&team.owner, "{ myPermissions }", json!({})).await;
-    assert!(!data(&perms)["myPermissions"].as_array().unwrap().contains(&json!("WORKSPACE_TRANSFER")));
+    assert!(
+        !data(&perms)["myPermissions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("WORKSPACE_TRANSFER"))
+    );
 }
 
 #[tokio::test]
@@ -228,34 +357,90 @@ async fn another_tenants_ids_answer_not_found_like_missing_ones() {
     let missing = Uuid::now_v7();
 
     // A workspace one is not a member of looks exactly like one that does not exist.
-    let foreign = app.query(&acme.owner.in_workspace(&globex.slug), "{ workspace { id } }", json!({})).await;
-    let nowhere = app.query(&acme.owner.in_workspace("no-such-workspace"), "{ workspace { id } }", json!({})).await;
+    let foreign = app
+        .query(
+            &acme.owner.in_workspace(&globex.slug),
+            "{ workspace { id } }",
+            json!({}),
+        )
+        .await;
+    let nowhere = app
+        .query(
+            &acme.owner.in_workspace("no-such-workspace"),
+            "{ workspace { id } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(error_code(&foreign).as_deref(), Some("NOT_FOUND"));
-    assert_eq!(foreign["errors"][0]["message"], nowhere["errors"][0]["message"]);
+    assert_eq!(
+        foreign["errors"][0]["message"],
+        nowhere["errors"][0]["message"]
+    );
 
     // IDs of another workspace's rows, used from one's own workspace.
-    let globex_roles = app.query(&globex.owner, "{ roles { id } }", json!({})).await;
-    let globex_role = data(&globex_roles)["roles"][0]["id"].as_str().unwrap().to_owned();
+    let globex_roles = app
+        .query(&globex.owner, "{ roles { id } }", json!({}))
+        .await;
+    let globex_role = data(&globex_roles)["roles"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let invite = app
         .query(&globex.owner, "mutation($r: ID!) { inviteMember(email: \"z@z.io\", roleId: $r) { invitation { id } } }", json!({ "r": data(&globex_roles)["roles"][4]["id"] }))
         .await;
-    let globex_invitation = data(&invite)["inviteMember"]["invitation"]["id"].as_str().unwrap().to_owned();
+    let globex_invitation = data(&invite)["inviteMember"]["invitation"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let probes = [
-        ("mutation($a: ID!, $b: ID!) { updateMemberRole(userId: $a, roleId: $b) { id } }", json!({ "a": globex.client.user_id, "b": globex_role }), json!({ "a": missing, "b": missing })),
-        ("mutation($a: ID!) { removeMember(userId: $a) }", json!({ "a": globex.client.user_id }), json!({ "a": missing })),
-        ("mutation($a: ID!) { revokeInvitation(id: $a) { id } }", json!({ "a": globex_invitation }), json!({ "a": missing })),
-        ("mutation($a: ID!) { deleteRole(id: $a) }", json!({ "a": globex_role }), json!({ "a": missing })),
-        ("mutation($a: ID!) { inviteMember(email: \"q@q.io\", roleId: $a) { code } }", json!({ "a": globex_role }), json!({ "a": missing })),
+        (
+            "mutation($a: ID!, $b: ID!) { updateMemberRole(userId: $a, roleId: $b) { id } }",
+            json!({ "a": globex.client.user_id, "b": globex_role }),
+            json!({ "a": missing, "b": missing }),
+        ),
+        (
+            "mutation($a: ID!) { removeMember(userId: $a) }",
+            json!({ "a": globex.client.user_id }),
+            json!({ "a": missing }),
+        ),
+        (
+            "mutation($a: ID!) { revokeInvitation(id: $a) { id } }",
+            json!({ "a": globex_invitation }),
+            json!({ "a": missing }),
+        ),
+        (
+            "mutation($a: ID!) { deleteRole(id: $a) }",
+            json!({ "a": globex_role }),
+            json!({ "a": missing }),
+        ),
+        (
+            "mutation($a: ID!) { inviteMember(email: \"q@q.io\", roleId: $a) { code } }",
+            json!({ "a": globex_role }),
+            json!({ "a": missing }),
+        ),
     ];
     for (document, foreign_vars, missing_vars) in probes {
         let foreign = app.query(&acme.owner, document, foreign_vars).await;
         let nothing = app.query(&acme.owner, document, missing_vars).await;
-        assert_eq!(error_code(&foreign).as_deref(), Some("NOT_FOUND"), "{document}: {foreign}");
-        assert_eq!(foreign["errors"][0]["message"], nothing["errors"][0]["message"], "{document}");
+        assert_eq!(
+            error_code(&foreign).as_deref(),
+            Some("NOT_FOUND"),
+            "{document}: {foreign}"
+        );
+        assert_eq!(
+            foreign["errors"][0]["message"], nothing["errors"][0]["message"],
+            "{document}"
+        );
     }
     // And nothing changed in the other workspace.
-    let still = app.query(&globex.owner, "{ members(first: 10) { totalCount } invitations { status } }", json!({})).await;
+    let still = app
+        .query(
+            &globex.owner,
+            "{ members(first: 10) { totalCount } invitations { status } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(data(&still)["members"]["totalCount"], 5);
     assert_eq!(data(&still)["invitations"][0]["status"], "PENDING");
 }
@@ -269,6 +454,17 @@ async fn a_workspace_must_be_selected_for_workspace_fields() {
     let body = app.query(&owner, "{ workspace { id } }", json!({})).await;
     assert_eq!(error_code(&body).as_deref(), Some("BAD_USER_INPUT"));
     // Fields naming their workspace as an argument do not need the header.
-    let body = app.query(&owner, "query($w: String) { myPermissions(workspace: $w) }", json!({ "w": team.slug })).await;
-    assert!(data(&body)["myPermissions"].as_array().unwrap().contains(&json!("WORKSPACE_TRANSFER")));
+    let body = app
+        .query(
+            &owner,
+            "query($w: String) { myPermissions(workspace: $w) }",
+            json!({ "w": team.slug }),
+        )
+        .await;
+    assert!(
+        data(&body)["myPermissions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("WORKSPACE_TRANSFER"))
+    );
 }

@@ -31,12 +31,15 @@ pub fn backend() -> Backend {
 }
 
 fn admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
 /// Redis is used when `PORTICO_TEST_REDIS_URL` is set (the Makefile sets it for the Postgres run).
 fn redis_url() -> Option<String> {
-    std::env::var("PORTICO_TEST_REDIS_URL").ok().filter(|s| !s.is_empty())
+    std::env::var("PORTICO_TEST_REDIS_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 /// A database that exists for one test.
@@ -54,8 +57,13 @@ impl TestDb {
         let url = match backend() {
             Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.join("portico.db").display()),
             Backend::Postgres => {
-                let admin = Database::connect(admin_url()).await.expect("Postgres is reachable (TEST_DATABASE_URL)");
-                admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
+                let admin = Database::connect(admin_url())
+                    .await
+                    .expect("Postgres is reachable (TEST_DATABASE_URL)");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .unwrap();
                 admin.close().await.unwrap();
                 let base = admin_url();
                 let cut = base.rfind('/').unwrap();
@@ -73,11 +81,16 @@ impl Drop for TestDb {
             let name = self.name.clone();
             // A fresh runtime on its own thread: Drop cannot await, and the test's runtime may be gone.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 rt.block_on(async move {
                     if let Ok(admin) = Database::connect(admin_url()).await {
                         let _ = admin
-                            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
                             .await;
                         let _ = admin.close().await;
                     }
@@ -104,10 +117,17 @@ impl Drop for TestApp {
         if let Some(url) = self.state.config.redis_url.clone() {
             let prefix = self.state.config.redis_key_prefix.clone();
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
                 rt.block_on(async move {
-                    let Ok(client) = redis::Client::open(url) else { return };
-                    let Ok(manager) = redis::aio::ConnectionManager::new(client).await else { return };
+                    let Ok(client) = redis::Client::open(url) else {
+                        return;
+                    };
+                    let Ok(manager) = redis::aio::ConnectionManager::new(client).await else {
+                        return;
+                    };
                     let cache = portico::cache::RedisCache::new(manager, prefix);
                     let _ = portico::cache::Cache::delete_prefix(&cache, "").await;
                 });
@@ -188,7 +208,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     let server_state = state.clone();
     let server = tokio::spawn(async move {
         let router = portico::http::router(server_state);
-        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
+        let _ = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await;
     });
     TestApp {
         address,
@@ -214,17 +238,24 @@ async fn password_hash() -> String {
     if let Some(h) = HASH.get() {
         return h.clone();
     }
-    let hash = PasswordHasher::new(1).unwrap().hash(PASSWORD).await.unwrap();
+    let hash = PasswordHasher::new(1)
+        .unwrap()
+        .hash(PASSWORD)
+        .await
+        .unwrap();
     HASH.get_or_init(|| hash).clone()
 }
 
 impl TestApp {
     /// POSTs a GraphQL document as `session` (or anonymously).
     pub async fn graphql(&self, session: Option<&Session>, query: &str, variables: Value) -> Value {
-        let mut request = self.client.post(format!("{}/graphql", self.address)).json(&json!({
-            "query": query,
-            "variables": variables,
-        }));
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({
+                "query": query,
+                "variables": variables,
+            }));
         if let Some(s) = session {
             request = request.bearer_auth(&s.access_token);
             if let Some(ws) = &s.workspace {
@@ -260,12 +291,16 @@ impl TestApp {
 
     /// Makes an account a platform operator.
     pub async fn make_platform_admin(&self, email: &str) {
-        portico::bootstrap::create_admin(&self.state, email, "unused", None).await.unwrap();
+        portico::bootstrap::create_admin(&self.state, email, "unused", None)
+            .await
+            .unwrap();
     }
 
     /// Signs in through the API.
     pub async fn login(&self, email: &str) -> Session {
-        self.login_with(email, PASSWORD).await.expect("login succeeds")
+        self.login_with(email, PASSWORD)
+            .await
+            .expect("login succeeds")
     }
 
     /// Signs in through the API; the error body when it fails.
@@ -283,15 +318,26 @@ impl TestApp {
     /// Registers an owner with a new workspace, signed in there.
     pub async fn sign_up_owner(&self, email: &str, workspace: &str) -> (Session, String) {
         let user_id = self.create_user(email, "Owner").await;
-        let ws = portico::workspace::service::create_workspace_in(self.state.db.conn(), user_id, workspace, None)
-            .await
-            .map_err(|e| e.into_anyhow())
-            .unwrap();
+        let ws = portico::workspace::service::create_workspace_in(
+            self.state.db.conn(),
+            user_id,
+            workspace,
+            None,
+        )
+        .await
+        .map_err(|e| e.into_anyhow())
+        .unwrap();
         (self.login(email).await.in_workspace(&ws.slug), ws.slug)
     }
 
     /// Adds a new account to `workspace` with a built-in role and signs it in there.
-    pub async fn add_member(&self, workspace_id: Uuid, slug: &str, email: &str, role: BuiltinRole) -> Session {
+    pub async fn add_member(
+        &self,
+        workspace_id: Uuid,
+        slug: &str,
+        email: &str,
+        role: BuiltinRole,
+    ) -> Session {
         let user_id = self.create_user(email, &format!("{role:?} person")).await;
         let scoped = Scoped::new(self.state.db.conn(), workspace_id);
         let role_row = portico::workspace::service::builtin_role(&scoped, role)
@@ -307,10 +353,17 @@ impl TestApp {
 
     /// A workspace `prefix` with an owner, admin, collaborator, client and guest.
     pub async fn create_team(&self, prefix: &str) -> Team {
-        let (owner, slug) = self.sign_up_owner(&format!("owner@{prefix}.test"), &format!("{prefix} studio")).await;
+        let (owner, slug) = self
+            .sign_up_owner(&format!("owner@{prefix}.test"), &format!("{prefix} studio"))
+            .await;
         let workspace_id = self.workspace_id(&slug).await;
         let mut sessions = Vec::new();
-        for role in [BuiltinRole::Admin, BuiltinRole::Collaborator, BuiltinRole::Client, BuiltinRole::Guest] {
+        for role in [
+            BuiltinRole::Admin,
+            BuiltinRole::Collaborator,
+            BuiltinRole::Client,
+            BuiltinRole::Guest,
+        ] {
             let email = format!("{}@{prefix}.test", role.key());
             sessions.push(self.add_member(workspace_id, &slug, &email, role).await);
         }
@@ -361,7 +414,10 @@ pub fn session_from(body: &Value, field: &str) -> Result<Session, Value> {
     }
     Ok(Session {
         user_id: payload["user"]["id"].as_str().unwrap().parse().unwrap(),
-        email: payload["user"]["email"].as_str().unwrap_or_default().to_owned(),
+        email: payload["user"]["email"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
         access_token: payload["accessToken"].as_str().unwrap().to_owned(),
         refresh_token: payload["refreshToken"].as_str().unwrap().to_owned(),
         workspace: None,
@@ -370,7 +426,9 @@ pub fn session_from(body: &Value, field: &str) -> Result<Session, Value> {
 
 /// The `extensions.code` of the first error, if any.
 pub fn error_code(body: &Value) -> Option<String> {
-    body["errors"][0]["extensions"]["code"].as_str().map(str::to_owned)
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .map(str::to_owned)
 }
 
 /// Every error code in the body.

@@ -10,9 +10,22 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 #[tokio::test]
 async fn health_and_readiness() {
     let app = spawn_app().await;
-    let health: Value = app.client.get(format!("{}/healthz", app.address)).send().await.unwrap().json().await.unwrap();
+    let health: Value = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["status"], "ok");
-    let ready = app.client.get(format!("{}/readyz", app.address)).send().await.unwrap();
+    let ready = app
+        .client
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 200);
     let ready: Value = ready.json().await.unwrap();
     assert_eq!(ready["database"], "ok");
@@ -29,7 +42,10 @@ async fn raw(app: &TestApp, content_type: &str, body: impl Into<reqwest::Body>) 
         .unwrap();
     let status = response.status().as_u16();
     let text = response.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 #[tokio::test]
@@ -37,15 +53,31 @@ async fn malformed_requests_get_graphql_errors_with_codes() {
     let app = spawn_app().await;
     let (status, body) = raw(&app, "application/json", "{not json").await;
     assert_eq!(status, 400);
-    assert_eq!(error_code(&body).as_deref(), Some("BAD_USER_INPUT"), "{body}");
+    assert_eq!(
+        error_code(&body).as_deref(),
+        Some("BAD_USER_INPUT"),
+        "{body}"
+    );
 
     let (status, body) = raw(&app, "application/json", vec![0xff, 0xfe, 0x00]).await;
     assert!(status < 500, "{status}");
-    assert_eq!(error_code(&body).as_deref(), Some("BAD_USER_INPUT"), "{body}");
+    assert_eq!(
+        error_code(&body).as_deref(),
+        Some("BAD_USER_INPUT"),
+        "{body}"
+    );
 
-    for document in ["{ me { id ", "{ nope }", "query { me { id } } query { me { id } }"] {
+    for document in [
+        "{ me { id ",
+        "{ nope }",
+        "query { me { id } } query { me { id } }",
+    ] {
         let body = app.graphql(None, document, json!({})).await;
-        assert_eq!(error_code(&body).as_deref(), Some("BAD_USER_INPUT"), "{document}: {body}");
+        assert_eq!(
+            error_code(&body).as_deref(),
+            Some("BAD_USER_INPUT"),
+            "{document}: {body}"
+        );
     }
 }
 
@@ -56,20 +88,52 @@ async fn query_limits_answer_bad_user_input() {
     for _ in 0..20 {
         deep = format!("ofType {{ {deep} }}");
     }
-    let body = app.graphql(None, &format!("{{ __type(name: \"Query\") {{ {deep} }} }}"), json!({})).await;
-    assert_eq!(error_code(&body).as_deref(), Some("BAD_USER_INPUT"), "{body}");
+    let body = app
+        .graphql(
+            None,
+            &format!("{{ __type(name: \"Query\") {{ {deep} }} }}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        error_code(&body).as_deref(),
+        Some("BAD_USER_INPUT"),
+        "{body}"
+    );
 
-    let batch: Vec<Value> = (0..11).map(|_| json!({ "query": "{ __typename }" })).collect();
-    let response = app.client.post(format!("{}/graphql", app.address)).json(&batch).send().await.unwrap();
+    let batch: Vec<Value> = (0..11)
+        .map(|_| json!({ "query": "{ __typename }" }))
+        .collect();
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&batch)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.unwrap();
     assert_eq!(error_code(&body).as_deref(), Some("BAD_USER_INPUT"));
 
-    let small: Vec<Value> = (0..3).map(|_| json!({ "query": "{ __typename }" })).collect();
-    let body: Value = app.client.post(format!("{}/graphql", app.address)).json(&small).send().await.unwrap().json().await.unwrap();
+    let small: Vec<Value> = (0..3)
+        .map(|_| json!({ "query": "{ __typename }" }))
+        .collect();
+    let body: Value = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&small)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body.as_array().unwrap().len(), 3);
 
-    let huge = format!("{{\"query\": \"{{ __typename }}\", \"x\": \"{}\"}}", "a".repeat(3 * 1024 * 1024));
+    let huge = format!(
+        "{{\"query\": \"{{ __typename }}\", \"x\": \"{}\"}}",
+        "a".repeat(3 * 1024 * 1024)
+    );
     let (status, _) = raw(&app, "application/json", huge).await;
     assert_eq!(status, 413);
 }
@@ -77,9 +141,20 @@ async fn query_limits_answer_bad_user_input() {
 #[tokio::test]
 async fn request_ids_are_set_and_propagated() {
     let app = spawn_app().await;
-    let response = app.client.get(format!("{}/healthz", app.address)).header("x-request-id", "abc-123").send().await.unwrap();
+    let response = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.headers()["x-request-id"], "abc-123");
-    let response = app.client.get(format!("{}/healthz", app.address)).send().await.unwrap();
+    let response = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await
+        .unwrap();
     assert!(!response.headers()["x-request-id"].is_empty());
 }
 
@@ -91,26 +166,53 @@ async fn cors_follows_the_allow_list() {
             .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.address))
             .header("origin", origin)
             .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "authorization,x-workspace")
+            .header(
+                "access-control-request-headers",
+                "authorization,x-workspace",
+            )
             .send()
     };
     let allowed = preflight("https://app.example").await.unwrap();
-    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example");
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
     let denied = preflight("https://evil.example").await.unwrap();
-    assert!(denied.headers().get("access-control-allow-origin").is_none());
+    assert!(
+        denied
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
 }
 
-async fn ws_connect(app: &TestApp) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+async fn ws_connect(
+    app: &TestApp,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
     let url = format!("{}/graphql/ws", app.address.replace("http://", "ws://"));
     let mut request = url.into_client_request().unwrap();
-    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
     let (socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
-    assert_eq!(response.headers()["sec-websocket-protocol"], "graphql-transport-ws");
+    assert_eq!(
+        response.headers()["sec-websocket-protocol"],
+        "graphql-transport-ws"
+    );
     socket
 }
 
-async fn next_message(socket: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>) -> Option<Message> {
-    tokio::time::timeout(std::time::Duration::from_secs(10), socket.next()).await.ok().flatten().map(Result::unwrap)
+async fn next_message(
+    socket: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+) -> Option<Message> {
+    tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+        .await
+        .ok()
+        .flatten()
+        .map(Result::unwrap)
 }
 
 #[tokio::test]
@@ -119,11 +221,21 @@ async fn websocket_init_needs_a_valid_token() {
     app.create_user("ana@example.com", "Ana").await;
     let ana = app.login("ana@example.com").await;
 
-    for payload in [json!({}), json!({ "authorization": "Bearer forged.token.here" })] {
+    for payload in [
+        json!({}),
+        json!({ "authorization": "Bearer forged.token.here" }),
+    ] {
         let mut socket = ws_connect(&app).await;
-        socket.send(Message::text(json!({ "type": "connection_init", "payload": payload }).to_string())).await.unwrap();
+        socket
+            .send(Message::text(
+                json!({ "type": "connection_init", "payload": payload }).to_string(),
+            ))
+            .await
+            .unwrap();
         match next_message(&mut socket).await {
-            Some(Message::Close(Some(frame))) => assert_eq!(u16::from(frame.code), 4403, "{payload}"),
+            Some(Message::Close(Some(frame))) => {
+                assert_eq!(u16::from(frame.code), 4403, "{payload}")
+            }
             other => panic!("expected a 4403 close for {payload}, got {other:?}"),
         }
     }
@@ -134,11 +246,19 @@ async fn websocket_init_needs_a_valid_token() {
         .await
         .unwrap();
     match next_message(&mut socket).await {
-        Some(Message::Text(text)) => assert_eq!(serde_json::from_str::<Value>(&text).unwrap()["type"], "connection_ack"),
+        Some(Message::Text(text)) => assert_eq!(
+            serde_json::from_str::<Value>(&text).unwrap()["type"],
+            "connection_ack"
+        ),
         other => panic!("expected connection_ack, got {other:?}"),
     }
     // A second init on the same socket is a protocol violation (4429).
-    socket.send(Message::text(json!({ "type": "connection_init", "payload": {} }).to_string())).await.unwrap();
+    socket
+        .send(Message::text(
+            json!({ "type": "connection_init", "payload": {} }).to_string(),
+        ))
+        .await
+        .unwrap();
     match next_message(&mut socket).await {
         Some(Message::Close(Some(frame))) => assert_eq!(u16::from(frame.code), 4429),
         other => panic!("expected a 4429 close, got {other:?}"),
@@ -146,7 +266,13 @@ async fn websocket_init_needs_a_valid_token() {
 
     // Anything before the init: 4401.
     let mut socket = ws_connect(&app).await;
-    socket.send(Message::text(json!({ "type": "subscribe", "id": "1", "payload": { "query": "{ __typename }" } }).to_string())).await.unwrap();
+    socket
+        .send(Message::text(
+            json!({ "type": "subscribe", "id": "1", "payload": { "query": "{ __typename }" } })
+                .to_string(),
+        ))
+        .await
+        .unwrap();
     match next_message(&mut socket).await {
         Some(Message::Close(Some(frame))) => assert_eq!(u16::from(frame.code), 4401),
         other => panic!("expected a 4401 close, got {other:?}"),

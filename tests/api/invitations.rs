@@ -4,14 +4,25 @@ use crate::helpers::*;
 use serde_json::{Value, json};
 
 async fn invite(app: &TestApp, team: &Team, email: &str, role: &str) -> (String, String) {
-    let roles = app.query(&team.owner, "{ roles { id builtin } }", json!({})).await;
-    let role_id = data(&roles)["roles"].as_array().unwrap().iter().find(|r| r["builtin"] == role).unwrap()["id"].clone();
+    let roles = app
+        .query(&team.owner, "{ roles { id builtin } }", json!({}))
+        .await;
+    let role_id = data(&roles)["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["builtin"] == role)
+        .unwrap()["id"]
+        .clone();
     let body = app
         .query(&team.owner, "mutation($e: String!, $r: ID!) { inviteMember(email: $e, roleId: $r) { code invitation { id status email role { builtin } } } }", json!({ "e": email, "r": role_id }))
         .await;
     let created = &data(&body)["inviteMember"];
     assert_eq!(created["invitation"]["role"]["builtin"], role);
-    (created["code"].as_str().unwrap().to_owned(), created["invitation"]["id"].as_str().unwrap().to_owned())
+    (
+        created["code"].as_str().unwrap().to_owned(),
+        created["invitation"]["id"].as_str().unwrap().to_owned(),
+    )
 }
 
 async fn accept(app: &TestApp, code: &str, name: Option<&str>, password: &str) -> Value {
@@ -28,18 +39,37 @@ async fn a_new_person_accepts_and_joins_with_the_role() {
     let app = spawn_app().await;
     let team = app.create_team("acme").await;
     let (code, _) = invite(&app, &team, "New.Client@Example.com", "CLIENT").await;
-    let listed = app.query(&team.owner, "{ invitations { status email } }", json!({})).await;
+    let listed = app
+        .query(&team.owner, "{ invitations { status email } }", json!({}))
+        .await;
     assert_eq!(data(&listed)["invitations"][0]["status"], "PENDING");
-    assert_eq!(data(&listed)["invitations"][0]["email"], "new.client@example.com");
+    assert_eq!(
+        data(&listed)["invitations"][0]["email"],
+        "new.client@example.com"
+    );
     let body = accept(&app, &code, Some("New Client"), "a brand new password").await;
-    let session = session_from(&body, "acceptInvitation").unwrap().in_workspace(&team.slug);
+    let session = session_from(&body, "acceptInvitation")
+        .unwrap()
+        .in_workspace(&team.slug);
     assert_eq!(session.email, "new.client@example.com");
-    let perms = app.query(&session, "{ myPermissions workspace { slug } }", json!({})).await;
-    assert!(data(&perms)["myPermissions"].as_array().unwrap().contains(&json!("TICKET_CREATE")));
+    let perms = app
+        .query(&session, "{ myPermissions workspace { slug } }", json!({}))
+        .await;
+    assert!(
+        data(&perms)["myPermissions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("TICKET_CREATE"))
+    );
     // The code works once.
     let again = accept(&app, &code, Some("Someone"), "another long password").await;
     assert_eq!(error_code(&again).as_deref(), Some("BAD_USER_INPUT"));
-    assert!(again["errors"][0]["message"].as_str().unwrap().contains("already used"));
+    assert!(
+        again["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("already used")
+    );
 }
 
 #[tokio::test]
@@ -53,7 +83,13 @@ async fn an_existing_account_joins_with_its_own_password() {
     let ok = accept(&app, &code, None, PASSWORD).await;
     let session = session_from(&ok, "acceptInvitation").unwrap();
     assert_eq!(session.user_id, globex.owner.user_id);
-    let mine = app.query(&session, "{ myWorkspaces { workspace { slug } role { builtin } } }", json!({})).await;
+    let mine = app
+        .query(
+            &session,
+            "{ myWorkspaces { workspace { slug } role { builtin } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(data(&mine)["myWorkspaces"].as_array().unwrap().len(), 2);
 }
 
@@ -62,17 +98,36 @@ async fn revoked_expired_and_bogus_codes_are_refused_clearly() {
     let app = spawn_app().await;
     let team = app.create_team("acme").await;
     let (code, id) = invite(&app, &team, "late@example.com", "GUEST").await;
-    data(&app.query(&team.owner, "mutation($i: ID!) { revokeInvitation(id: $i) { status } }", json!({ "i": id })).await);
+    data(
+        &app.query(
+            &team.owner,
+            "mutation($i: ID!) { revokeInvitation(id: $i) { status } }",
+            json!({ "i": id }),
+        )
+        .await,
+    );
     let revoked = accept(&app, &code, Some("Late"), "a long enough password").await;
-    assert!(revoked["errors"][0]["message"].as_str().unwrap().contains("revoked"));
+    assert!(
+        revoked["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("revoked")
+    );
 
     let expiring = spawn_app_with(|c| c.invitation_ttl_secs = 0).await;
     let team = expiring.create_team("acme").await;
     let (code, _) = invite(&expiring, &team, "late@example.com", "GUEST").await;
     let expired = accept(&expiring, &code, Some("Late"), "a long enough password").await;
     assert_eq!(error_code(&expired).as_deref(), Some("BAD_USER_INPUT"));
-    assert!(expired["errors"][0]["message"].as_str().unwrap().contains("expired"));
-    let listed = expiring.query(&team.owner, "{ invitations { status } }", json!({})).await;
+    assert!(
+        expired["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
+    let listed = expiring
+        .query(&team.owner, "{ invitations { status } }", json!({}))
+        .await;
     assert_eq!(data(&listed)["invitations"][0]["status"], "EXPIRED");
 
     let bogus = accept(&app, "inv_bogus", Some("X"), "a long enough password").await;
@@ -85,7 +140,11 @@ async fn members_cannot_be_invited_twice_and_codes_are_stored_hashed() {
     let team = app.create_team("acme").await;
     let roles = app.query(&team.owner, "{ roles { id } }", json!({})).await;
     let body = app
-        .query(&team.owner, "mutation($e: String!, $r: ID!) { inviteMember(email: $e, roleId: $r) { code } }", json!({ "e": team.client.email, "r": data(&roles)["roles"][4]["id"] }))
+        .query(
+            &team.owner,
+            "mutation($e: String!, $r: ID!) { inviteMember(email: $e, roleId: $r) { code } }",
+            json!({ "e": team.client.email, "r": data(&roles)["roles"][4]["id"] }),
+        )
         .await;
     assert_eq!(error_code(&body).as_deref(), Some("CONFLICT"));
 
@@ -95,5 +154,8 @@ async fn members_cannot_be_invited_twice_and_codes_are_stored_hashed() {
         .all(app.state.db.conn())
         .await
         .unwrap();
-    assert!(rows.iter().all(|r| r.code_hash != code && r.code_hash.len() == 64));
+    assert!(
+        rows.iter()
+            .all(|r| r.code_hash != code && r.code_hash.len() == 64)
+    );
 }

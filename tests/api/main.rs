@@ -1,7 +1,12 @@
 //! Integration tests: one binary, one module per domain. Each test starts the real server on
 //! port 0 against its own freshly created database (Postgres by default, SQLite with
 //! `PORTICO_TEST_DB=sqlite`), and drops it afterwards.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stdout)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
 
 mod helpers;
 

@@ -12,7 +12,10 @@ fn the_committed_sdl_is_current() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/schema.graphql");
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     let current = portico::graphql::export_sdl().unwrap();
-    assert!(committed == current, "schema/schema.graphql is stale: run `make schema` and commit it");
+    assert!(
+        committed == current,
+        "schema/schema.graphql is stale: run `make schema` and commit it"
+    );
 }
 
 #[test]
@@ -28,25 +31,31 @@ fn every_guarded_field_is_nullable_so_a_denial_stays_local() {
     let doc = parse_schema(&sdl).unwrap();
     let mut offenders = Vec::new();
     for def in doc.definitions {
-        let TypeSystemDefinition::Type(ty) = def else { continue };
+        let TypeSystemDefinition::Type(ty) = def else {
+            continue;
+        };
         let fields = match &ty.node.kind {
             TypeKind::Object(o) => &o.fields,
             TypeKind::Interface(i) => &i.fields,
             _ => continue,
         };
         for field in fields {
-            let guarded = field
-                .node
-                .directives
-                .iter()
-                .any(|d| matches!(d.node.name.node.as_str(), "requires" | "authenticated" | "platformAdmin"));
+            let guarded = field.node.directives.iter().any(|d| {
+                matches!(
+                    d.node.name.node.as_str(),
+                    "requires" | "authenticated" | "platformAdmin"
+                )
+            });
             if guarded && !field.node.ty.node.nullable {
                 offenders.push(format!("{}.{}", ty.node.name.node, field.node.name.node));
             }
             let _ = matches!(field.node.ty.node.base, BaseType::Named(_));
         }
     }
-    assert!(offenders.is_empty(), "guarded fields must be nullable: {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "guarded fields must be nullable: {offenders:?}"
+    );
 }
 
 #[tokio::test]
@@ -57,7 +66,9 @@ async fn introspection_is_for_explorers() {
     let owner = app.query(&team.owner, query, json!({})).await;
     assert_eq!(data(&owner)["__schema"]["queryType"]["name"], "Query");
     let client = app.query(&team.client, query, json!({})).await;
-    let anonymous = app.graphql(None, "{ __type(name: \"Query\") { name } }", json!({})).await;
+    let anonymous = app
+        .graphql(None, "{ __type(name: \"Query\") { name } }", json!({}))
+        .await;
     match backend() {
         // The embedded default is a developer's machine: introspection is open.
         Backend::Sqlite => {
@@ -66,7 +77,10 @@ async fn introspection_is_for_explorers() {
         }
         Backend::Postgres => {
             assert_eq!(error_code(&client).as_deref(), Some("FORBIDDEN"));
-            assert_eq!(client["errors"][0]["extensions"]["permission"], "schema:explore");
+            assert_eq!(
+                client["errors"][0]["extensions"]["permission"],
+                "schema:explore"
+            );
             assert_eq!(error_code(&anonymous).as_deref(), Some("UNAUTHENTICATED"));
         }
     }

@@ -11,12 +11,30 @@ async fn create_and_list_my_workspaces() {
     let ana = app.login("ana@example.com").await;
     let body = app.query(&ana, "mutation { createWorkspace(name: \"Ana Design!\") { slug name settings { brandColor } } }", json!({})).await;
     assert_eq!(data(&body)["createWorkspace"]["slug"], "ana-design");
-    let taken = app.query(&ana, "mutation { createWorkspace(name: \"Other\", slug: \"ana-design\") { slug } }", json!({})).await;
+    let taken = app
+        .query(
+            &ana,
+            "mutation { createWorkspace(name: \"Other\", slug: \"ana-design\") { slug } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(error_code(&taken).as_deref(), Some("CONFLICT"));
-    let bad = app.query(&ana, "mutation { createWorkspace(name: \"Other\", slug: \"Not A Slug\") { slug } }", json!({})).await;
+    let bad = app
+        .query(
+            &ana,
+            "mutation { createWorkspace(name: \"Other\", slug: \"Not A Slug\") { slug } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(error_code(&bad).as_deref(), Some("BAD_USER_INPUT"));
     assert_eq!(bad["errors"][0]["extensions"]["field"], "slug");
-    let mine = app.query(&ana, "{ myWorkspaces { workspace { slug } role { builtin permissions } } }", json!({})).await;
+    let mine = app
+        .query(
+            &ana,
+            "{ myWorkspaces { workspace { slug } role { builtin permissions } } }",
+            json!({}),
+        )
+        .await;
     let list = data(&mine)["myWorkspaces"].as_array().unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["role"]["builtin"], "OWNER");
@@ -29,14 +47,34 @@ async fn settings_are_validated_and_cleared() {
     let ok = app
         .query(&team.admin, "mutation { updateWorkspace(input: {displayName: \"ACME\", brandColor: \"#A1B2C3\", logoUrl: \"https://cdn.example/logo.png\", emailSenderName: \"Acme team\"}) { settings { displayName brandColor logoUrl emailSenderName } } }", json!({}))
         .await;
-    assert_eq!(data(&ok)["updateWorkspace"]["settings"]["brandColor"], "#a1b2c3");
-    for bad in ["{brandColor: \"blue\"}", "{logoUrl: \"javascript:alert(1)\"}", "{name: \"  \"}"] {
-        let body = app.query(&team.admin, &format!("mutation {{ updateWorkspace(input: {bad}) {{ id }} }}"), json!({})).await;
-        assert_eq!(error_code(&body).as_deref(), Some("BAD_USER_INPUT"), "{bad}");
+    assert_eq!(
+        data(&ok)["updateWorkspace"]["settings"]["brandColor"],
+        "#a1b2c3"
+    );
+    for bad in [
+        "{brandColor: \"blue\"}",
+        "{logoUrl: \"javascript:alert(1)\"}",
+        "{name: \"  \"}",
+    ] {
+        let body = app
+            .query(
+                &team.admin,
+                &format!("mutation {{ updateWorkspace(input: {bad}) {{ id }} }}"),
+                json!({}),
+            )
+            .await;
+        assert_eq!(
+            error_code(&body).as_deref(),
+            Some("BAD_USER_INPUT"),
+            "{bad}"
+        );
     }
     let cleared = app.query(&team.admin, "mutation { updateWorkspace(input: {brandColor: null}) { settings { brandColor displayName } } }", json!({})).await;
     assert!(data(&cleared)["updateWorkspace"]["settings"]["brandColor"].is_null());
-    assert_eq!(data(&cleared)["updateWorkspace"]["settings"]["displayName"], "ACME");
+    assert_eq!(
+        data(&cleared)["updateWorkspace"]["settings"]["displayName"],
+        "ACME"
+    );
 }
 
 #[tokio::test]
@@ -52,8 +90,16 @@ async fn members_are_paginated_with_a_total() {
         .query(&team.owner, "query($a: String) { members(first: 10, after: $a) { edges { node { id } } pageInfo { hasNextPage } } }", json!({ "a": page["pageInfo"]["endCursor"] }))
         .await;
     assert_eq!(data(&rest)["members"]["edges"].as_array().unwrap().len(), 3);
-    for bad in ["{ members(first: 0) { totalCount } }", "{ members(first: 101) { totalCount } }", "{ members(first: 5, after: \"zzz\") { totalCount } }"] {
-        assert_eq!(error_code(&app.query(&team.owner, bad, json!({})).await).as_deref(), Some("BAD_USER_INPUT"), "{bad}");
+    for bad in [
+        "{ members(first: 0) { totalCount } }",
+        "{ members(first: 101) { totalCount } }",
+        "{ members(first: 5, after: \"zzz\") { totalCount } }",
+    ] {
+        assert_eq!(
+            error_code(&app.query(&team.owner, bad, json!({})).await).as_deref(),
+            Some("BAD_USER_INPUT"),
+            "{bad}"
+        );
     }
 }
 
@@ -63,24 +109,57 @@ async fn permission_changes_apply_on_the_next_request() {
     let team = app.create_team("acme").await;
     let members = "{ members(first: 1) { totalCount } }";
     // The guest is denied, and that answer is cached.
-    assert_eq!(error_code(&app.query(&team.guest, members, json!({})).await).as_deref(), Some("FORBIDDEN"));
+    assert_eq!(
+        error_code(&app.query(&team.guest, members, json!({})).await).as_deref(),
+        Some("FORBIDDEN")
+    );
 
     // A custom role with member:read, given to the guest: allowed at once.
     let role = app.query(&team.owner, "mutation { createRole(input: {name: \"Reader\", permissions: [WORKSPACE_READ]}) { id permissions } }", json!({})).await;
     let role_id = data(&role)["createRole"]["id"].clone();
     data(&app.query(&team.owner, "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { role { name } } }", json!({ "u": team.guest.user_id, "r": role_id })).await);
-    assert_eq!(error_code(&app.query(&team.guest, members, json!({})).await).as_deref(), Some("FORBIDDEN"));
+    assert_eq!(
+        error_code(&app.query(&team.guest, members, json!({})).await).as_deref(),
+        Some("FORBIDDEN")
+    );
     data(&app.query(&team.owner, "mutation($r: ID!) { updateRole(id: $r, input: {permissions: [WORKSPACE_READ, MEMBER_READ]}) { permissions } }", json!({ "r": role_id })).await);
     data(&app.query(&team.guest, members, json!({})).await);
 
     // Role deletion is refused while held.
-    let held = app.query(&team.owner, "mutation($r: ID!) { deleteRole(id: $r) }", json!({ "r": role_id })).await;
+    let held = app
+        .query(
+            &team.owner,
+            "mutation($r: ID!) { deleteRole(id: $r) }",
+            json!({ "r": role_id }),
+        )
+        .await;
     assert_eq!(error_code(&held).as_deref(), Some("CONFLICT"));
 
     // Removal: the next request no longer sees the workspace.
-    data(&app.query(&team.owner, "mutation($u: ID!) { removeMember(userId: $u) }", json!({ "u": team.guest.user_id })).await);
-    assert_eq!(error_code(&app.query(&team.guest, "{ workspace { id } }", json!({})).await).as_deref(), Some("NOT_FOUND"));
-    data(&app.query(&team.owner, "mutation($r: ID!) { deleteRole(id: $r) }", json!({ "r": role_id })).await);
+    data(
+        &app.query(
+            &team.owner,
+            "mutation($u: ID!) { removeMember(userId: $u) }",
+            json!({ "u": team.guest.user_id }),
+        )
+        .await,
+    );
+    assert_eq!(
+        error_code(
+            &app.query(&team.guest, "{ workspace { id } }", json!({}))
+                .await
+        )
+        .as_deref(),
+        Some("NOT_FOUND")
+    );
+    data(
+        &app.query(
+            &team.owner,
+            "mutation($r: ID!) { deleteRole(id: $r) }",
+            json!({ "r": role_id }),
+        )
+        .await,
+    );
 }
 
 #[tokio::test]
@@ -88,10 +167,22 @@ async fn custom_role_names_are_unique_and_validated() {
     let app = spawn_app().await;
     let team = app.create_team("acme").await;
     let create = "mutation($n: String!) { createRole(input: {name: $n, permissions: []}) { id name builtin } }";
-    let body = app.query(&team.owner, create, json!({ "n": "Support" })).await;
+    let body = app
+        .query(&team.owner, create, json!({ "n": "Support" }))
+        .await;
     assert!(data(&body)["createRole"]["builtin"].is_null());
-    assert_eq!(error_code(&app.query(&team.owner, create, json!({ "n": "Support" })).await).as_deref(), Some("CONFLICT"));
-    assert_eq!(error_code(&app.query(&team.owner, create, json!({ "n": "" })).await).as_deref(), Some("BAD_USER_INPUT"));
+    assert_eq!(
+        error_code(
+            &app.query(&team.owner, create, json!({ "n": "Support" }))
+                .await
+        )
+        .as_deref(),
+        Some("CONFLICT")
+    );
+    assert_eq!(
+        error_code(&app.query(&team.owner, create, json!({ "n": "" })).await).as_deref(),
+        Some("BAD_USER_INPUT")
+    );
 }
 
 #[tokio::test]
@@ -100,7 +191,13 @@ async fn registration_creates_an_owner_and_can_be_disabled() {
     let doc = "mutation { register(input: {email: \"new@example.com\", name: \"New\", password: \"a long password!\", workspaceName: \"New Studio\"}) { accessToken refreshToken user { id email } } }";
     let body = app.graphql(None, doc, json!({})).await;
     let session = session_from(&body, "register").unwrap();
-    let mine = app.query(&session, "{ myWorkspaces { workspace { slug } role { builtin } } }", json!({})).await;
+    let mine = app
+        .query(
+            &session,
+            "{ myWorkspaces { workspace { slug } role { builtin } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(data(&mine)["myWorkspaces"][0]["role"]["builtin"], "OWNER");
     let dup = app.graphql(None, doc, json!({})).await;
     assert_eq!(error_code(&dup).as_deref(), Some("CONFLICT"));

@@ -1,0 +1,44 @@
+# Portico: `make run` serves the embedded default, `make test` is the one test command.
+
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+TEST_REDIS_URL    ?= redis://127.0.0.1:6379
+CARGO             ?= cargo
+
+export TEST_DATABASE_URL
+
+.PHONY: run test test-postgres test-sqlite lint fmt schema schema-check seed-demo clean
+
+## Serve the embedded default (SQLite in ./data, everything in process) on 127.0.0.1:8080.
+run:
+	$(CARGO) run -- serve
+
+## Lint, then the whole suite on PostgreSQL (with Redis) and again on SQLite.
+test: lint test-postgres test-sqlite
+	@echo "make test: lint, PostgreSQL+Redis and SQLite suites all passed"
+
+## Unit tests and the API suite against PostgreSQL, caches in Redis.
+test-postgres:
+	PORTICO_TEST_DB=postgres PORTICO_TEST_REDIS_URL=$(TEST_REDIS_URL) $(CARGO) test --workspace --all-targets
+
+## The API suite against SQLite (the embedded default), caches in process.
+test-sqlite:
+	PORTICO_TEST_DB=sqlite PORTICO_TEST_REDIS_URL= $(CARGO) test --test api
+
+## rustfmt check and clippy with warnings denied.
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+## Regenerate schema/schema.graphql from the code.
+schema:
+	$(CARGO) run --quiet -- export-schema --out schema/schema.graphql
+
+seed-demo:
+	$(CARGO) run -- seed-demo
+
+clean:
+	$(CARGO) clean
+	rm -rf data
