@@ -5,7 +5,7 @@ use crate::cache::{Cache, MemoryCache, RedisCache};
 use crate::config::{Config, Mode, Secret};
 use crate::db::Db;
 use crate::graphql::{PorticoSchema, SchemaLimits, build_schema};
-use crate::pubsub::{EventBus, MemoryBus};
+use crate::pubsub::{EventBus, MemoryBus, RedisBus};
 use crate::rbac::AccessResolver;
 use anyhow::Context;
 use std::path::Path;
@@ -64,17 +64,21 @@ impl App {
             None if config.mode() == Mode::Embedded => embedded_secret(&config.data_dir)?,
             None => anyhow::bail!("JWT_SECRET is required"),
         };
-        let cache: Arc<dyn Cache> = match &config.redis_url {
+        let (cache, bus): (Arc<dyn Cache>, Arc<dyn EventBus>) = match &config.redis_url {
             Some(url) => {
                 let client = redis::Client::open(url.as_str()).context("parsing REDIS_URL")?;
-                let manager = redis::aio::ConnectionManager::new(client)
+                let manager = redis::aio::ConnectionManager::new(client.clone())
                     .await
                     .context("connecting to Redis")?;
-                Arc::new(RedisCache::new(manager, config.redis_key_prefix.clone()))
+                let bus =
+                    RedisBus::connect(client, manager.clone(), &config.redis_key_prefix).await?;
+                (
+                    Arc::new(RedisCache::new(manager, config.redis_key_prefix.clone())),
+                    Arc::new(bus),
+                )
             }
-            None => Arc::new(MemoryCache::new()),
+            None => (Arc::new(MemoryCache::new()), Arc::new(MemoryBus::new())),
         };
-        let bus: Arc<dyn EventBus> = Arc::new(MemoryBus::new());
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let hasher = PasswordHasher::new(config.password_hash_concurrency.unwrap_or(cores))?;
         let auth = Authenticator::new(

@@ -1,9 +1,11 @@
-//! The event bus: one trait, fanned out per channel (a workspace or a project, never a user).
-//! The embedded default keeps it in process; the Redis implementation joins in with the realtime
-//! work (#4) behind the same trait.
+//! The event bus: one trait, fanned out per channel (a workspace or a project, never a user), so
+//! an event costs one publish whatever the number of listeners. In process in the embedded
+//! default; Redis pub/sub across instances in production.
 
 mod memory;
+mod redis;
 
+pub use self::redis::RedisBus;
 pub use memory::MemoryBus;
 
 use async_trait::async_trait;
@@ -17,6 +19,8 @@ pub enum BusMessage {
     Event(Arc<str>),
     /// The subscriber was too slow and this many events were dropped for it: resync with a query.
     Lagged(u64),
+    /// The bus lost its connection and events may have been missed meanwhile: resync with a query.
+    Gap,
 }
 
 /// Publish/subscribe by channel name.

@@ -1,15 +1,19 @@
 //! The authorization extension: runs before every field resolver (including fields resolved
 //! through an interface, and before argument validation) and applies the field's rule from the
 //! [`Policy`]. Root fields without a rule are denied: deny by default.
+//!
+//! It also gives errors their spec shape: async-graphql 7 leaves a failed field out of `data`;
+//! here a failed *nullable* field becomes `null` and its error is added to the response, so a
+//! denial nulls that one field and nothing else.
 
 use super::context::RequestContext;
 use super::policy::{Policy, Root};
 use crate::error::ApiError;
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, ResolveInfo,
 };
-use async_graphql::{PathSegment, QueryPathSegment, ServerError, ServerResult, Value};
-use std::sync::{Arc, OnceLock};
+use async_graphql::{PathSegment, QueryPathSegment, Response, ServerError, ServerResult, Value};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Builds [`AuthzExtension`]s; holds the policy, set once the schema is built.
 #[derive(Debug, Clone, Default)]
@@ -39,17 +43,72 @@ impl ExtensionFactory for Authz {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(AuthzExtension {
             policy: self.policy.clone(),
+            errors: Mutex::new(Vec::new()),
         })
     }
 }
 
+/// One per operation (async-graphql creates extensions per request).
 struct AuthzExtension {
     policy: Arc<OnceLock<Policy>>,
+    /// Errors of fields answered with `null`, added to the response at the end.
+    errors: Mutex<Vec<ServerError>>,
+}
+
+impl AuthzExtension {
+    /// A nullable field that failed becomes `null`, its error kept for the response.
+    fn settle(
+        &self,
+        nullable: bool,
+        result: ServerResult<Option<Value>>,
+    ) -> ServerResult<Option<Value>> {
+        match result {
+            Err(err) if nullable => {
+                if let Ok(mut errors) = self.errors.lock() {
+                    errors.push(err);
+                    return Ok(Some(Value::Null));
+                }
+                Err(err)
+            }
+            other => other,
+        }
+    }
+
+    fn take_errors(&self) -> Vec<ServerError> {
+        self.errors
+            .lock()
+            .map(|mut e| std::mem::take(&mut *e))
+            .unwrap_or_default()
+    }
 }
 
 #[async_trait::async_trait]
 impl Extension for AuthzExtension {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let mut response = next.run(ctx, operation_name).await;
+        response.errors.extend(self.take_errors());
+        response
+    }
+
     async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        let nullable = !info.return_type.ends_with('!');
+        let result = self.authorize_and_resolve(ctx, info, next).await;
+        self.settle(nullable, result)
+    }
+}
+
+impl AuthzExtension {
+    async fn authorize_and_resolve(
         &self,
         ctx: &ExtensionContext<'_>,
         info: ResolveInfo<'_>,
@@ -125,4 +184,105 @@ fn path_of(info: &ResolveInfo<'_>) -> Vec<PathSegment> {
         .collect();
     segments.reverse();
     segments
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graphql::directives::{public, requires};
+    use crate::rbac::Permission;
+    use async_graphql::{
+        EmptyMutation, EmptySubscription, ID, Interface, Object, Schema, SimpleObject,
+    };
+
+    #[derive(SimpleObject)]
+    struct Secret {
+        id: ID,
+        #[graphql(directive = requires::apply(Permission::NotePrivate))]
+        note: Option<String>,
+    }
+
+    #[derive(Interface)]
+    #[graphql(
+        field(name = "id", ty = "&ID"),
+        field(name = "note", ty = "&Option<String>")
+    )]
+    enum Node {
+        Secret(Secret),
+    }
+
+    struct Query;
+
+    #[Object]
+    impl Query {
+        #[graphql(directive = public::apply())]
+        async fn node(&self) -> Node {
+            Node::Secret(Secret {
+                id: ID("1".into()),
+                note: Some("staff only".into()),
+            })
+        }
+
+        async fn unruled(&self) -> Option<i32> {
+            Some(1)
+        }
+    }
+
+    fn schema(with_authz: bool) -> Schema<Query, EmptyMutation, EmptySubscription> {
+        let authz = Authz::new();
+        let mut builder = Schema::build(Query, EmptyMutation, EmptySubscription);
+        if with_authz {
+            builder = builder.extension(authz.clone());
+        }
+        let schema = builder.finish();
+        authz
+            .install(Policy::from_sdl(&schema.sdl()).unwrap())
+            .unwrap();
+        schema
+    }
+
+    #[tokio::test]
+    async fn fields_reached_through_an_interface_are_still_guarded() {
+        // Without the extension the field leaks through the interface: the pitfall is real.
+        let open = schema(false).execute("{ node { id note } }").await;
+        assert_eq!(
+            open.data.to_string(),
+            r#"{node: {id: "1", note: "staff only"}}"#
+        );
+
+        let guarded = schema(true);
+        for query in [
+            "{ node { id note } }",
+            "{ node { ... on Secret { id note } } }",
+        ] {
+            let response = guarded.execute(query).await;
+            assert_eq!(
+                response.data.to_string(),
+                r#"{node: {id: "1", note: null}}"#,
+                "{query}"
+            );
+            assert_eq!(response.errors.len(), 1);
+            let path: Vec<String> = response.errors[0]
+                .path
+                .iter()
+                .map(|p| format!("{p:?}"))
+                .collect();
+            assert_eq!(path, vec![r#"Field("node")"#, r#"Field("note")"#]);
+        }
+    }
+
+    #[tokio::test]
+    async fn root_fields_without_a_rule_are_denied() {
+        let response = schema(true).execute("{ unruled node { id } }").await;
+        assert_eq!(
+            response.data.to_string(),
+            r#"{unruled: null, node: {id: "1"}}"#
+        );
+        let code = response.errors[0]
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .cloned();
+        assert_eq!(code, Some(Value::from("FORBIDDEN")));
+    }
 }

@@ -107,14 +107,15 @@ pub struct TestApp {
     pub state: AppState,
     pub client: reqwest::Client,
     server: tokio::task::JoinHandle<()>,
-    _db: TestDb,
+    /// The database; `None` on a second instance sharing another's.
+    _db: Option<TestDb>,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.server.abort();
         // Forget this test's Redis keys (its prefix is unique).
-        if let Some(url) = self.state.config.redis_url.clone() {
+        if let (Some(url), Some(_)) = (self.state.config.redis_url.clone(), &self._db) {
             let prefix = self.state.config.redis_key_prefix.clone();
             let _ = std::thread::spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread()
@@ -202,6 +203,15 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         ..Config::default()
     };
     configure(&mut config);
+    start(config, Some(db)).await
+}
+
+/// Starts a second instance on the same database and Redis as `app` (a load-balanced pair).
+pub async fn spawn_instance_like(app: &TestApp) -> TestApp {
+    start(app.state.config.clone(), None).await
+}
+
+async fn start(config: Config, db: Option<TestDb>) -> TestApp {
     let state = App::build(config).await.expect("app builds");
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
@@ -448,4 +458,14 @@ pub fn error_codes(body: &Value) -> Vec<String> {
 pub fn data(body: &Value) -> &Value {
     assert!(body["errors"].is_null(), "unexpected errors: {body:#}");
     &body["data"]
+}
+
+/// Asserts that `path` exists in `data` and holds `null` (absent is not null).
+pub fn assert_null_at(body: &Value, path: &[&str]) {
+    let mut node = &body["data"];
+    for (i, key) in path.iter().enumerate() {
+        let object = node.as_object().unwrap_or_else(|| panic!("{} is not an object: {body}", path[..i].join(".")));
+        node = object.get(*key).unwrap_or_else(|| panic!("{} is missing (should be null): {body}", path[..=i].join(".")));
+    }
+    assert!(node.is_null(), "{} should be null: {body}", path.join("."));
 }

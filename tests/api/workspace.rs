@@ -206,3 +206,53 @@ async fn registration_creates_an_owner_and_can_be_disabled() {
     let body = closed.graphql(None, doc, json!({})).await;
     assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"));
 }
+
+#[tokio::test]
+async fn a_permission_change_on_one_instance_applies_on_another_at_once() {
+    let a = spawn_app().await;
+    if a.state.config.redis_url.is_none() {
+        // Without Redis the cache is per process: the embedded default is one instance.
+        println!("no Redis configured: the cross-instance case does not apply");
+        return;
+    }
+    let b = spawn_instance_like(&a).await;
+    let team = a.create_team("acme").await;
+    let members = "{ members(first: 1) { totalCount } }";
+    assert_eq!(
+        error_code(&b.query(&team.guest, members, json!({})).await).as_deref(),
+        Some("FORBIDDEN")
+    );
+    let roles = a
+        .query(&team.owner, "{ roles { id builtin } }", json!({}))
+        .await;
+    let admin = data(&roles)["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["builtin"] == "ADMIN")
+        .unwrap()["id"]
+        .clone();
+    data(
+        &a.query(
+            &team.owner,
+            "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { id } }",
+            json!({ "u": team.guest.user_id, "r": admin }),
+        )
+        .await,
+    );
+    data(&b.query(&team.guest, members, json!({})).await);
+
+    // Removal on A: B refuses the very next request.
+    data(
+        &a.query(
+            &team.owner,
+            "mutation($u: ID!) { removeMember(userId: $u) }",
+            json!({ "u": team.guest.user_id }),
+        )
+        .await,
+    );
+    assert_eq!(
+        error_code(&b.query(&team.guest, members, json!({})).await).as_deref(),
+        Some("NOT_FOUND")
+    );
+}
