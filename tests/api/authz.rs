@@ -167,7 +167,11 @@ async fn a_denied_field_is_null_with_forbidden_and_siblings_survive() {
     let user = &body["data"]["members"]["edges"][0]["node"]["user"];
     assert!(user["name"].is_string(), "sibling field kept: {body}");
     assert_eq!(body["data"]["members"]["totalCount"], 6);
-    assert_eq!(user.as_object().unwrap().get("email"), Some(&Value::Null), "email present and null: {body}");
+    assert_eq!(
+        user.as_object().unwrap().get("email"),
+        Some(&Value::Null),
+        "email present and null: {body}"
+    );
     let errors = body["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 1, "{body}");
     assert_eq!(errors[0]["extensions"]["code"], "FORBIDDEN");
@@ -206,7 +210,13 @@ async fn a_denied_root_field_does_not_null_its_siblings() {
     assert_eq!(body["errors"][0]["path"], json!(["members"]));
 
     // Aliases: the error points at the response key.
-    let body = app.query(&team.client, "{ ws: workspace { slug } people: members(first: 1) { totalCount } }", json!({})).await;
+    let body = app
+        .query(
+            &team.client,
+            "{ ws: workspace { slug } people: members(first: 1) { totalCount } }",
+            json!({}),
+        )
+        .await;
     assert_null_at(&body, &["people"]);
     assert_eq!(body["errors"][0]["path"], json!(["people"]));
 }

@@ -464,8 +464,15 @@ pub fn data(body: &Value) -> &Value {
 pub fn assert_null_at(body: &Value, path: &[&str]) {
     let mut node = &body["data"];
     for (i, key) in path.iter().enumerate() {
-        let object = node.as_object().unwrap_or_else(|| panic!("{} is not an object: {body}", path[..i].join(".")));
-        node = object.get(*key).unwrap_or_else(|| panic!("{} is missing (should be null): {body}", path[..=i].join(".")));
+        let object = node
+            .as_object()
+            .unwrap_or_else(|| panic!("{} is not an object: {body}", path[..i].join(".")));
+        node = object.get(*key).unwrap_or_else(|| {
+            panic!(
+                "{} is missing (should be null): {body}",
+                path[..=i].join(".")
+            )
+        });
     }
     assert!(node.is_null(), "{} should be null: {body}", path.join("."));
 }
