@@ -6,7 +6,7 @@ CARGO             ?= cargo
 
 export TEST_DATABASE_URL
 
-.PHONY: run test test-postgres test-sqlite lint fmt schema schema-check seed-demo clean
+.PHONY: run test test-postgres test-sqlite lint fmt schema seed-demo bench-auth clean
 
 ## Serve the embedded default (SQLite in ./data, everything in process) on 127.0.0.1:8080.
 run:
@@ -38,6 +38,10 @@ schema:
 
 seed-demo:
 	$(CARGO) run -- seed-demo
+
+## Foundation cost figures (argon2id, JWT, login flood); see bench/README.md.
+bench-auth:
+	$(CARGO) run --release --example auth_costs
 
 clean:
 	$(CARGO) clean

@@ -264,25 +264,16 @@ async fn nobody_grants_what_they_lack_or_touches_those_above() {
     );
 
     // Nor hand out a built-in role above their own (admin holds more than they do).
-    let roles = app
-        .query(&team.owner, "{ roles { id builtin } }", json!({}))
-        .await;
-    let role_id = |key: &str| {
-        data(&roles)["roles"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["builtin"] == key)
-            .unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let (admin_role, guest_role, owner_role) = (
+        app.builtin_role_id(&team.owner, "ADMIN").await,
+        app.builtin_role_id(&team.owner, "GUEST").await,
+        app.builtin_role_id(&team.owner, "OWNER").await,
+    );
     forbidden(
         &app.query(
             &manager,
             "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { id } }",
-            json!({ "u": team.guest.user_id, "r": role_id("ADMIN") }),
+            json!({ "u": team.guest.user_id, "r": admin_role }),
         )
         .await,
     );
@@ -290,7 +281,7 @@ async fn nobody_grants_what_they_lack_or_touches_those_above() {
         &app.query(
             &manager,
             "mutation($r: ID!) { inviteMember(email: \"x@y.io\", roleId: $r) { code } }",
-            json!({ "r": role_id("ADMIN") }),
+            json!({ "r": admin_role }),
         )
         .await,
     );
@@ -309,7 +300,7 @@ async fn nobody_grants_what_they_lack_or_touches_those_above() {
         &app.query(
             &team.admin,
             "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { id } }",
-            json!({ "u": team.owner.user_id, "r": role_id("GUEST") }),
+            json!({ "u": team.owner.user_id, "r": guest_role }),
         )
         .await,
     );
@@ -325,7 +316,7 @@ async fn nobody_grants_what_they_lack_or_touches_those_above() {
         &app.query(
             &team.admin,
             "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { id } }",
-            json!({ "u": team.client.user_id, "r": role_id("OWNER") }),
+            json!({ "u": team.client.user_id, "r": owner_role }),
         )
         .await,
     );
@@ -342,7 +333,7 @@ async fn nobody_grants_what_they_lack_or_touches_those_above() {
         &app.query(
             &team.owner,
             "mutation($r: ID!) { updateRole(id: $r, input: {name: \"Boss\"}) { id } }",
-            json!({ "r": role_id("GUEST") }),
+            json!({ "r": guest_role }),
         )
         .await,
     );

@@ -389,6 +389,20 @@ impl TestApp {
         }
     }
 
+    /// The ID of a built-in role (`"ADMIN"`, `"GUEST"`, …) of the session's workspace, via the API.
+    pub async fn builtin_role_id(&self, session: &Session, builtin: &str) -> Value {
+        let roles = self
+            .query(session, "{ roles { id builtin } }", json!({}))
+            .await;
+        data(&roles)["roles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["builtin"] == builtin)
+            .unwrap_or_else(|| panic!("no built-in role {builtin}: {roles}"))["id"]
+            .clone()
+    }
+
     /// The ID of a workspace by slug.
     pub async fn workspace_id(&self, slug: &str) -> Uuid {
         use sea_orm::{ColumnTrait, QueryFilter};

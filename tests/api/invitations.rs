@@ -4,16 +4,7 @@ use crate::helpers::*;
 use serde_json::{Value, json};
 
 async fn invite(app: &TestApp, team: &Team, email: &str, role: &str) -> (String, String) {
-    let roles = app
-        .query(&team.owner, "{ roles { id builtin } }", json!({}))
-        .await;
-    let role_id = data(&roles)["roles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["builtin"] == role)
-        .unwrap()["id"]
-        .clone();
+    let role_id = app.builtin_role_id(&team.owner, role).await;
     let body = app
         .query(&team.owner, "mutation($e: String!, $r: ID!) { inviteMember(email: $e, roleId: $r) { code invitation { id status email role { builtin } } } }", json!({ "e": email, "r": role_id }))
         .await;

@@ -222,16 +222,7 @@ async fn a_permission_change_on_one_instance_applies_on_another_at_once() {
         error_code(&b.query(&team.guest, members, json!({})).await).as_deref(),
         Some("FORBIDDEN")
     );
-    let roles = a
-        .query(&team.owner, "{ roles { id builtin } }", json!({}))
-        .await;
-    let admin = data(&roles)["roles"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["builtin"] == "ADMIN")
-        .unwrap()["id"]
-        .clone();
+    let admin = a.builtin_role_id(&team.owner, "ADMIN").await;
     data(
         &a.query(
             &team.owner,
