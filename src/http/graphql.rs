@@ -9,11 +9,13 @@ use crate::error::ErrorCode;
 use crate::graphql::RequestContext;
 use crate::graphql::context::ClientInfo;
 use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::parse_query;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchResponse, ErrorExtensionValues, Value};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse, rejection::GraphQLRejection};
 use axum::extract::{ConnectInfo, State};
 use axum::response::{Html, IntoResponse, Response};
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -49,10 +51,27 @@ fn client_info(headers: &HeaderMap, addr: SocketAddr) -> ClientInfo {
     }
 }
 
+/// Whether the operation a request would run is a mutation (GET must not run one).
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    let Ok(document) = parse_query(&request.query) else {
+        // The executor reports the syntax error.
+        return false;
+    };
+    let operation = match &document.operations {
+        DocumentOperations::Single(op) => Some(op),
+        DocumentOperations::Multiple(ops) => match &request.operation_name {
+            Some(name) => ops.get(name.as_str()),
+            None => ops.values().next(),
+        },
+    };
+    operation.is_some_and(|op| op.node.ty == OperationType::Mutation)
+}
+
 /// Executes a GraphQL request (or batch).
 pub async fn handle(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    method: Method,
     headers: HeaderMap,
     request: Result<GraphQLBatchRequest, GraphQLRejection>,
 ) -> Response {
@@ -67,6 +86,13 @@ pub async fn handle(
             );
         }
     };
+    if method == Method::GET && batch.iter().any(is_mutation) {
+        return error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::BadUserInput,
+            "mutations must be sent with POST",
+        );
+    }
     let operations = batch.iter().count();
     if operations == 0 || operations > state.config.max_batch_operations {
         return error_response(

@@ -139,6 +139,36 @@ async fn query_limits_answer_bad_user_input() {
 }
 
 #[tokio::test]
+async fn get_runs_queries_but_never_mutations() {
+    let app = spawn_app().await;
+    let url = format!("{}/graphql", app.address);
+    let ok: Value = app
+        .client
+        .get(&url)
+        .query(&[("query", "{ __typename }")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ok["data"]["__typename"], "Query");
+    let mutation = app
+        .client
+        .get(&url)
+        .query(&[(
+            "query",
+            "mutation { login(email: \"a@b.io\", password: \"x\") { accessToken } }",
+        )])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mutation.status(), 405);
+    let body: Value = mutation.json().await.unwrap();
+    assert_eq!(error_code(&body).as_deref(), Some("BAD_USER_INPUT"));
+}
+
+#[tokio::test]
 async fn request_ids_are_set_and_propagated() {
     let app = spawn_app().await;
     let response = app
