@@ -9,3 +9,22 @@ mod scope;
 
 pub use connect::{Db, Tx};
 pub use scope::{Global, Scoped};
+
+use sea_orm::sea_query::{Expr, ExprTrait, Func, SimpleExpr};
+use sea_orm::{ColumnTrait, IntoSimpleExpr};
+
+/// `lower(column) LIKE '%text%'` with LIKE wildcards in `text` escaped: a case-insensitive
+/// "contains" that behaves the same on PostgreSQL and SQLite.
+pub fn contains_ci<C: ColumnTrait>(column: C, text: &str) -> SimpleExpr {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    Expr::expr(Func::lower(column.into_simple_expr()))
+        .like(sea_orm::sea_query::LikeExpr::new(pattern).escape('\\'))
+}

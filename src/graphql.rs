@@ -2,6 +2,7 @@
 //! the authorization directives and the extension that enforces them; the per-request context.
 
 pub mod authz;
+pub mod batch;
 pub mod context;
 pub mod directives;
 pub mod loaders;

@@ -1,7 +1,7 @@
 //! Portico: a multi-tenant GraphQL gateway for client portals, with field-level authorization.
 //!
 //! Layout: infrastructure modules (`config`, `app`, `db`, `cache`, `pubsub`, `auth`, `rbac`,
-//! `graphql`, `http`) and one module per domain (`identity`, `workspace`), each with its GraphQL
+//! `graphql`, `http`) and one module per domain (`identity`, `workspace`, `project`, `task`), each with its GraphQL
 //! types and resolvers, its service (business rules, transactions) and its data access.
 
 pub mod app;
@@ -15,8 +15,10 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod identity;
+pub mod project;
 pub mod pubsub;
 pub mod rbac;
+pub mod task;
 pub mod telemetry;
 pub mod types;
 pub mod workspace;

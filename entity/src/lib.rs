@@ -3,10 +3,15 @@
 
 pub mod invitation;
 pub mod membership;
+pub mod project;
+pub mod project_member;
+pub mod project_phase;
 pub mod refresh_token;
 pub mod role;
 pub mod role_permission;
 pub mod session;
+pub mod task;
+pub mod task_label;
 pub mod user;
 pub mod workspace;
 
@@ -30,7 +35,17 @@ macro_rules! tenant_entity {
     )*};
 }
 
-tenant_entity!(invitation, membership, role, role_permission);
+tenant_entity!(
+    invitation,
+    membership,
+    role,
+    role_permission,
+    project,
+    project_phase,
+    project_member,
+    task,
+    task_label,
+);
 
 impl GlobalEntity for user::Entity {}
 impl GlobalEntity for session::Entity {}

@@ -3,6 +3,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_identity_and_tenancy;
+mod m20261122_000002_projects_and_tasks;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -11,6 +12,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261122_000001_identity_and_tenancy::Migration)]
+        vec![
+            Box::new(m20261122_000001_identity_and_tenancy::Migration),
+            Box::new(m20261122_000002_projects_and_tasks::Migration),
+        ]
     }
 }

@@ -51,8 +51,9 @@ impl Db {
             .with_context(|| format!("connecting to {}", redact_url(url)))?;
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
-        conn.set_metric_callback(move |_| {
+        conn.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
+            tracing::trace!(target: "portico::sql", elapsed = ?info.elapsed, failed = info.failed, sql = %info.statement.sql);
         });
         let write_lock = (conn.get_database_backend() == DatabaseBackend::Sqlite)
             .then(|| Arc::new(Mutex::new(())));

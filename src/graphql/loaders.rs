@@ -1,26 +1,35 @@
-//! The DataLoaders of one request. They are built per request (never stored in schema data, where
-//! their cache would be shared across requests and tenants), and tenant-owned keys carry the
-//! workspace.
+//! The DataLoaders of one request, for relations reached one object at a time (a member's user, a
+//! role). They are built per request (never stored in schema data, where their cache would be
+//! shared across requests and tenants), cache per request, and tenant-owned keys carry the
+//! workspace. Relations of lists use `graphql::batch`, which batches deterministically.
 
 use crate::app::AppState;
 use crate::identity::UserLoader;
 use crate::workspace::RoleLoader;
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, HashMapCache};
 
 /// One request's loaders.
 #[allow(missing_debug_implementations)]
 pub struct Loaders {
     /// Users by ID.
-    pub users: DataLoader<UserLoader>,
+    pub users: DataLoader<UserLoader, HashMapCache>,
     /// Roles by (workspace, role ID), with their permissions.
-    pub roles: DataLoader<RoleLoader>,
+    pub roles: DataLoader<RoleLoader, HashMapCache>,
 }
 
 impl Loaders {
     pub fn new(app: &AppState) -> Self {
         Self {
-            users: DataLoader::new(UserLoader::new(app.db.clone()), tokio::spawn),
-            roles: DataLoader::new(RoleLoader::new(app.db.clone()), tokio::spawn),
+            users: DataLoader::with_cache(
+                UserLoader::new(app.db.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
+            roles: DataLoader::with_cache(
+                RoleLoader::new(app.db.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
         }
     }
 }

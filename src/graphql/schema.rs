@@ -3,6 +3,8 @@
 use super::authz::Authz;
 use super::policy::Policy;
 use crate::identity::{IdentityMutation, IdentityQuery};
+use crate::project::{ProjectMutation, ProjectQuery};
+use crate::task::{TaskMutation, TaskQuery};
 use crate::workspace::{WorkspaceMutation, WorkspaceQuery};
 use anyhow::Context;
 use async_graphql::{EmptySubscription, MergedObject, Schema};
@@ -10,12 +12,17 @@ use async_graphql::{EmptySubscription, MergedObject, Schema};
 /// The query root: every domain's queries.
 #[derive(Debug, MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(IdentityQuery, WorkspaceQuery);
+pub struct QueryRoot(IdentityQuery, WorkspaceQuery, ProjectQuery, TaskQuery);
 
 /// The mutation root: every domain's mutations.
 #[derive(Debug, MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(IdentityMutation, WorkspaceMutation);
+pub struct MutationRoot(
+    IdentityMutation,
+    WorkspaceMutation,
+    ProjectMutation,
+    TaskMutation,
+);
 
 /// Portico's schema.
 pub type PorticoSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -73,6 +73,7 @@ impl BuiltinRole {
                 WorkspaceRead,
                 MemberRead,
                 MemberEmail,
+                ProjectView,
                 ProjectRead,
                 ProjectWrite,
                 TaskWrite,
@@ -85,12 +86,13 @@ impl BuiltinRole {
             ]),
             Self::Client => PermissionSet::from_iter([
                 WorkspaceRead,
+                ProjectView,
                 TicketCreate,
                 MessageWrite,
                 PaymentPay,
                 FileWrite,
             ]),
-            Self::Guest => PermissionSet::from_iter([WorkspaceRead]),
+            Self::Guest => PermissionSet::from_iter([WorkspaceRead, ProjectView]),
         }
     }
 }

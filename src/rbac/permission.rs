@@ -48,6 +48,8 @@ permissions! {
     MemberManage => "member:manage",
     /// Create, edit and delete custom roles.
     RoleManage => "role:manage",
+    /// See the projects one is a member of.
+    ProjectView => "project:view",
     /// Read every project of the workspace (not only those one is a member of).
     ProjectRead => "project:read",
     /// Create and edit projects.

@@ -49,6 +49,18 @@ fn matrix() -> Vec<(&'static str, String, &'static [BuiltinRole], bool)> {
         ("deleteRole", format!("mutation {{ deleteRole(id: \"{id}\") }}"), MANAGERS, false),
         ("changePassword", "mutation { changePassword(currentPassword: \"wrong\", newPassword: \"long enough password\") }".into(), ALL, false),
         ("setUserStatus", format!("mutation {{ setUserStatus(userId: \"{id}\", status: ACTIVE) {{ id }} }}"), NOBODY, false),
+        ("projects", "{ projects(first: 5) { totalCount } }".into(), ALL, false),
+        ("project", format!("{{ project(id: \"{id}\") {{ id }} }}"), ALL, false),
+        ("projectMembers", format!("{{ projectMembers(projectId: \"{id}\") {{ id }} }}"), ALL, false),
+        ("task", format!("{{ task(id: \"{id}\") {{ id }} }}"), ALL, false),
+        ("createProject", "mutation { createProject(input: {name: \"\"}) { id } }".into(), STAFF, false),
+        ("updateProject", format!("mutation {{ updateProject(id: \"{id}\", input: {{}}) {{ id }} }}"), STAFF, false),
+        ("addProjectMember", format!("mutation {{ addProjectMember(projectId: \"{id}\", userId: \"{id}\") {{ id }} }}"), STAFF, false),
+        ("removeProjectMember", format!("mutation {{ removeProjectMember(projectId: \"{id}\", userId: \"{id}\") {{ id }} }}"), STAFF, false),
+        ("createTask", format!("mutation {{ createTask(input: {{projectId: \"{id}\", title: \"t\"}}) {{ id }} }}"), STAFF, false),
+        ("updateTask", format!("mutation {{ updateTask(id: \"{id}\", input: {{}}) {{ id }} }}"), STAFF, false),
+        ("deleteTask", format!("mutation {{ deleteTask(id: \"{id}\") }}"), STAFF, false),
+        ("moveTask", format!("mutation {{ moveTask(id: \"{id}\", column: DONE) {{ id }} }}"), STAFF, false),
         // Last: it ends the session.
         ("logout", "mutation { logout }".into(), ALL, false),
     ]

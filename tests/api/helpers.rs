@@ -490,3 +490,66 @@ pub fn assert_null_at(body: &Value, path: &[&str]) {
     }
     assert!(node.is_null(), "{} should be null: {body}", path.join("."));
 }
+
+impl TestApp {
+    /// Creates a project through the API as `session`, with these members; returns its ID.
+    pub async fn create_project(
+        &self,
+        session: &Session,
+        name: &str,
+        members: &[&Session],
+    ) -> String {
+        let ids: Vec<String> = members.iter().map(|m| m.user_id.to_string()).collect();
+        let body = self
+            .query(
+                session,
+                "mutation($n: String!, $m: [ID!]!) { createProject(input: {name: $n, memberIds: $m}) { id } }",
+                json!({ "n": name, "m": ids }),
+            )
+            .await;
+        data(&body)["createProject"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Creates a task through the API; returns its ID.
+    pub async fn create_task(
+        &self,
+        session: &Session,
+        project: &str,
+        title: &str,
+        column: &str,
+    ) -> String {
+        let body = self
+            .query(
+                session,
+                "mutation($p: ID!, $t: String!, $c: TaskColumn) { createTask(input: {projectId: $p, title: $t, column: $c}) { id } }",
+                json!({ "p": project, "t": title, "c": column }),
+            )
+            .await;
+        data(&body)["createTask"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Task titles of a column, in board order.
+    pub async fn column_titles(
+        &self,
+        session: &Session,
+        project: &str,
+        column: &str,
+    ) -> Vec<String> {
+        let body = self
+            .query(
+                session,
+                "query($p: ID!, $c: TaskColumn) { project(id: $p) { tasks(first: 100, column: $c) { edges { node { title } } } } }",
+                json!({ "p": project, "c": column }),
+            )
+            .await;
+        data(&body)["project"]["tasks"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["title"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}

@@ -12,7 +12,9 @@ mod helpers;
 
 mod auth;
 mod authz;
+mod board;
 mod http;
 mod invitations;
+mod projects;
 mod schema;
 mod workspace;

@@ -1,0 +1,441 @@
+//! Task rules and transactions: create, edit, delete and move, each publishing a board event.
+//! Moves within a project are serialized by locking the project row (PostgreSQL; SQLite writes
+//! are serialized anyway), and a unique index on (project, column, position) backs it up.
+
+use super::position::{self, GAP};
+use super::types::TaskColumn;
+use crate::app::App;
+use crate::db::Scoped;
+use crate::error::{ApiError, ApiResult, is_unique_violation};
+use crate::project::service as projects;
+use crate::pubsub::channel;
+use crate::rbac::WorkspaceAccess;
+use chrono::{NaiveDate, Utc};
+use entity::{project, task, task_label};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+/// A task the caller may see (its project is visible to them); NOT_FOUND otherwise.
+pub async fn get_visible<C: ConnectionTrait>(
+    conn: &C,
+    access: &WorkspaceAccess,
+    id: Uuid,
+) -> ApiResult<task::Model> {
+    let found = Scoped::new(conn, access.workspace_id)
+        .find_by_id::<task::Entity>(id)
+        .await?
+        .ok_or(ApiError::NotFound("task"))?;
+    projects::get_visible(conn, access, found.project_id)
+        .await
+        .map_err(|_| ApiError::NotFound("task"))?;
+    Ok(found)
+}
+
+/// Locks the project row for the rest of the transaction (PostgreSQL), so board changes of one
+/// project happen one at a time; other projects are unaffected.
+async fn lock_project<C: ConnectionTrait>(
+    conn: &C,
+    access: &WorkspaceAccess,
+    project_id: Uuid,
+) -> ApiResult<project::Model> {
+    let scoped = Scoped::new(conn, access.workspace_id);
+    let mut query = scoped
+        .find::<project::Entity>()
+        .filter(project::Column::Id.eq(project_id))
+        .filter(projects::visible(&scoped, access));
+    if conn.get_database_backend() == DatabaseBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    query.one(conn).await?.ok_or(ApiError::NotFound("project"))
+}
+
+fn validate_title(title: &str) -> ApiResult<String> {
+    let title = title.trim();
+    if title.is_empty() || title.chars().count() > 300 {
+        return Err(ApiError::bad_field(
+            "title",
+            "a title has 1 to 300 characters",
+        ));
+    }
+    Ok(title.to_owned())
+}
+
+fn validate_labels(labels: Vec<String>) -> ApiResult<Vec<String>> {
+    let mut clean: Vec<String> = labels
+        .into_iter()
+        .map(|l| l.trim().to_lowercase())
+        .filter(|l| !l.is_empty())
+        .collect();
+    clean.sort();
+    clean.dedup();
+    if clean.len() > 20 || clean.iter().any(|l| l.chars().count() > 50) {
+        return Err(ApiError::bad_field(
+            "labels",
+            "at most 20 labels of up to 50 characters",
+        ));
+    }
+    Ok(clean)
+}
+
+fn validate_reason(reason: Option<String>) -> ApiResult<Option<String>> {
+    match reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty())
+    {
+        Some(r) if r.chars().count() > 500 => Err(ApiError::bad_field(
+            "blockedReason",
+            "at most 500 characters",
+        )),
+        other => Ok(other),
+    }
+}
+
+/// The last position in a column, if any.
+async fn last_position<C: ConnectionTrait>(
+    scoped: &Scoped<'_, C>,
+    project_id: Uuid,
+    column: TaskColumn,
+) -> ApiResult<Option<i64>> {
+    Ok(scoped
+        .find::<task::Entity>()
+        .filter(task::Column::ProjectId.eq(project_id))
+        .filter(task::Column::BoardColumn.eq(column.as_str()))
+        .order_by_desc(task::Column::Position)
+        .one(scoped.conn())
+        .await?
+        .map(|t| t.position))
+}
+
+async fn write_labels<C: ConnectionTrait>(
+    scoped: &Scoped<'_, C>,
+    task_id: Uuid,
+    labels: &[String],
+) -> ApiResult<()> {
+    scoped
+        .delete_many::<task_label::Entity>()
+        .filter(task_label::Column::TaskId.eq(task_id))
+        .exec(scoped.conn())
+        .await?;
+    let rows = labels
+        .iter()
+        .map(|label| task_label::ActiveModel {
+            task_id: Set(task_id),
+            label: Set(label.clone()),
+            workspace_id: Set(scoped.workspace_id()),
+        })
+        .collect();
+    scoped.insert_many(rows).await.map_err(ApiError::from)
+}
+
+/// Publishes a board event on the project's channel, after the change committed.
+pub async fn publish_board_event(
+    app: &App,
+    workspace_id: Uuid,
+    project_id: Uuid,
+    kind: &str,
+    task: &task::Model,
+) {
+    let payload = json!({
+        "type": kind,
+        "projectId": project_id,
+        "taskId": task.id,
+        "column": task.board_column,
+        "position": task.position,
+    });
+    if let Err(err) = app
+        .bus
+        .publish(
+            &channel::project(workspace_id, project_id),
+            payload.to_string(),
+        )
+        .await
+    {
+        tracing::warn!(error = ?err, kind, "board event not published");
+    }
+}
+
+/// A new task.
+#[derive(Debug, Default)]
+pub struct NewTask {
+    pub project_id: Uuid,
+    pub title: String,
+    pub description: Option<String>,
+    pub column: Option<TaskColumn>,
+    pub assignee_id: Option<Uuid>,
+    pub due_date: Option<NaiveDate>,
+    pub labels: Vec<String>,
+    pub blocked_by_client: bool,
+    pub blocked_reason: Option<String>,
+}
+
+/// Creates a task at the bottom of its column.
+pub async fn create(app: &App, access: &WorkspaceAccess, input: NewTask) -> ApiResult<task::Model> {
+    let title = validate_title(&input.title)?;
+    let labels = validate_labels(input.labels)?;
+    let blocked_reason = validate_reason(input.blocked_reason)?;
+    let column = input.column.unwrap_or(TaskColumn::Backlog);
+    let txn = app.db.begin().await?;
+    lock_project(&*txn, access, input.project_id).await?;
+    let scoped = Scoped::new(&*txn, access.workspace_id);
+    if let Some(assignee) = input.assignee_id {
+        projects::ensure_workspace_member(&scoped, assignee).await?;
+    }
+    let position = position::between(
+        last_position(&scoped, input.project_id, column).await?,
+        None,
+    )
+    .ok_or_else(|| ApiError::internal(anyhow::anyhow!("column positions exhausted")))?;
+    let now = Utc::now();
+    let created = scoped
+        .insert(task::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            workspace_id: Set(access.workspace_id),
+            project_id: Set(input.project_id),
+            title: Set(title),
+            description: Set(input
+                .description
+                .map(|d| d.trim().to_owned())
+                .filter(|d| !d.is_empty())),
+            board_column: Set(column.as_str().to_owned()),
+            position: Set(position),
+            assignee_id: Set(input.assignee_id),
+            due_date: Set(input.due_date),
+            blocked_by_client: Set(input.blocked_by_client),
+            blocked_reason: Set(blocked_reason),
+            origin: Set(super::TaskOrigin::Project.as_str().to_owned()),
+            ticket_id: Set(None),
+            created_by: Set(access.user_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .await?;
+    write_labels(&scoped, created.id, &labels).await?;
+    txn.commit().await?;
+    publish_board_event(
+        app,
+        access.workspace_id,
+        created.project_id,
+        "TASK_CREATED",
+        &created,
+    )
+    .await;
+    Ok(created)
+}
+
+/// Changes to a task; `Some(None)` clears.
+#[derive(Debug, Default)]
+pub struct TaskChanges {
+    pub title: Option<String>,
+    pub description: Option<Option<String>>,
+    pub assignee_id: Option<Option<Uuid>>,
+    pub due_date: Option<Option<NaiveDate>>,
+    pub labels: Option<Vec<String>>,
+    pub blocked_by_client: Option<bool>,
+    pub blocked_reason: Option<Option<String>>,
+}
+
+/// Edits a task (not its column or position: see [`move_task`]).
+pub async fn update(
+    app: &App,
+    access: &WorkspaceAccess,
+    id: Uuid,
+    changes: TaskChanges,
+) -> ApiResult<task::Model> {
+    let txn = app.db.begin().await?;
+    let current = get_visible(&*txn, access, id).await?;
+    let scoped = Scoped::new(&*txn, access.workspace_id);
+    let mut model: task::ActiveModel = current.into();
+    if let Some(title) = changes.title {
+        model.title = Set(validate_title(&title)?);
+    }
+    if let Some(description) = changes.description {
+        model.description = Set(description
+            .map(|d| d.trim().to_owned())
+            .filter(|d| !d.is_empty()));
+    }
+    if let Some(assignee) = changes.assignee_id {
+        if let Some(user) = assignee {
+            projects::ensure_workspace_member(&scoped, user).await?;
+        }
+        model.assignee_id = Set(assignee);
+    }
+    if let Some(due) = changes.due_date {
+        model.due_date = Set(due);
+    }
+    if let Some(blocked) = changes.blocked_by_client {
+        model.blocked_by_client = Set(blocked);
+        if !blocked {
+            model.blocked_reason = Set(None);
+        }
+    }
+    if let Some(reason) = changes.blocked_reason {
+        model.blocked_reason = Set(validate_reason(reason)?);
+    }
+    model.updated_at = Set(Utc::now());
+    let updated = scoped.update(model).await?;
+    if let Some(labels) = changes.labels {
+        write_labels(&scoped, id, &validate_labels(labels)?).await?;
+    }
+    txn.commit().await?;
+    publish_board_event(
+        app,
+        access.workspace_id,
+        updated.project_id,
+        "TASK_UPDATED",
+        &updated,
+    )
+    .await;
+    Ok(updated)
+}
+
+/// Deletes a task.
+pub async fn delete(app: &App, access: &WorkspaceAccess, id: Uuid) -> ApiResult<()> {
+    let txn = app.db.begin().await?;
+    let current = get_visible(&*txn, access, id).await?;
+    Scoped::new(&*txn, access.workspace_id)
+        .delete_many::<task::Entity>()
+        .filter(task::Column::Id.eq(id))
+        .exec(&*txn)
+        .await?;
+    txn.commit().await?;
+    publish_board_event(
+        app,
+        access.workspace_id,
+        current.project_id,
+        "TASK_DELETED",
+        &current,
+    )
+    .await;
+    Ok(())
+}
+
+/// Moves a task to `column`, right after `after` (a task of that column), or to the top.
+/// Writes one row, unless the gap there is exhausted and the column is renumbered.
+pub async fn move_task(
+    app: &App,
+    access: &WorkspaceAccess,
+    id: Uuid,
+    column: TaskColumn,
+    after: Option<Uuid>,
+) -> ApiResult<task::Model> {
+    if after == Some(id) {
+        return Err(ApiError::bad_field(
+            "after",
+            "a task cannot be placed after itself",
+        ));
+    }
+    let txn = app.db.begin().await?;
+    let moving = get_visible(&*txn, access, id).await?;
+    lock_project(&*txn, access, moving.project_id).await?;
+    let scoped = Scoped::new(&*txn, access.workspace_id);
+    let in_column = || {
+        scoped
+            .find::<task::Entity>()
+            .filter(task::Column::ProjectId.eq(moving.project_id))
+            .filter(task::Column::BoardColumn.eq(column.as_str()))
+            .filter(task::Column::Id.ne(id))
+    };
+    let prev = match after {
+        None => None,
+        Some(after_id) => Some(
+            in_column()
+                .filter(task::Column::Id.eq(after_id))
+                .one(&*txn)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::bad_field(
+                        "after",
+                        format!("`after` must be a task of the {} column", column.label()),
+                    )
+                })?
+                .position,
+        ),
+    };
+    let next_query = match prev {
+        Some(p) => in_column().filter(task::Column::Position.gt(p)),
+        None => in_column(),
+    };
+    let next = next_query
+        .order_by_asc(task::Column::Position)
+        .one(&*txn)
+        .await?
+        .map(|t| t.position);
+    let position = match position::between(prev, next) {
+        Some(p) => p,
+        None => renumber_and_place(&scoped, &moving, column, after).await?,
+    };
+    let mut model: task::ActiveModel = moving.into();
+    model.board_column = Set(column.as_str().to_owned());
+    model.position = Set(position);
+    model.updated_at = Set(Utc::now());
+    let moved = scoped.update(model).await.map_err(|err| {
+        if is_unique_violation(&err) {
+            ApiError::conflict("the board changed meanwhile; retry the move")
+        } else {
+            err.into()
+        }
+    })?;
+    txn.commit().await?;
+    publish_board_event(
+        app,
+        access.workspace_id,
+        moved.project_id,
+        "TASK_MOVED",
+        &moved,
+    )
+    .await;
+    Ok(moved)
+}
+
+/// Renumbers a column (all tasks but the moving one) with fresh gaps, and returns the moving
+/// task's position right after `after` (or at the top).
+async fn renumber_and_place<C: ConnectionTrait>(
+    scoped: &Scoped<'_, C>,
+    moving: &task::Model,
+    column: TaskColumn,
+    after: Option<Uuid>,
+) -> ApiResult<i64> {
+    let others = scoped
+        .find::<task::Entity>()
+        .filter(task::Column::ProjectId.eq(moving.project_id))
+        .filter(task::Column::BoardColumn.eq(column.as_str()))
+        .filter(task::Column::Id.ne(moving.id))
+        .order_by_asc(task::Column::Position)
+        .all(scoped.conn())
+        .await?;
+    let max_existing = others
+        .iter()
+        .map(|t| t.position)
+        .chain(std::iter::once(moving.position))
+        .max()
+        .unwrap_or(0);
+    // Leave one free slot for the moving task: right after `after`, or first.
+    let slot = match after {
+        None => 0,
+        Some(a) => others.iter().position(|t| t.id == a).map_or(0, |i| i + 1),
+    };
+    let positions = position::renumbered(max_existing, others.len() + 1)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("column positions exhausted")))?;
+    let mut targets = positions.iter().copied();
+    let mut placed = None;
+    for (i, task) in others.iter().enumerate() {
+        if i == slot {
+            placed = targets.next();
+        }
+        let target = targets.next().unwrap_or(task.position + GAP);
+        scoped
+            .update_many::<task::Entity>()
+            .col_expr(task::Column::Position, Expr::value(target))
+            .filter(task::Column::Id.eq(task.id))
+            .exec(scoped.conn())
+            .await?;
+    }
+    placed
+        .or_else(|| targets.next())
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no slot after renumbering")))
+}
