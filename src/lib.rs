@@ -4,6 +4,7 @@
 //! `graphql`, `http`) and one module per domain (`identity`, `workspace`, `project`, `task`), each with its GraphQL
 //! types and resolvers, its service (business rules, transactions) and its data access.
 
+pub mod activity;
 pub mod app;
 pub mod auth;
 pub mod bootstrap;
@@ -20,6 +21,7 @@ pub mod pubsub;
 pub mod rbac;
 pub mod task;
 pub mod telemetry;
+pub mod ticket;
 pub mod types;
 pub mod workspace;
 

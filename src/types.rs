@@ -2,10 +2,12 @@
 //! [`Password`] is known to be valid.
 
 mod email;
+mod money;
 mod password;
 mod slug;
 
 pub use email::Email;
+pub use money::Money;
 pub use password::Password;
 pub use slug::Slug;
 

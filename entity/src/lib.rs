@@ -1,6 +1,7 @@
 //! SeaORM entities of Portico: table shapes only. No GraphQL derives live here; the API layer maps
 //! these `Model`s into its own types, and tenant-owned entities are reached through `portico::db::Scoped`.
 
+pub mod activity;
 pub mod invitation;
 pub mod membership;
 pub mod project;
@@ -12,6 +13,8 @@ pub mod role_permission;
 pub mod session;
 pub mod task;
 pub mod task_label;
+pub mod ticket;
+pub mod ticket_comment;
 pub mod user;
 pub mod workspace;
 
@@ -45,6 +48,9 @@ tenant_entity!(
     project_member,
     task,
     task_label,
+    ticket,
+    ticket_comment,
+    activity,
 );
 
 impl GlobalEntity for user::Entity {}

@@ -19,6 +19,8 @@ pub struct Model {
     /// What the client is expected to do, when the project waits on them.
     pub client_action: Option<String>,
     pub current_phase_id: Option<Uuid>,
+    /// The number the next ticket of this project gets.
+    pub next_ticket_number: i32,
     pub estimated_delivery: Option<Date>,
     pub created_by: Uuid,
     pub created_at: DateTimeUtc,

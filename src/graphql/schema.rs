@@ -2,9 +2,11 @@
 
 use super::authz::Authz;
 use super::policy::Policy;
+use crate::activity::ActivityQuery;
 use crate::identity::{IdentityMutation, IdentityQuery};
 use crate::project::{ProjectMutation, ProjectQuery};
 use crate::task::{TaskMutation, TaskQuery};
+use crate::ticket::{TicketMutation, TicketQuery};
 use crate::workspace::{WorkspaceMutation, WorkspaceQuery};
 use anyhow::Context;
 use async_graphql::{EmptySubscription, MergedObject, Schema};
@@ -12,7 +14,14 @@ use async_graphql::{EmptySubscription, MergedObject, Schema};
 /// The query root: every domain's queries.
 #[derive(Debug, MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(IdentityQuery, WorkspaceQuery, ProjectQuery, TaskQuery);
+pub struct QueryRoot(
+    IdentityQuery,
+    WorkspaceQuery,
+    ProjectQuery,
+    TaskQuery,
+    TicketQuery,
+    ActivityQuery,
+);
 
 /// The mutation root: every domain's mutations.
 #[derive(Debug, MergedObject, Default)]
@@ -22,6 +31,7 @@ pub struct MutationRoot(
     WorkspaceMutation,
     ProjectMutation,
     TaskMutation,
+    TicketMutation,
 );
 
 /// Portico's schema.

@@ -188,6 +188,7 @@ pub async fn create(
             next_step: Set(None),
             client_action: Set(None),
             current_phase_id: Set(phase_ids.first().copied()),
+            next_ticket_number: Set(1),
             estimated_delivery: Set(input.estimated_delivery),
             created_by: Set(access.user_id),
             created_at: Set(now),

@@ -4,6 +4,7 @@
 
 use super::position::{self, GAP};
 use super::types::TaskColumn;
+use crate::activity::{self, Entry};
 use crate::app::App;
 use crate::db::Scoped;
 use crate::error::{ApiError, ApiResult, is_unique_violation};
@@ -38,7 +39,7 @@ pub async fn get_visible<C: ConnectionTrait>(
 
 /// Locks the project row for the rest of the transaction (PostgreSQL), so board changes of one
 /// project happen one at a time; other projects are unaffected.
-async fn lock_project<C: ConnectionTrait>(
+pub async fn lock_project<C: ConnectionTrait>(
     conn: &C,
     access: &WorkspaceAccess,
     project_id: Uuid,
@@ -215,6 +216,14 @@ pub async fn create(app: &App, access: &WorkspaceAccess, input: NewTask) -> ApiR
         })
         .await?;
     write_labels(&scoped, created.id, &labels).await?;
+    record(
+        &scoped,
+        access,
+        &created,
+        "task.created",
+        format!("Task \"{}\" created", created.title),
+    )
+    .await?;
     txn.commit().await?;
     publish_board_event(
         app,
@@ -281,6 +290,14 @@ pub async fn update(
     if let Some(labels) = changes.labels {
         write_labels(&scoped, id, &validate_labels(labels)?).await?;
     }
+    record(
+        &scoped,
+        access,
+        &updated,
+        "task.updated",
+        format!("Task \"{}\" updated", updated.title),
+    )
+    .await?;
     txn.commit().await?;
     publish_board_event(
         app,
@@ -297,11 +314,20 @@ pub async fn update(
 pub async fn delete(app: &App, access: &WorkspaceAccess, id: Uuid) -> ApiResult<()> {
     let txn = app.db.begin().await?;
     let current = get_visible(&*txn, access, id).await?;
-    Scoped::new(&*txn, access.workspace_id)
+    let scoped = Scoped::new(&*txn, access.workspace_id);
+    scoped
         .delete_many::<task::Entity>()
         .filter(task::Column::Id.eq(id))
         .exec(&*txn)
         .await?;
+    record(
+        &scoped,
+        access,
+        &current,
+        "task.deleted",
+        format!("Task \"{}\" deleted", current.title),
+    )
+    .await?;
     txn.commit().await?;
     publish_board_event(
         app,
@@ -380,6 +406,14 @@ pub async fn move_task(
             err.into()
         }
     })?;
+    record(
+        &scoped,
+        access,
+        &moved,
+        "task.moved",
+        format!("Task \"{}\" moved to {}", moved.title, column.label()),
+    )
+    .await?;
     txn.commit().await?;
     publish_board_event(
         app,
@@ -438,4 +472,76 @@ async fn renumber_and_place<C: ConnectionTrait>(
     placed
         .or_else(|| targets.next())
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("no slot after renumbering")))
+}
+
+/// Writes the timeline entry of a task change, in the change's transaction.
+async fn record<C: ConnectionTrait>(
+    scoped: &Scoped<'_, C>,
+    access: &WorkspaceAccess,
+    task: &task::Model,
+    action: &'static str,
+    summary: String,
+) -> ApiResult<()> {
+    activity::service::record(
+        scoped,
+        Entry {
+            project_id: task.project_id,
+            actor_id: access.user_id,
+            action,
+            subject_type: "task",
+            subject_id: task.id,
+            summary,
+            payload: json!({ "column": task.board_column, "title": task.title }),
+            staff_only: false,
+        },
+    )
+    .await
+}
+
+/// Creates the BACKLOG task of a ticket, at the bottom of the column, in the caller's
+/// transaction (which holds the project lock).
+pub async fn insert_from_ticket<C: ConnectionTrait>(
+    scoped: &Scoped<'_, C>,
+    access: &WorkspaceAccess,
+    ticket: &entity::ticket::Model,
+) -> ApiResult<task::Model> {
+    let column = TaskColumn::Backlog;
+    let position = position::between(
+        last_position(scoped, ticket.project_id, column).await?,
+        None,
+    )
+    .ok_or_else(|| ApiError::internal(anyhow::anyhow!("column positions exhausted")))?;
+    let now = Utc::now();
+    let created = scoped
+        .insert(task::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            workspace_id: Set(scoped.workspace_id()),
+            project_id: Set(ticket.project_id),
+            title: Set(format!("#{} {}", ticket.number, ticket.title)
+                .chars()
+                .take(300)
+                .collect()),
+            description: Set(Some(ticket.description.clone())),
+            board_column: Set(column.as_str().to_owned()),
+            position: Set(position),
+            assignee_id: Set(None),
+            due_date: Set(None),
+            blocked_by_client: Set(false),
+            blocked_reason: Set(None),
+            origin: Set(super::TaskOrigin::Ticket.as_str().to_owned()),
+            ticket_id: Set(Some(ticket.id)),
+            created_by: Set(access.user_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .await?;
+    record(
+        scoped,
+        access,
+        &created,
+        "task.created",
+        format!("Task created from ticket #{}", ticket.number),
+    )
+    .await?;
+    Ok(created)
 }

@@ -19,6 +19,7 @@ const ALL: &[BuiltinRole] = &[Owner, Admin, Collaborator, Client, Guest];
 const STAFF: &[BuiltinRole] = &[Owner, Admin, Collaborator];
 const MANAGERS: &[BuiltinRole] = &[Owner, Admin];
 const OWNER: &[BuiltinRole] = &[Owner];
+const TICKET_AUTHORS: &[BuiltinRole] = &[Owner, Admin, Collaborator, Client];
 const NOBODY: &[BuiltinRole] = &[];
 
 /// (root field, document, roles allowed, public). Arguments are harmless: an allowed call ends in
@@ -61,6 +62,13 @@ fn matrix() -> Vec<(&'static str, String, &'static [BuiltinRole], bool)> {
         ("updateTask", format!("mutation {{ updateTask(id: \"{id}\", input: {{}}) {{ id }} }}"), STAFF, false),
         ("deleteTask", format!("mutation {{ deleteTask(id: \"{id}\") }}"), STAFF, false),
         ("moveTask", format!("mutation {{ moveTask(id: \"{id}\", column: DONE) {{ id }} }}"), STAFF, false),
+        ("tickets", format!("{{ tickets(projectId: \"{id}\", first: 5) {{ totalCount }} }}"), ALL, false),
+        ("ticket", format!("{{ ticket(id: \"{id}\") {{ id }} }}"), ALL, false),
+        ("projectActivity", format!("{{ projectActivity(projectId: \"{id}\", first: 5) {{ edges {{ cursor }} }} }}"), ALL, false),
+        ("createTicket", format!("mutation {{ createTicket(input: {{projectId: \"{id}\", kind: BUG, title: \"t\", description: \"d\"}}) {{ id }} }}"), TICKET_AUTHORS, false),
+        ("commentTicket", format!("mutation {{ commentTicket(ticketId: \"{id}\", body: \"b\") {{ id }} }}"), TICKET_AUTHORS, false),
+        ("decideTicket", format!("mutation {{ decideTicket(id: \"{id}\", status: ACCEPTED) {{ id }} }}"), STAFF, false),
+        ("answerQuote", format!("mutation {{ answerQuote(id: \"{id}\", accept: true) {{ id }} }}"), TICKET_AUTHORS, false),
         // Last: it ends the session.
         ("logout", "mutation { logout }".into(), ALL, false),
     ]

@@ -17,4 +17,5 @@ mod http;
 mod invitations;
 mod projects;
 mod schema;
+mod tickets;
 mod workspace;

@@ -1,0 +1,433 @@
+//! Ticket rules and transactions: numbering, the thread, decisions, quote answers, and the one
+//! task a ticket becomes.
+
+use super::types::{TicketKind, TicketStatus, sees_internal};
+use super::workflow::{self, Side};
+use crate::activity::{self, Entry};
+use crate::app::App;
+use crate::db::{Scoped, contains_ci};
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::pagination::Page;
+use crate::project::service as projects;
+use crate::pubsub::channel;
+use crate::rbac::{Permission, WorkspaceAccess};
+use crate::task::service as tasks;
+use crate::types::Money;
+use chrono::Utc;
+use entity::{project, ticket, ticket_comment};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+/// A ticket the caller may see (its project is visible to them); NOT_FOUND otherwise.
+pub async fn get_visible<C: ConnectionTrait>(
+    conn: &C,
+    access: &WorkspaceAccess,
+    id: Uuid,
+) -> ApiResult<ticket::Model> {
+    let found = Scoped::new(conn, access.workspace_id)
+        .find_by_id::<ticket::Entity>(id)
+        .await?
+        .ok_or(ApiError::NotFound("ticket"))?;
+    projects::get_visible(conn, access, found.project_id)
+        .await
+        .map_err(|_| ApiError::NotFound("ticket"))?;
+    Ok(found)
+}
+
+fn validate_text(field: &'static str, text: &str, max: usize) -> ApiResult<String> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > max {
+        return Err(ApiError::bad_field(field, format!("1 to {max} characters")));
+    }
+    Ok(text.to_owned())
+}
+
+async fn record<C: ConnectionTrait>(
+    scoped: &Scoped<'_, C>,
+    access: &WorkspaceAccess,
+    ticket: &ticket::Model,
+    action: &'static str,
+    summary: String,
+    staff_only: bool,
+) -> ApiResult<()> {
+    activity::service::record(
+        scoped,
+        Entry {
+            project_id: ticket.project_id,
+            actor_id: access.user_id,
+            action,
+            subject_type: "ticket",
+            subject_id: ticket.id,
+            summary,
+            payload: json!({ "number": ticket.number, "status": ticket.status }),
+            staff_only,
+        },
+    )
+    .await
+}
+
+async fn publish(app: &App, ticket: &ticket::Model, kind: &str) {
+    let payload = json!({ "type": kind, "projectId": ticket.project_id, "ticketId": ticket.id, "number": ticket.number, "status": ticket.status });
+    if let Err(err) = app
+        .bus
+        .publish(
+            &channel::project(ticket.workspace_id, ticket.project_id),
+            payload.to_string(),
+        )
+        .await
+    {
+        tracing::warn!(error = ?err, kind, "ticket event not published");
+    }
+}
+
+/// Opens a ticket with the project's next number (unique even under concurrent creation: the
+/// project row is locked while the number is taken, and (project, number) is unique).
+pub async fn create(
+    app: &App,
+    access: &WorkspaceAccess,
+    project_id: Uuid,
+    kind: TicketKind,
+    title: &str,
+    description: &str,
+) -> ApiResult<ticket::Model> {
+    let title = validate_text("title", title, 300)?;
+    let description = validate_text("description", description, 20_000)?;
+    let txn = app.db.begin().await?;
+    let project = tasks::lock_project(&*txn, access, project_id).await?;
+    let scoped = Scoped::new(&*txn, access.workspace_id);
+    let number = project.next_ticket_number;
+    scoped
+        .update_many::<project::Entity>()
+        .col_expr(project::Column::NextTicketNumber, Expr::value(number + 1))
+        .filter(project::Column::Id.eq(project_id))
+        .exec(&*txn)
+        .await?;
+    let now = Utc::now();
+    let created = scoped
+        .insert(ticket::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            workspace_id: Set(access.workspace_id),
+            project_id: Set(project_id),
+            number: Set(number),
+            kind: Set(kind.as_str().to_owned()),
+            title: Set(title),
+            description: Set(description),
+            status: Set(TicketStatus::New.as_str().to_owned()),
+            created_by: Set(access.user_id),
+            quote_amount_minor: Set(None),
+            quote_currency: Set(None),
+            quote_description: Set(None),
+            quote_delay_days: Set(None),
+            task_id: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .await?;
+    record(
+        &scoped,
+        access,
+        &created,
+        "ticket.created",
+        format!("Ticket #{number} created"),
+        false,
+    )
+    .await?;
+    txn.commit().await?;
+    publish(app, &created, "TICKET_CREATED").await;
+    Ok(created)
+}
+
+/// Filters of a ticket list.
+#[derive(Debug, Default, Clone)]
+pub struct TicketFilter {
+    pub status: Option<TicketStatus>,
+    pub kind: Option<TicketKind>,
+    pub search: Option<String>,
+}
+
+/// A page of a project's tickets, by number, with the total.
+pub async fn list(
+    app: &App,
+    access: &WorkspaceAccess,
+    project_id: Uuid,
+    page: Page,
+    filter: TicketFilter,
+) -> ApiResult<(Vec<ticket::Model>, u64, bool)> {
+    let conn = app.db.conn();
+    projects::get_visible(conn, access, project_id).await?;
+    let scoped = Scoped::new(conn, access.workspace_id);
+    let mut condition = Condition::all().add(ticket::Column::ProjectId.eq(project_id));
+    if let Some(status) = filter.status {
+        condition = condition.add(ticket::Column::Status.eq(status.as_str()));
+    }
+    if let Some(kind) = filter.kind {
+        condition = condition.add(ticket::Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        condition = condition.add(contains_ci(ticket::Column::Title, search));
+    }
+    let total = scoped
+        .find::<ticket::Entity>()
+        .filter(condition.clone())
+        .count(conn)
+        .await?;
+    let mut query = scoped
+        .find::<ticket::Entity>()
+        .filter(condition)
+        .order_by_asc(ticket::Column::Id);
+    if let Some(after) = page.after {
+        query = query.filter(ticket::Column::Id.gt(after));
+    }
+    let mut rows = query.limit(page.limit + 1).all(conn).await?;
+    let has_next = rows.len() as u64 > page.limit;
+    rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
+    Ok((rows, total, has_next))
+}
+
+/// The thread of a ticket, oldest first; internal comments only with `note:private`.
+pub async fn comments<C: ConnectionTrait>(
+    conn: &C,
+    access: &WorkspaceAccess,
+    ticket_id: Uuid,
+) -> ApiResult<Vec<ticket_comment::Model>> {
+    let mut query = Scoped::new(conn, access.workspace_id)
+        .find::<ticket_comment::Entity>()
+        .filter(ticket_comment::Column::TicketId.eq(ticket_id))
+        .order_by_asc(ticket_comment::Column::Id);
+    if !sees_internal(access.permissions) {
+        query = query.filter(ticket_comment::Column::Internal.eq(false));
+    }
+    Ok(query.all(conn).await?)
+}
+
+async fn set_status<C: ConnectionTrait>(
+    scoped: &Scoped<'_, C>,
+    ticket: ticket::Model,
+    status: TicketStatus,
+) -> ApiResult<ticket::Model> {
+    let mut model: ticket::ActiveModel = ticket.into();
+    model.status = Set(status.as_str().to_owned());
+    model.updated_at = Set(Utc::now());
+    Ok(scoped.update(model).await?)
+}
+
+/// Adds a comment. An internal one needs `note:private`. A client answering a ticket that is
+/// TO_CLARIFY sends it back to NEW.
+pub async fn comment(
+    app: &App,
+    access: &WorkspaceAccess,
+    ticket_id: Uuid,
+    body: &str,
+    internal: bool,
+) -> ApiResult<ticket_comment::Model> {
+    if internal {
+        access.require(Permission::NotePrivate)?;
+    }
+    let body = validate_text("body", body, 10_000)?;
+    let txn = app.db.begin().await?;
+    let ticket = get_visible(&*txn, access, ticket_id).await?;
+    let scoped = Scoped::new(&*txn, access.workspace_id);
+    let created = scoped
+        .insert(ticket_comment::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            workspace_id: Set(access.workspace_id),
+            ticket_id: Set(ticket.id),
+            author_id: Set(access.user_id),
+            body: Set(body),
+            internal: Set(internal),
+            created_at: Set(Utc::now()),
+        })
+        .await?;
+    let label = if internal { "Internal note" } else { "Comment" };
+    record(
+        &scoped,
+        access,
+        &ticket,
+        "ticket.commented",
+        format!("{label} on ticket #{}", ticket.number),
+        internal,
+    )
+    .await?;
+    let status = TicketStatus::parse(&ticket.status);
+    let mut changed = None;
+    if status == TicketStatus::ToClarify && !access.is_staff() && !internal {
+        let updated = set_status(&scoped, ticket, TicketStatus::New).await?;
+        record(
+            &scoped,
+            access,
+            &updated,
+            "ticket.status_changed",
+            format!("Ticket #{} answered: back to NEW", updated.number),
+            false,
+        )
+        .await?;
+        changed = Some(updated);
+    }
+    txn.commit().await?;
+    if let Some(updated) = changed {
+        publish(app, &updated, "TICKET_STATUS_CHANGED").await;
+    }
+    Ok(created)
+}
+
+/// A quote given with the QUOTED decision.
+#[derive(Debug, Clone)]
+pub struct QuoteTerms {
+    pub price: Money,
+    pub description: Option<String>,
+    pub delay_days: Option<i32>,
+}
+
+/// Staff decide on a NEW ticket: TO_CLARIFY, REFUSED, ACCEPTED (it becomes a task) or QUOTED
+/// (with a price). An optional `note` is added to the thread for the client.
+pub async fn decide(
+    app: &App,
+    access: &WorkspaceAccess,
+    ticket_id: Uuid,
+    to: TicketStatus,
+    quote: Option<QuoteTerms>,
+    note: Option<&str>,
+) -> ApiResult<ticket::Model> {
+    let txn = app.db.begin().await?;
+    let current = get_visible(&*txn, access, ticket_id).await?;
+    tasks::lock_project(&*txn, access, current.project_id).await?;
+    // Re-read under the lock: a concurrent decision may have moved it.
+    let current = get_visible(&*txn, access, ticket_id).await?;
+    workflow::check(
+        current.number,
+        TicketStatus::parse(&current.status),
+        to,
+        Side::Staff,
+    )?;
+    let scoped = Scoped::new(&*txn, access.workspace_id);
+    let mut model: ticket::ActiveModel = current.clone().into();
+    match (to, quote) {
+        (TicketStatus::Quoted, Some(terms)) => {
+            if terms.delay_days.is_some_and(|d| !(0..=3650).contains(&d)) {
+                return Err(ApiError::bad_field(
+                    "delayDays",
+                    "a delay is 0 to 3650 days",
+                ));
+            }
+            model.quote_amount_minor = Set(Some(terms.price.amount_minor()));
+            model.quote_currency = Set(Some(terms.price.currency().to_owned()));
+            model.quote_description = Set(terms
+                .description
+                .map(|d| d.trim().to_owned())
+                .filter(|d| !d.is_empty()));
+            model.quote_delay_days = Set(terms.delay_days);
+        }
+        (TicketStatus::Quoted, None) => {
+            return Err(ApiError::bad_field(
+                "quote",
+                "a QUOTED decision needs a quote",
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(ApiError::bad_field(
+                "quote",
+                "only a QUOTED decision carries a quote",
+            ));
+        }
+        (_, None) => {}
+    }
+    model.status = Set(to.as_str().to_owned());
+    model.updated_at = Set(Utc::now());
+    let mut updated = scoped.update(model).await?;
+    if let Some(note) = note.map(str::trim).filter(|n| !n.is_empty()) {
+        scoped
+            .insert(ticket_comment::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                workspace_id: Set(access.workspace_id),
+                ticket_id: Set(updated.id),
+                author_id: Set(access.user_id),
+                body: Set(validate_text("note", note, 10_000)?),
+                internal: Set(false),
+                created_at: Set(Utc::now()),
+            })
+            .await?;
+    }
+    record(
+        &scoped,
+        access,
+        &updated,
+        "ticket.status_changed",
+        format!(
+            "Ticket #{} {}",
+            updated.number,
+            to.as_str().to_lowercase().replace('_', " ")
+        ),
+        false,
+    )
+    .await?;
+    if workflow::converts_to_task(to) {
+        updated = convert_to_task(&scoped, access, updated).await?;
+    }
+    txn.commit().await?;
+    publish(app, &updated, "TICKET_STATUS_CHANGED").await;
+    Ok(updated)
+}
+
+/// The client accepts (AWAITING_PAYMENT) or declines (DECLINED) a quoted ticket.
+pub async fn answer_quote(
+    app: &App,
+    access: &WorkspaceAccess,
+    ticket_id: Uuid,
+    accept: bool,
+) -> ApiResult<ticket::Model> {
+    let to = if accept {
+        TicketStatus::AwaitingPayment
+    } else {
+        TicketStatus::Declined
+    };
+    let txn = app.db.begin().await?;
+    let current = get_visible(&*txn, access, ticket_id).await?;
+    tasks::lock_project(&*txn, access, current.project_id).await?;
+    let current = get_visible(&*txn, access, ticket_id).await?;
+    workflow::check(
+        current.number,
+        TicketStatus::parse(&current.status),
+        to,
+        Side::Client,
+    )?;
+    let scoped = Scoped::new(&*txn, access.workspace_id);
+    let updated = set_status(&scoped, current, to).await?;
+    let verb = if accept { "accepted" } else { "declined" };
+    record(
+        &scoped,
+        access,
+        &updated,
+        "ticket.status_changed",
+        format!("Quote of ticket #{} {verb}", updated.number),
+        false,
+    )
+    .await?;
+    txn.commit().await?;
+    publish(app, &updated, "TICKET_STATUS_CHANGED").await;
+    Ok(updated)
+}
+
+/// Makes the ticket's one task (idempotent: a ticket that has a task keeps it).
+pub async fn convert_to_task<C: ConnectionTrait>(
+    scoped: &Scoped<'_, C>,
+    access: &WorkspaceAccess,
+    ticket: ticket::Model,
+) -> ApiResult<ticket::Model> {
+    if ticket.task_id.is_some() {
+        return Ok(ticket);
+    }
+    let task = tasks::insert_from_ticket(scoped, access, &ticket).await?;
+    let mut model: ticket::ActiveModel = ticket.into();
+    model.task_id = Set(Some(task.id));
+    Ok(scoped.update(model).await?)
+}
