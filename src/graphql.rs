@@ -9,6 +9,7 @@ pub mod loaders;
 pub mod pagination;
 pub mod policy;
 mod schema;
+pub mod visibility;
 
 pub use context::RequestContext;
 pub use schema::{MutationRoot, PorticoSchema, QueryRoot, SchemaLimits, build_schema, export_sdl};

@@ -16,6 +16,8 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod identity;
+pub mod milestone;
+pub mod note;
 pub mod project;
 pub mod pubsub;
 pub mod rbac;

@@ -4,6 +4,8 @@
 pub mod activity;
 pub mod invitation;
 pub mod membership;
+pub mod milestone;
+pub mod private_note;
 pub mod project;
 pub mod project_member;
 pub mod project_phase;
@@ -51,6 +53,8 @@ tenant_entity!(
     ticket,
     ticket_comment,
     activity,
+    private_note,
+    milestone,
 );
 
 impl GlobalEntity for user::Entity {}

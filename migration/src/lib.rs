@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_identity_and_tenancy;
 mod m20261122_000002_projects_and_tasks;
 mod m20261122_000003_tickets_and_activity;
+mod m20261122_000004_notes_and_milestones;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_identity_and_tenancy::Migration),
             Box::new(m20261122_000002_projects_and_tasks::Migration),
             Box::new(m20261122_000003_tickets_and_activity::Migration),
+            Box::new(m20261122_000004_notes_and_milestones::Migration),
         ]
     }
 }

@@ -94,6 +94,11 @@ impl RequestContext {
             .await
     }
 
+    /// The workspace access, if this request already resolved it.
+    pub fn resolved_access(&self) -> Option<&WorkspaceAccess> {
+        self.access.get()
+    }
+
     /// The caller's access to the workspace named by an argument (`slug` or ID). Uses the
     /// request's selected workspace when they are the same.
     pub async fn access_to(&self, selector: Option<&str>) -> ApiResult<WorkspaceAccess> {
@@ -150,6 +155,9 @@ impl RequestContext {
     /// workspace, platform operators, or anyone in the embedded default.
     pub async fn authorize_introspection(&self) -> ApiResult<()> {
         if self.app.config.mode() == Mode::Embedded {
+            // Open to all; resolve access anyway, so fields hidden by `visible` show to those
+            // who may use them.
+            let _ = self.access().await;
             return Ok(());
         }
         let user = self.user()?;

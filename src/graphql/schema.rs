@@ -4,6 +4,8 @@ use super::authz::Authz;
 use super::policy::Policy;
 use crate::activity::ActivityQuery;
 use crate::identity::{IdentityMutation, IdentityQuery};
+use crate::milestone::MilestoneMutation;
+use crate::note::NoteMutation;
 use crate::project::{ProjectMutation, ProjectQuery};
 use crate::task::{TaskMutation, TaskQuery};
 use crate::ticket::{TicketMutation, TicketQuery};
@@ -32,6 +34,8 @@ pub struct MutationRoot(
     ProjectMutation,
     TaskMutation,
     TicketMutation,
+    MilestoneMutation,
+    NoteMutation,
 );
 
 /// Portico's schema.

@@ -73,6 +73,21 @@ impl ProjectQuery {
         ))
     }
 
+    /// The 10-second view of a project: status, phase, progress, next step, last update, what
+    /// awaits the client, and open tickets.
+    #[graphql(directive = requires::apply(Permission::ProjectView))]
+    async fn project_dashboard(
+        &self,
+        ctx: &Context<'_>,
+        project_id: ID,
+    ) -> Result<Option<super::dashboard::ProjectDashboard>> {
+        let rc = RequestContext::of(ctx)?;
+        let project_id = parse_id("projectId", &project_id)?;
+        Ok(Some(
+            super::dashboard::load(rc.app.db.conn(), rc.access().await?, project_id).await?,
+        ))
+    }
+
     /// The members of a project.
     #[graphql(directive = requires::apply(Permission::ProjectView))]
     async fn project_members(

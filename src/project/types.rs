@@ -4,6 +4,7 @@ use super::loaders::{self, TaskCounts};
 use crate::graphql::RequestContext;
 use crate::graphql::batch::Batch;
 use crate::graphql::pagination::ConnectionFields;
+use crate::rbac::Permission;
 use crate::task::{Task, TaskColumn, TaskFilter};
 use async_graphql::connection::Connection;
 use async_graphql::{ComplexObject, Context, Enum, ID, Result, SimpleObject};
@@ -172,6 +173,45 @@ impl Project {
             .into_iter()
             .flatten()
             .map(|p| Phase::from_model(p.clone(), self.current_phase_id))
+            .collect())
+    }
+
+    /// Staff-only private note.
+    #[graphql(
+        directive = crate::graphql::directives::requires::apply(Permission::NotePrivate),
+        visible = "crate::graphql::visibility::note_private"
+    )]
+    async fn private_note(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let db = &RequestContext::of(ctx)?.app.db;
+        let batch = &self.batch;
+        let notes = batch
+            .load("notes".into(), || {
+                crate::note::service::many(
+                    db,
+                    batch.workspace_id,
+                    crate::note::NoteSubject::Project,
+                    &batch.ids,
+                )
+            })
+            .await?;
+        Ok(notes.get(&self.uuid).cloned())
+    }
+
+    /// Milestones to validate, oldest first.
+    async fn milestones(&self, ctx: &Context<'_>) -> Result<Vec<crate::milestone::Milestone>> {
+        let db = &RequestContext::of(ctx)?.app.db;
+        let batch = &self.batch;
+        let all = batch
+            .load("milestones".into(), || {
+                crate::milestone::service::by_projects(db, batch.workspace_id, &batch.ids)
+            })
+            .await?;
+        Ok(all
+            .get(&self.uuid)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .map(Into::into)
             .collect())
     }
 

@@ -88,6 +88,7 @@ impl BuiltinRole {
                 WorkspaceRead,
                 ProjectView,
                 TicketCreate,
+                MilestoneValidate,
                 MessageWrite,
                 PaymentPay,
                 FileWrite,

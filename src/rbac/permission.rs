@@ -58,8 +58,10 @@ permissions! {
     TaskWrite => "task:write",
     /// Move tasks on the board.
     TaskMove => "task:move",
-    /// Create tickets on one's projects.
+    /// Create tickets on one's projects, comment them and answer quotes.
     TicketCreate => "ticket:create",
+    /// Validate or reject the milestones of one's projects.
+    MilestoneValidate => "milestone:validate",
     /// Decide on tickets (clarify, refuse, accept, quote).
     TicketDecide => "ticket:decide",
     /// Post messages in project conversations.

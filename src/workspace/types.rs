@@ -129,6 +129,23 @@ impl Member {
     async fn role(&self, ctx: &Context<'_>) -> Result<Role> {
         load_role(ctx, self.workspace_id, self.role_id).await
     }
+
+    /// Staff-only private note about this member.
+    #[graphql(
+        directive = crate::graphql::directives::requires::apply(Permission::NotePrivate),
+        visible = "crate::graphql::visibility::note_private"
+    )]
+    async fn private_note(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let rc = RequestContext::of(ctx)?;
+        let notes = crate::note::service::many(
+            &rc.app.db,
+            self.workspace_id,
+            crate::note::NoteSubject::Member,
+            &[self.user_id],
+        )
+        .await?;
+        Ok(notes.get(&self.user_id).cloned())
+    }
 }
 
 /// A workspace the signed-in user belongs to, with their role there.

@@ -19,6 +19,7 @@ const ALL: &[BuiltinRole] = &[Owner, Admin, Collaborator, Client, Guest];
 const STAFF: &[BuiltinRole] = &[Owner, Admin, Collaborator];
 const MANAGERS: &[BuiltinRole] = &[Owner, Admin];
 const OWNER: &[BuiltinRole] = &[Owner];
+const VALIDATORS: &[BuiltinRole] = &[Owner, Admin, Client];
 const TICKET_AUTHORS: &[BuiltinRole] = &[Owner, Admin, Collaborator, Client];
 const NOBODY: &[BuiltinRole] = &[];
 
@@ -68,6 +69,10 @@ fn matrix() -> Vec<(&'static str, String, &'static [BuiltinRole], bool)> {
         ("createTicket", format!("mutation {{ createTicket(input: {{projectId: \"{id}\", kind: BUG, title: \"t\", description: \"d\"}}) {{ id }} }}"), TICKET_AUTHORS, false),
         ("commentTicket", format!("mutation {{ commentTicket(ticketId: \"{id}\", body: \"b\") {{ id }} }}"), TICKET_AUTHORS, false),
         ("decideTicket", format!("mutation {{ decideTicket(id: \"{id}\", status: ACCEPTED) {{ id }} }}"), STAFF, false),
+        ("projectDashboard", format!("{{ projectDashboard(projectId: \"{id}\") {{ openTickets }} }}"), ALL, false),
+        ("requestValidation", format!("mutation {{ requestValidation(projectId: \"{id}\", kind: MOCKUP) {{ id }} }}"), STAFF, false),
+        ("decideMilestone", format!("mutation {{ decideMilestone(id: \"{id}\", validate: true) {{ id }} }}"), VALIDATORS, false),
+        ("setPrivateNote", format!("mutation {{ setPrivateNote(subject: PROJECT, subjectId: \"{id}\", body: \"x\") }}"), STAFF, false),
         ("answerQuote", format!("mutation {{ answerQuote(id: \"{id}\", accept: true) {{ id }} }}"), TICKET_AUTHORS, false),
         // Last: it ends the session.
         ("logout", "mutation { logout }".into(), ALL, false),

@@ -15,6 +15,7 @@ mod authz;
 mod board;
 mod http;
 mod invitations;
+mod notes_and_milestones;
 mod projects;
 mod schema;
 mod tickets;
