@@ -6,7 +6,7 @@ CARGO             ?= cargo
 
 export TEST_DATABASE_URL
 
-.PHONY: run test test-postgres test-sqlite lint fmt schema seed-demo bench-auth clean
+.PHONY: run test test-postgres test-sqlite lint fmt schema seed-demo bench-auth bench-board clean
 
 ## Serve the embedded default (SQLite in ./data, everything in process) on 127.0.0.1:8080.
 run:
@@ -42,6 +42,10 @@ seed-demo:
 ## Foundation cost figures (argon2id, JWT, login flood); see bench/README.md.
 bench-auth:
 	$(CARGO) run --release --example auth_costs
+
+## Board benchmark on PostgreSQL (seeds its own database, drops it); see bench/README.md.
+bench-board:
+	$(CARGO) run --release --example board_load
 
 clean:
 	$(CARGO) clean

@@ -74,3 +74,27 @@ pub async fn page<C: ConnectionTrait>(
     rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
     Ok((rows, has_next))
 }
+
+/// The latest entry of each project the caller may see, in one statement.
+pub async fn latest(
+    db: &crate::db::Db,
+    access: &WorkspaceAccess,
+    projects: &[Uuid],
+) -> ApiResult<std::collections::HashMap<Uuid, activity::Model>> {
+    use sea_orm::sea_query::{Expr, Order};
+    let scoped = Scoped::new(db.conn(), access.workspace_id);
+    let mut filter = sea_orm::Condition::all();
+    if !access.has(Permission::NotePrivate) {
+        filter = filter.add(activity::Column::StaffOnly.eq(false));
+    }
+    let rows = scoped
+        .top_n_per_parent::<activity::Entity>(
+            activity::Column::ProjectId,
+            projects,
+            vec![(Expr::col(activity::Column::Id), Order::Desc)],
+            filter,
+            1,
+        )
+        .await?;
+    Ok(rows.into_iter().map(|a| (a.project_id, a)).collect())
+}

@@ -29,6 +29,16 @@ pub struct LastUpdate {
     pub actor_id: Uuid,
 }
 
+impl From<activity::Model> for LastUpdate {
+    fn from(a: activity::Model) -> Self {
+        Self {
+            at: a.created_at,
+            summary: a.summary,
+            actor_id: a.actor_id,
+        }
+    }
+}
+
 #[ComplexObject]
 impl LastUpdate {
     /// Who.
@@ -88,11 +98,7 @@ pub async fn load<C: ConnectionTrait>(
     if !access.has(Permission::NotePrivate) {
         last = last.filter(activity::Column::StaffOnly.eq(false));
     }
-    let last_update = last.one(conn).await?.map(|a| LastUpdate {
-        at: a.created_at,
-        summary: a.summary,
-        actor_id: a.actor_id,
-    });
+    let last_update = last.one(conn).await?.map(LastUpdate::from);
     let milestones = scoped
         .find::<milestone::Entity>()
         .filter(milestone::Column::ProjectId.eq(project_id))

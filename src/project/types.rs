@@ -197,6 +197,38 @@ impl Project {
         Ok(notes.get(&self.uuid).cloned())
     }
 
+    /// The board's "client requests" lane: tickets awaiting a decision (NEW, TO_CLARIFY).
+    async fn client_requests(&self, ctx: &Context<'_>) -> Result<Vec<crate::ticket::Ticket>> {
+        let db = &RequestContext::of(ctx)?.app.db;
+        let batch = &self.batch;
+        let all = batch
+            .load("client-requests".into(), || {
+                crate::ticket::service::awaiting_decision(db, batch.workspace_id, &batch.ids)
+            })
+            .await?;
+        Ok(all
+            .get(&self.uuid)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// The latest change the caller may see (from the activity timeline).
+    async fn last_update(&self, ctx: &Context<'_>) -> Result<Option<super::dashboard::LastUpdate>> {
+        let rc = RequestContext::of(ctx)?;
+        let access = rc.access().await?;
+        let batch = &self.batch;
+        let staff = access.has(Permission::NotePrivate);
+        let latest = batch
+            .load(format!("last-update:{staff}"), || {
+                crate::activity::service::latest(&rc.app.db, access, &batch.ids)
+            })
+            .await?;
+        Ok(latest.get(&self.uuid).cloned().map(Into::into))
+    }
+
     /// Milestones to validate, oldest first.
     async fn milestones(&self, ctx: &Context<'_>) -> Result<Vec<crate::milestone::Milestone>> {
         let db = &RequestContext::of(ctx)?.app.db;

@@ -431,3 +431,28 @@ pub async fn convert_to_task<C: ConnectionTrait>(
     model.task_id = Set(Some(task.id));
     Ok(scoped.update(model).await?)
 }
+
+/// Tickets awaiting a staff decision (NEW, TO_CLARIFY) of several projects, by number: the
+/// board's "client requests" lane. One statement.
+pub async fn awaiting_decision(
+    db: &crate::db::Db,
+    workspace_id: Uuid,
+    projects: &[Uuid],
+) -> ApiResult<std::collections::HashMap<Uuid, Vec<ticket::Model>>> {
+    let rows = Scoped::new(db.conn(), workspace_id)
+        .find::<ticket::Entity>()
+        .filter(ticket::Column::ProjectId.is_in(projects.iter().copied()))
+        .filter(
+            ticket::Column::Status
+                .is_in([TicketStatus::New.as_str(), TicketStatus::ToClarify.as_str()]),
+        )
+        .order_by_asc(ticket::Column::Number)
+        .all(db.conn())
+        .await?;
+    let mut out: std::collections::HashMap<Uuid, Vec<ticket::Model>> =
+        std::collections::HashMap::new();
+    for row in rows {
+        out.entry(row.project_id).or_default().push(row);
+    }
+    Ok(out)
+}

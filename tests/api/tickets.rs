@@ -190,6 +190,19 @@ async fn the_quote_and_clarification_paths() {
     // Clients cannot decide.
     let body = decide(&app, &team.client, &unclear, "ACCEPTED", "").await;
     assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"));
+
+    // The board's client-requests lane holds the tickets awaiting a decision.
+    let lane = app
+        .query(
+            &team.owner,
+            "query($p: ID!) { project(id: $p) { clientRequests { number status } } }",
+            json!({ "p": project }),
+        )
+        .await;
+    assert_eq!(
+        data(&lane)["project"]["clientRequests"],
+        json!([{ "number": 2, "status": "NEW" }])
+    );
 }
 
 #[tokio::test]
