@@ -175,5 +175,115 @@ pub async fn seed_demo(app: &App) -> anyhow::Result<Vec<(String, BuiltinRole)>> 
     txn.commit()
         .await
         .context("committing the demo workspace")?;
+    if let Some(ws) = ws_id {
+        seed_demo_projects(app, ws).await?;
+    }
     Ok(created)
+}
+
+/// Two projects with tasks on the board, a ticket and a milestone awaiting the client.
+async fn seed_demo_projects(app: &App, workspace_id: uuid::Uuid) -> anyhow::Result<()> {
+    use crate::project::service::{self as projects, NewProject};
+    use crate::task::TaskColumn;
+    use crate::task::service::{self as tasks, NewTask};
+    let user = |email: &str| {
+        let email = email.to_owned();
+        async move {
+            identity::find_user_by_email(app.db.conn(), &Email::parse(&email).map_err(api)?)
+                .await
+                .map_err(api)?
+                .ok_or_else(|| anyhow::anyhow!("demo user {email} missing"))
+        }
+    };
+    let owner = user("olivia@demo.portico.local").await?;
+    let cora = user("cora@demo.portico.local").await?;
+    let cleo = user("cleo@client.example").await?;
+    let chris = user("chris@client.example").await?;
+    let access = app
+        .access
+        .resolve(workspace_id, owner.id)
+        .await
+        .map_err(api)?
+        .ok_or_else(|| anyhow::anyhow!("demo owner is not a member"))?;
+    let boards = [
+        (
+            "Cleo's bakery website",
+            cleo.id,
+            [
+                "Homepage mockup",
+                "Menu page",
+                "Online ordering",
+                "Contact form",
+                "SEO basics",
+            ],
+        ),
+        (
+            "Chris's shop redesign",
+            chris.id,
+            [
+                "Audit of the current shop",
+                "New product pages",
+                "Checkout flow",
+                "Newsletter",
+                "Launch",
+            ],
+        ),
+    ];
+    let columns = [
+        TaskColumn::Done,
+        TaskColumn::InProgress,
+        TaskColumn::InProgress,
+        TaskColumn::Backlog,
+        TaskColumn::Backlog,
+    ];
+    for (name, client, titles) in boards {
+        let project = projects::create(
+            app,
+            &access,
+            NewProject {
+                name: name.to_owned(),
+                description: Some("Demo project".to_owned()),
+                member_ids: vec![client],
+                ..NewProject::default()
+            },
+        )
+        .await
+        .map_err(api)?;
+        for (i, (title, column)) in titles.into_iter().zip(columns).enumerate() {
+            tasks::create(
+                app,
+                &access,
+                NewTask {
+                    project_id: project.id,
+                    title: title.to_owned(),
+                    column: Some(column),
+                    assignee_id: Some(if i % 2 == 0 { cora.id } else { owner.id }),
+                    labels: vec!["demo".to_owned()],
+                    ..NewTask::default()
+                },
+            )
+            .await
+            .map_err(api)?;
+        }
+        crate::milestone::service::request(
+            app,
+            &access,
+            project.id,
+            crate::milestone::MilestoneKind::Mockup,
+            None,
+        )
+        .await
+        .map_err(api)?;
+        crate::ticket::service::create(
+            app,
+            &access,
+            project.id,
+            crate::ticket::TicketKind::Question,
+            "Can we add a blog?",
+            "A small news section would help.",
+        )
+        .await
+        .map_err(api)?;
+    }
+    Ok(())
 }

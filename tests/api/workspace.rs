@@ -247,3 +247,71 @@ async fn a_permission_change_on_one_instance_applies_on_another_at_once() {
         Some("NOT_FOUND")
     );
 }
+
+#[tokio::test]
+async fn seed_demo_builds_a_team_with_projects_once() {
+    let app = spawn_app().await;
+    let created = portico::bootstrap::seed_demo(&app.state).await.unwrap();
+    assert_eq!(created.len(), 5);
+    assert!(
+        portico::bootstrap::seed_demo(&app.state)
+            .await
+            .unwrap()
+            .is_empty(),
+        "idempotent"
+    );
+    let cleo = app
+        .login_with("cleo@client.example", portico::bootstrap::DEMO_PASSWORD)
+        .await
+        .unwrap()
+        .in_workspace("demo");
+    let body = app
+        .query(&cleo, "{ projects(first: 10) { totalCount edges { node { name tasks(first: 10) { totalCount } milestones { status } clientRequests { number } } } } }", json!({}))
+        .await;
+    let projects = &data(&body)["projects"];
+    assert_eq!(
+        projects["totalCount"], 1,
+        "a client sees only their own project"
+    );
+    let node = &projects["edges"][0]["node"];
+    assert_eq!(node["name"], "Cleo's bakery website");
+    assert_eq!(node["tasks"]["totalCount"], 5);
+    assert_eq!(node["milestones"][0]["status"], "PENDING");
+    assert_eq!(node["clientRequests"][0]["number"], 1);
+}
+
+#[tokio::test]
+async fn the_first_start_creates_an_owner_and_a_workspace_once() {
+    let app = spawn_app().await;
+    let (account, slug) = portico::bootstrap::first_start(&app.state)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(slug, "my-workspace");
+    assert!(account.password.len() >= 20);
+    assert!(
+        portico::bootstrap::first_start(&app.state)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let owner = app
+        .login_with(&account.email, &account.password)
+        .await
+        .unwrap()
+        .in_workspace(&slug);
+    let perms = app
+        .query(
+            &owner,
+            "{ myPermissions me { isPlatformAdmin } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        data(&perms)["myPermissions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("WORKSPACE_TRANSFER"))
+    );
+    assert_eq!(data(&perms)["me"]["isPlatformAdmin"], true);
+}
