@@ -5,6 +5,7 @@ mod email;
 mod money;
 mod password;
 mod slug;
+pub mod text;
 
 pub use email::Email;
 pub use money::Money;

@@ -55,12 +55,7 @@ impl From<activity::Model> for ActivityEntry {
 impl ActivityEntry {
     /// Who did it.
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let rc = RequestContext::of(ctx)?;
-        rc.loaders
-            .users
-            .load_one(self.actor_id)
-            .await
-            .map_err(|e| crate::ApiError::internal(anyhow::anyhow!("{e:#}")).into())
+        Ok(RequestContext::of(ctx)?.load_user(self.actor_id).await?)
     }
 }
 

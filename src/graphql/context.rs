@@ -70,6 +70,15 @@ impl RequestContext {
             .map_err(|_| ApiError::internal(anyhow::anyhow!("request context missing")))
     }
 
+    /// A user by ID through this request's loader (for `author`, `actor`, `decidedBy`, …).
+    pub async fn load_user(&self, id: Uuid) -> ApiResult<Option<crate::identity::User>> {
+        self.loaders
+            .users
+            .load_one(id)
+            .await
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("{e:#}")))
+    }
+
     /// The signed-in user, or UNAUTHENTICATED.
     pub fn user(&self) -> ApiResult<&UserPrincipal> {
         match &self.principal {

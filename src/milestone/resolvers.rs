@@ -126,12 +126,7 @@ impl Milestone {
         let Some(id) = self.decided_by else {
             return Ok(None);
         };
-        let rc = RequestContext::of(ctx)?;
-        rc.loaders
-            .users
-            .load_one(id)
-            .await
-            .map_err(|e| crate::ApiError::internal(anyhow::anyhow!("{e:#}")).into())
+        Ok(RequestContext::of(ctx)?.load_user(id).await?)
     }
 }
 

@@ -4,6 +4,7 @@ use super::service::{self, NewProject, ProjectChanges, ProjectFilter};
 use super::types::{Project, ProjectStatus};
 use crate::graphql::RequestContext;
 use crate::graphql::directives::requires;
+use crate::graphql::input::clearable;
 use crate::graphql::pagination::{ConnectionFields, Page, encode_cursor};
 use crate::identity::User;
 use crate::rbac::Permission;
@@ -11,14 +12,6 @@ use crate::types::parse_id;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use chrono::NaiveDate;
-
-fn clearable<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
-    }
-}
 
 /// Project queries.
 #[derive(Debug, Default)]

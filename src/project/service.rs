@@ -6,6 +6,7 @@ use crate::db::Scoped;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::pagination::Page;
 use crate::rbac::{Permission, WorkspaceAccess};
+use crate::types::text;
 use chrono::{NaiveDate, Utc};
 use entity::{membership, project, project_member, project_phase};
 use sea_orm::{
@@ -110,31 +111,6 @@ pub struct NewProject {
     pub member_ids: Vec<Uuid>,
 }
 
-fn validate_name(name: &str) -> ApiResult<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::bad_field(
-            "name",
-            "a project name has 1 to 200 characters",
-        ));
-    }
-    Ok(name.to_owned())
-}
-
-fn validate_text(
-    field: &'static str,
-    value: Option<String>,
-    max: usize,
-) -> ApiResult<Option<String>> {
-    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
-        Some(v) if v.chars().count() > max => Err(ApiError::bad_field(
-            field,
-            format!("at most {max} characters"),
-        )),
-        other => Ok(other),
-    }
-}
-
 /// Checks `user_id` is a member of the workspace.
 pub async fn ensure_workspace_member<C: ConnectionTrait>(
     scoped: &Scoped<'_, C>,
@@ -155,8 +131,8 @@ pub async fn create(
     access: &WorkspaceAccess,
     input: NewProject,
 ) -> ApiResult<project::Model> {
-    let name = validate_name(&input.name)?;
-    let description = validate_text("description", input.description, 10_000)?;
+    let name = text::required("name", &input.name, 200)?;
+    let description = text::optional("description", input.description, 10_000)?;
     let phases: Vec<String> = match input.phases {
         Some(p) => p.into_iter().map(|n| n.trim().to_owned()).collect(),
         None => DEFAULT_PHASES.iter().map(|s| (*s).to_owned()).collect(),
@@ -240,10 +216,10 @@ pub async fn update(
     let scoped = Scoped::new(&*txn, access.workspace_id);
     let mut model: project::ActiveModel = current.into();
     if let Some(name) = changes.name {
-        model.name = Set(validate_name(&name)?);
+        model.name = Set(text::required("name", &name, 200)?);
     }
     if let Some(v) = changes.description {
-        model.description = Set(validate_text("description", v, 10_000)?);
+        model.description = Set(text::optional("description", v, 10_000)?);
     }
     if let Some(status) = changes.status {
         model.status = Set(status.as_str().to_owned());
@@ -262,10 +238,10 @@ pub async fn update(
         model.progress_override = Set(checked);
     }
     if let Some(v) = changes.next_step {
-        model.next_step = Set(validate_text("nextStep", v, 500)?);
+        model.next_step = Set(text::optional("nextStep", v, 500)?);
     }
     if let Some(v) = changes.client_action {
-        model.client_action = Set(validate_text("clientAction", v, 500)?);
+        model.client_action = Set(text::optional("clientAction", v, 500)?);
     }
     if let Some(v) = changes.estimated_delivery {
         model.estimated_delivery = Set(v);

@@ -4,18 +4,11 @@ use super::service::{self, NewTask, TaskChanges};
 use super::types::{Task, TaskColumn};
 use crate::graphql::RequestContext;
 use crate::graphql::directives::requires;
+use crate::graphql::input::clearable;
 use crate::rbac::Permission;
 use crate::types::parse_id;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use chrono::NaiveDate;
-
-fn clearable<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
-    }
-}
 
 /// Task queries.
 #[derive(Debug, Default)]

@@ -11,6 +11,7 @@ use crate::error::{ApiError, ApiResult, is_unique_violation};
 use crate::project::service as projects;
 use crate::pubsub::channel;
 use crate::rbac::WorkspaceAccess;
+use crate::types::text;
 use chrono::{NaiveDate, Utc};
 use entity::{project, task, task_label};
 use sea_orm::sea_query::Expr;
@@ -55,17 +56,6 @@ pub async fn lock_project<C: ConnectionTrait>(
     query.one(conn).await?.ok_or(ApiError::NotFound("project"))
 }
 
-fn validate_title(title: &str) -> ApiResult<String> {
-    let title = title.trim();
-    if title.is_empty() || title.chars().count() > 300 {
-        return Err(ApiError::bad_field(
-            "title",
-            "a title has 1 to 300 characters",
-        ));
-    }
-    Ok(title.to_owned())
-}
-
 fn validate_labels(labels: Vec<String>) -> ApiResult<Vec<String>> {
     let mut clean: Vec<String> = labels
         .into_iter()
@@ -81,19 +71,6 @@ fn validate_labels(labels: Vec<String>) -> ApiResult<Vec<String>> {
         ));
     }
     Ok(clean)
-}
-
-fn validate_reason(reason: Option<String>) -> ApiResult<Option<String>> {
-    match reason
-        .map(|r| r.trim().to_owned())
-        .filter(|r| !r.is_empty())
-    {
-        Some(r) if r.chars().count() > 500 => Err(ApiError::bad_field(
-            "blockedReason",
-            "at most 500 characters",
-        )),
-        other => Ok(other),
-    }
 }
 
 /// The last position in a column, if any.
@@ -176,9 +153,9 @@ pub struct NewTask {
 
 /// Creates a task at the bottom of its column.
 pub async fn create(app: &App, access: &WorkspaceAccess, input: NewTask) -> ApiResult<task::Model> {
-    let title = validate_title(&input.title)?;
+    let title = text::required("title", &input.title, 300)?;
     let labels = validate_labels(input.labels)?;
-    let blocked_reason = validate_reason(input.blocked_reason)?;
+    let blocked_reason = text::optional("blockedReason", input.blocked_reason, 500)?;
     let column = input.column.unwrap_or(TaskColumn::Backlog);
     let txn = app.db.begin().await?;
     lock_project(&*txn, access, input.project_id).await?;
@@ -260,7 +237,7 @@ pub async fn update(
     let scoped = Scoped::new(&*txn, access.workspace_id);
     let mut model: task::ActiveModel = current.into();
     if let Some(title) = changes.title {
-        model.title = Set(validate_title(&title)?);
+        model.title = Set(text::required("title", &title, 300)?);
     }
     if let Some(description) = changes.description {
         model.description = Set(description
@@ -283,7 +260,7 @@ pub async fn update(
         }
     }
     if let Some(reason) = changes.blocked_reason {
-        model.blocked_reason = Set(validate_reason(reason)?);
+        model.blocked_reason = Set(text::optional("blockedReason", reason, 500)?);
     }
     model.updated_at = Set(Utc::now());
     let updated = scoped.update(model).await?;

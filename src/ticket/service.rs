@@ -12,7 +12,7 @@ use crate::project::service as projects;
 use crate::pubsub::channel;
 use crate::rbac::{Permission, WorkspaceAccess};
 use crate::task::service as tasks;
-use crate::types::Money;
+use crate::types::{Money, text};
 use chrono::Utc;
 use entity::{project, ticket, ticket_comment};
 use sea_orm::sea_query::Expr;
@@ -37,14 +37,6 @@ pub async fn get_visible<C: ConnectionTrait>(
         .await
         .map_err(|_| ApiError::NotFound("ticket"))?;
     Ok(found)
-}
-
-fn validate_text(field: &'static str, text: &str, max: usize) -> ApiResult<String> {
-    let text = text.trim();
-    if text.is_empty() || text.chars().count() > max {
-        return Err(ApiError::bad_field(field, format!("1 to {max} characters")));
-    }
-    Ok(text.to_owned())
 }
 
 async fn record<C: ConnectionTrait>(
@@ -95,8 +87,8 @@ pub async fn create(
     title: &str,
     description: &str,
 ) -> ApiResult<ticket::Model> {
-    let title = validate_text("title", title, 300)?;
-    let description = validate_text("description", description, 20_000)?;
+    let title = text::required("title", title, 300)?;
+    let description = text::required("description", description, 20_000)?;
     let txn = app.db.begin().await?;
     let project = tasks::lock_project(&*txn, access, project_id).await?;
     let scoped = Scoped::new(&*txn, access.workspace_id);
@@ -233,7 +225,7 @@ pub async fn comment(
     if internal {
         access.require(Permission::NotePrivate)?;
     }
-    let body = validate_text("body", body, 10_000)?;
+    let body = text::required("body", body, 10_000)?;
     let txn = app.db.begin().await?;
     let ticket = get_visible(&*txn, access, ticket_id).await?;
     let scoped = Scoped::new(&*txn, access.workspace_id);
@@ -351,7 +343,7 @@ pub async fn decide(
                 workspace_id: Set(access.workspace_id),
                 ticket_id: Set(updated.id),
                 author_id: Set(access.user_id),
-                body: Set(validate_text("note", note, 10_000)?),
+                body: Set(text::required("note", note, 10_000)?),
                 internal: Set(false),
                 created_at: Set(Utc::now()),
             })

@@ -176,12 +176,7 @@ impl From<ticket::Model> for Ticket {
 impl Ticket {
     /// Who opened it.
     async fn created_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let rc = RequestContext::of(ctx)?;
-        rc.loaders
-            .users
-            .load_one(self.created_by)
-            .await
-            .map_err(|e| crate::ApiError::internal(anyhow::anyhow!("{e:#}")).into())
+        Ok(RequestContext::of(ctx)?.load_user(self.created_by).await?)
     }
 
     /// The thread, oldest first. Internal comments appear only to staff with `note:private`.
@@ -225,12 +220,7 @@ impl From<ticket_comment::Model> for TicketComment {
 impl TicketComment {
     /// Who wrote it.
     async fn author(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        let rc = RequestContext::of(ctx)?;
-        rc.loaders
-            .users
-            .load_one(self.author_id)
-            .await
-            .map_err(|e| crate::ApiError::internal(anyhow::anyhow!("{e:#}")).into())
+        Ok(RequestContext::of(ctx)?.load_user(self.author_id).await?)
     }
 }
 

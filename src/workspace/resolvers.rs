@@ -4,20 +4,13 @@ use super::service::{self, WorkspaceChanges};
 use super::types::{Invitation, InvitationCreated, Member, MyWorkspace, Role, Workspace};
 use crate::graphql::RequestContext;
 use crate::graphql::directives::{authenticated, public, requires};
+use crate::graphql::input::clearable;
 use crate::graphql::pagination::{ConnectionFields, Page, encode_cursor};
 use crate::identity::AuthPayload;
 use crate::rbac::Permission;
 use crate::types::parse_id;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
-
-fn clearable(value: MaybeUndefined<String>) -> Option<Option<String>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
-    }
-}
 
 /// Workspace queries.
 #[derive(Debug, Default)]

@@ -5,6 +5,7 @@ use crate::app::App;
 use crate::db::Scoped;
 use crate::error::{ApiError, ApiResult, is_unique_violation};
 use crate::rbac::{BuiltinRole, Permission, PermissionSet, WorkspaceAccess};
+use crate::types::text;
 use chrono::Utc;
 use entity::{membership, role, role_permission};
 use sea_orm::{
@@ -83,17 +84,6 @@ pub fn ensure_can_grant(caller: &WorkspaceAccess, permissions: PermissionSet) ->
     }
 }
 
-fn validate_name(name: &str) -> ApiResult<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 64 {
-        return Err(ApiError::bad_field(
-            "name",
-            "a role name has 1 to 64 characters",
-        ));
-    }
-    Ok(name.to_owned())
-}
-
 fn conflict_on_duplicate(err: sea_orm::DbErr) -> ApiError {
     if is_unique_violation(&err) {
         ApiError::conflict("a role with this name already exists")
@@ -110,7 +100,7 @@ pub async fn create_role(
     description: Option<String>,
     permissions: &[Permission],
 ) -> ApiResult<RoleView> {
-    let name = validate_name(name)?;
+    let name = text::required("name", name, 64)?;
     let set = PermissionSet::from_iter(permissions.iter().copied());
     ensure_can_grant(caller, set)?;
     let txn = app.db.begin().await?;
@@ -184,7 +174,7 @@ pub async fn update_role(
         .ok_or(ApiError::NotFound("role"))?;
     let mut model: role::ActiveModel = row.into();
     if let Some(name) = name {
-        model.name = Set(validate_name(name)?);
+        model.name = Set(text::required("name", name, 64)?);
     }
     if let Some(description) = description {
         model.description = Set(description);

@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult, is_unique_violation};
 use crate::graphql::context::ClientInfo;
 use crate::identity::service::{self as identity, Issued};
 use crate::rbac::{BuiltinRole, WorkspaceAccess};
-use crate::types::{Email, Password, Slug};
+use crate::types::{Email, Password, Slug, text};
 use chrono::Utc;
 use entity::user::UserStatus;
 use entity::{membership, role, workspace};
@@ -168,22 +168,8 @@ pub struct WorkspaceChanges {
     pub brand_color: Option<Option<String>>,
 }
 
-fn optional_text(
-    field: &'static str,
-    value: Option<String>,
-    max: usize,
-) -> ApiResult<Option<String>> {
-    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
-        Some(v) if v.chars().count() > max => Err(ApiError::bad_field(
-            field,
-            format!("at most {max} characters"),
-        )),
-        other => Ok(other),
-    }
-}
-
 fn parse_color(value: Option<String>) -> ApiResult<Option<String>> {
-    match optional_text("brandColor", value, 7)? {
+    match text::optional("brandColor", value, 7)? {
         Some(c)
             if c.len() == 7
                 && c.starts_with('#')
@@ -200,7 +186,7 @@ fn parse_color(value: Option<String>) -> ApiResult<Option<String>> {
 }
 
 fn parse_logo_url(value: Option<String>) -> ApiResult<Option<String>> {
-    match optional_text("logoUrl", value, 2048)? {
+    match text::optional("logoUrl", value, 2048)? {
         Some(url) if url.starts_with("https://") || url.starts_with("http://") => Ok(Some(url)),
         Some(_) => Err(ApiError::bad_field(
             "logoUrl",
@@ -237,13 +223,13 @@ pub async fn update_workspace(
         model.slug = Set(Slug::parse(&slug)?.into_inner());
     }
     if let Some(v) = changes.display_name {
-        model.display_name = Set(optional_text("displayName", v, 200)?);
+        model.display_name = Set(text::optional("displayName", v, 200)?);
     }
     if let Some(v) = changes.logo_url {
         model.logo_url = Set(parse_logo_url(v)?);
     }
     if let Some(v) = changes.email_sender_name {
-        model.email_sender_name = Set(optional_text("emailSenderName", v, 200)?);
+        model.email_sender_name = Set(text::optional("emailSenderName", v, 200)?);
     }
     if let Some(v) = changes.brand_color {
         model.brand_color = Set(parse_color(v)?);

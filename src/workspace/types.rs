@@ -250,12 +250,9 @@ pub struct InvitationCreated {
 }
 
 async fn load_user(ctx: &Context<'_>, id: Uuid) -> Result<User> {
-    let rc = RequestContext::of(ctx)?;
-    rc.loaders
-        .users
-        .load_one(id)
-        .await
-        .map_err(|e| crate::ApiError::internal(anyhow::anyhow!("{e:#}")))?
+    RequestContext::of(ctx)?
+        .load_user(id)
+        .await?
         .ok_or_else(|| crate::ApiError::NotFound("user").into())
 }
 
