@@ -121,22 +121,47 @@ impl RequestContext {
     }
 
     async fn resolve_access(&self, user_id: Uuid, selector: &str) -> ApiResult<WorkspaceAccess> {
-        let global = Global::new(self.app.db.conn());
-        let query = global.find::<workspace::Entity>();
-        let query = match Uuid::parse_str(selector) {
-            Ok(id) => query.filter(workspace::Column::Id.eq(id)),
-            Err(_) => query.filter(workspace::Column::Slug.eq(selector.trim().to_lowercase())),
+        let workspace_id = match Uuid::parse_str(selector) {
+            Ok(id) => id,
+            Err(_) => {
+                self.workspace_id_by_slug(&selector.trim().to_lowercase())
+                    .await?
+            }
         };
-        let workspace = query
+        // Membership is verified here on every request. A workspace the caller is not a member of
+        // answers exactly like one that does not exist.
+        self.app
+            .access
+            .resolve(workspace_id, user_id)
+            .await?
+            .ok_or(ApiError::NotFound("workspace"))
+    }
+
+    /// Slug to ID, cached (`ws:slug:{slug}`) and forgotten when a slug changes. A stale entry
+    /// could only point at a workspace whose membership is then checked anyway.
+    async fn workspace_id_by_slug(&self, slug: &str) -> ApiResult<Uuid> {
+        let key = crate::workspace::service::slug_cache_key(slug);
+        if let Ok(Some(cached)) = self.app.cache.get(&key).await
+            && let Ok(id) = Uuid::parse_str(&cached)
+        {
+            return Ok(id);
+        }
+        let workspace = Global::new(self.app.db.conn())
+            .find::<workspace::Entity>()
+            .filter(workspace::Column::Slug.eq(slug))
             .one(self.app.db.conn())
             .await?
             .ok_or(ApiError::NotFound("workspace"))?;
-        // A workspace the caller is not a member of answers exactly like one that does not exist.
-        self.app
-            .access
-            .resolve(workspace.id, user_id)
-            .await?
-            .ok_or(ApiError::NotFound("workspace"))
+        let ttl = std::time::Duration::from_secs(self.app.config.rbac_cache_ttl_secs);
+        if let Err(err) = self
+            .app
+            .cache
+            .set(&key, &workspace.id.to_string(), ttl)
+            .await
+        {
+            tracing::warn!(error = ?err, "workspace slug cache write failed");
+        }
+        Ok(workspace.id)
     }
 
     /// Checks a field's requirement. `mutation` adds the rule that only ACTIVE users change things.

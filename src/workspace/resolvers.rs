@@ -76,8 +76,9 @@ impl WorkspaceQuery {
             ConnectionFields { total_count },
         );
         connection.edges.extend(
-            rows.into_iter()
-                .map(|m| Edge::new(encode_cursor(m.id), Member::from(m))),
+            Member::list(rows)
+                .into_iter()
+                .map(|m| Edge::new(encode_cursor(m.membership_id), m)),
         );
         Ok(Some(connection))
     }

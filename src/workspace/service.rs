@@ -157,6 +157,11 @@ pub async fn get_workspace(app: &App, access: &WorkspaceAccess) -> ApiResult<wor
         .ok_or(ApiError::NotFound("workspace"))
 }
 
+/// The cache key of a slug's workspace ID.
+pub fn slug_cache_key(slug: &str) -> String {
+    format!("ws:slug:{slug}")
+}
+
 /// Changes to a workspace's name, slug and settings. `Some(None)` clears a setting.
 #[derive(Debug, Default)]
 pub struct WorkspaceChanges {
@@ -208,6 +213,7 @@ pub async fn update_workspace(
         .find_by_id::<workspace::Entity>(access.workspace_id)
         .await?
         .ok_or(ApiError::NotFound("workspace"))?;
+    let old_slug = current.slug.clone();
     let mut model: workspace::ActiveModel = current.into();
     if let Some(name) = changes.name {
         let name = name.trim().to_owned();
@@ -243,6 +249,12 @@ pub async fn update_workspace(
         }
     })?;
     txn.commit().await?;
+    for slug in [old_slug.as_str(), updated.slug.as_str()] {
+        app.cache
+            .delete(&slug_cache_key(slug))
+            .await
+            .map_err(ApiError::from)?;
+    }
     Ok(updated)
 }
 

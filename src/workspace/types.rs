@@ -1,11 +1,13 @@
 //! GraphQL types of the workspace domain.
 
 use crate::graphql::RequestContext;
+use crate::graphql::batch::Batch;
 use crate::identity::User;
 use crate::rbac::{BuiltinRole, Permission, PermissionSet};
 use async_graphql::{ComplexObject, Context, Enum, ID, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{invitation, membership, workspace};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// A workspace: an agency or freelancer, with its members and clients.
@@ -104,17 +106,40 @@ pub struct Member {
     pub user_id: Uuid,
     #[graphql(skip)]
     pub role_id: Uuid,
+    #[graphql(skip)]
+    pub membership_id: Uuid,
+    /// The members resolved with this one, keyed by user (notes load for all at once).
+    #[graphql(skip)]
+    pub batch: Arc<Batch>,
 }
 
-impl From<membership::Model> for Member {
-    fn from(m: membership::Model) -> Self {
+impl Member {
+    /// Members of one list, sharing a batch.
+    pub fn list(rows: Vec<membership::Model>) -> Vec<Member> {
+        let workspace_id = rows.first().map(|m| m.workspace_id).unwrap_or_default();
+        let batch = Batch::new(workspace_id, rows.iter().map(|m| m.user_id).collect());
+        rows.into_iter()
+            .map(|m| Member::with_batch(m, batch.clone()))
+            .collect()
+    }
+
+    fn with_batch(m: membership::Model, batch: Arc<Batch>) -> Self {
         Self {
             id: ID(m.id.to_string()),
             joined_at: m.created_at,
             workspace_id: m.workspace_id,
             user_id: m.user_id,
             role_id: m.role_id,
+            membership_id: m.id,
+            batch,
         }
+    }
+}
+
+impl From<membership::Model> for Member {
+    fn from(m: membership::Model) -> Self {
+        let batch = Batch::new(m.workspace_id, vec![m.user_id]);
+        Member::with_batch(m, batch)
     }
 }
 
@@ -136,14 +161,18 @@ impl Member {
         visible = "crate::graphql::visibility::note_private"
     )]
     async fn private_note(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        let rc = RequestContext::of(ctx)?;
-        let notes = crate::note::service::many(
-            &rc.app.db,
-            self.workspace_id,
-            crate::note::NoteSubject::Member,
-            &[self.user_id],
-        )
-        .await?;
+        let db = &RequestContext::of(ctx)?.app.db;
+        let batch = &self.batch;
+        let notes = batch
+            .load("notes".into(), || {
+                crate::note::service::many(
+                    db,
+                    batch.workspace_id,
+                    crate::note::NoteSubject::Member,
+                    &batch.ids,
+                )
+            })
+            .await?;
         Ok(notes.get(&self.user_id).cloned())
     }
 }

@@ -315,3 +315,34 @@ async fn the_first_start_creates_an_owner_and_a_workspace_once() {
     );
     assert_eq!(data(&perms)["me"]["isPlatformAdmin"], true);
 }
+
+#[tokio::test]
+async fn a_slug_change_applies_at_once() {
+    let app = spawn_app().await;
+    let team = app.create_team("acme").await;
+    // Warm the slug cache.
+    data(
+        &app.query(&team.admin, "{ workspace { id } }", json!({}))
+            .await,
+    );
+    data(
+        &app.query(
+            &team.owner,
+            "mutation { updateWorkspace(input: {slug: \"acme-renamed\"}) { slug } }",
+            json!({}),
+        )
+        .await,
+    );
+    let old = app
+        .query(&team.admin, "{ workspace { id } }", json!({}))
+        .await;
+    assert_eq!(error_code(&old).as_deref(), Some("NOT_FOUND"));
+    let new = app
+        .query(
+            &team.admin.in_workspace("acme-renamed"),
+            "{ workspace { slug } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data(&new)["workspace"]["slug"], "acme-renamed");
+}
