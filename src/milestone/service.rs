@@ -100,6 +100,11 @@ pub async fn decide(
     projects::get_visible(&*txn, access, current.project_id)
         .await
         .map_err(|_| ApiError::NotFound("milestone"))?;
+    if access.is_staff() {
+        return Err(ApiError::forbidden(
+            "only the project's client validates its milestones",
+        ));
+    }
     if current.status != MilestoneStatus::Pending.as_str() {
         return Err(ApiError::bad_field(
             "id",

@@ -384,6 +384,9 @@ pub async fn answer_quote(
     };
     let txn = app.db.begin().await?;
     let current = get_visible(&*txn, access, ticket_id).await?;
+    if access.is_staff() {
+        return Err(ApiError::forbidden("only the client answers a quote"));
+    }
     tasks::lock_project(&*txn, access, current.project_id).await?;
     let current = get_visible(&*txn, access, ticket_id).await?;
     workflow::check(

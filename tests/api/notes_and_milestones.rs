@@ -153,14 +153,12 @@ async fn clients_validate_milestones_once() {
 
     let decide = "mutation($m: ID!, $v: Boolean!, $c: String) { decideMilestone(id: $m, validate: $v, comment: $c) { status comment decidedAt decidedBy { name } } }";
     // Staff do not validate for the client.
-    let staff = app
-        .query(
-            &team.collaborator,
-            decide,
-            json!({ "m": milestone, "v": true }),
-        )
-        .await;
-    assert_eq!(error_code(&staff).as_deref(), Some("FORBIDDEN"));
+    for staff in [&team.collaborator, &team.admin, &team.owner] {
+        let body = app
+            .query(staff, decide, json!({ "m": milestone, "v": true }))
+            .await;
+        assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"), "{body}");
+    }
     let body = app
         .query(
             &team.client,

@@ -135,6 +135,16 @@ async fn the_quote_and_clarification_paths() {
         json!({ "amountMinor": 45000, "currency": "EUR" })
     );
     // Staff cannot answer for the client; the client can.
+    for staff in [&team.owner, &team.collaborator] {
+        let body = app
+            .query(
+                staff,
+                "mutation($t: ID!) { answerQuote(id: $t, accept: true) { status } }",
+                json!({ "t": quoted }),
+            )
+            .await;
+        assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"));
+    }
     let body = app
         .query(
             &team.client,
