@@ -32,14 +32,28 @@ pub trait EventBus: Send + Sync + 'static {
     async fn subscribe(&self, channel: &str) -> anyhow::Result<BoxStream<'static, BusMessage>>;
 }
 
+/// Publishes a project event (JSON) after its change committed. A failure is logged, not returned:
+/// the change stands, and subscribers resync with a query.
+pub async fn publish_project_event(
+    bus: &dyn EventBus,
+    workspace_id: uuid::Uuid,
+    project_id: uuid::Uuid,
+    event: serde_json::Value,
+) {
+    if let Err(err) = bus
+        .publish(
+            &channel::project(workspace_id, project_id),
+            event.to_string(),
+        )
+        .await
+    {
+        tracing::warn!(error = ?err, event = %event["type"], "project event not published");
+    }
+}
+
 /// Channel names.
 pub mod channel {
     use uuid::Uuid;
-
-    /// Events of a whole workspace (membership and role changes).
-    pub fn workspace(id: Uuid) -> String {
-        format!("ws:{id}")
-    }
 
     /// Events of one project (board, messages, activity).
     pub fn project(workspace_id: Uuid, project_id: Uuid) -> String {

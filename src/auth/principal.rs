@@ -41,15 +41,6 @@ pub enum Principal {
     Rejected(&'static str),
 }
 
-impl Principal {
-    pub fn user(&self) -> Option<&UserPrincipal> {
-        match self {
-            Self::User(u) => Some(u),
-            _ => None,
-        }
-    }
-}
-
 /// Verifies bearer tokens.
 #[derive(Debug, Clone)]
 pub struct Authenticator {

@@ -100,11 +100,6 @@ impl Db {
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.ping().await
     }
-
-    /// Closes the pool.
-    pub async fn close(self) -> Result<(), DbErr> {
-        self.conn.close().await
-    }
 }
 
 /// A transaction; rolls back unless committed.

@@ -215,6 +215,7 @@ impl RequestContext {
             field = %format!("{}.{}", info.parent_type, info.name),
             path = %info.path_node,
             ip = self.client.ip.as_deref().unwrap_or("-"),
+            request_id = self.client.request_id.as_deref().unwrap_or("-"),
             reason = %err.message(),
             "access denied"
         );

@@ -166,16 +166,6 @@ impl Policy {
             .map(|(ty, field)| format!("{ty}.{field}"))
             .collect()
     }
-
-    /// Every `(type, field, requirement)` that states a rule, for the authorization matrix.
-    pub fn rules(&self) -> impl Iterator<Item = (&str, &str, &Requirement)> {
-        self.rules.iter().flat_map(|(ty, fields)| {
-            fields
-                .iter()
-                .filter(|(_, r)| r.is_rule())
-                .map(move |(f, r)| (ty.as_str(), f.as_str(), r))
-        })
-    }
 }
 
 fn requirement_of(directives: &[Positioned<ConstDirective>]) -> anyhow::Result<Requirement> {

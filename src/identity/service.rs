@@ -53,13 +53,7 @@ pub async fn create_user<C: ConnectionTrait>(
     status: UserStatus,
     is_platform_admin: bool,
 ) -> ApiResult<user::Model> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::bad_field(
-            "name",
-            "a name has 1 to 200 characters",
-        ));
-    }
+    let name = crate::types::text::required("name", name, 200)?;
     let now = Utc::now();
     Global::new(conn)
         .insert(user::ActiveModel {

@@ -9,7 +9,7 @@ use crate::app::App;
 use crate::db::Scoped;
 use crate::error::{ApiError, ApiResult, is_unique_violation};
 use crate::project::service as projects;
-use crate::pubsub::channel;
+use crate::pubsub::publish_project_event;
 use crate::rbac::WorkspaceAccess;
 use crate::types::text;
 use chrono::{NaiveDate, Utc};
@@ -110,31 +110,16 @@ async fn write_labels<C: ConnectionTrait>(
     scoped.insert_many(rows).await.map_err(ApiError::from)
 }
 
-/// Publishes a board event on the project's channel, after the change committed.
-pub async fn publish_board_event(
-    app: &App,
-    workspace_id: Uuid,
-    project_id: Uuid,
-    kind: &str,
-    task: &task::Model,
-) {
-    let payload = json!({
+/// Publishes a board event on the task's project channel, after the change committed.
+pub async fn publish_board_event(app: &App, kind: &str, task: &task::Model) {
+    let event = json!({
         "type": kind,
-        "projectId": project_id,
+        "projectId": task.project_id,
         "taskId": task.id,
         "column": task.board_column,
         "position": task.position,
     });
-    if let Err(err) = app
-        .bus
-        .publish(
-            &channel::project(workspace_id, project_id),
-            payload.to_string(),
-        )
-        .await
-    {
-        tracing::warn!(error = ?err, kind, "board event not published");
-    }
+    publish_project_event(app.bus.as_ref(), task.workspace_id, task.project_id, event).await;
 }
 
 /// A new task.
@@ -202,14 +187,7 @@ pub async fn create(app: &App, access: &WorkspaceAccess, input: NewTask) -> ApiR
     )
     .await?;
     txn.commit().await?;
-    publish_board_event(
-        app,
-        access.workspace_id,
-        created.project_id,
-        "TASK_CREATED",
-        &created,
-    )
-    .await;
+    publish_board_event(app, "TASK_CREATED", &created).await;
     Ok(created)
 }
 
@@ -276,14 +254,7 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
-    publish_board_event(
-        app,
-        access.workspace_id,
-        updated.project_id,
-        "TASK_UPDATED",
-        &updated,
-    )
-    .await;
+    publish_board_event(app, "TASK_UPDATED", &updated).await;
     Ok(updated)
 }
 
@@ -306,14 +277,7 @@ pub async fn delete(app: &App, access: &WorkspaceAccess, id: Uuid) -> ApiResult<
     )
     .await?;
     txn.commit().await?;
-    publish_board_event(
-        app,
-        access.workspace_id,
-        current.project_id,
-        "TASK_DELETED",
-        &current,
-    )
-    .await;
+    publish_board_event(app, "TASK_DELETED", &current).await;
     Ok(())
 }
 
@@ -392,14 +356,7 @@ pub async fn move_task(
     )
     .await?;
     txn.commit().await?;
-    publish_board_event(
-        app,
-        access.workspace_id,
-        moved.project_id,
-        "TASK_MOVED",
-        &moved,
-    )
-    .await;
+    publish_board_event(app, "TASK_MOVED", &moved).await;
     Ok(moved)
 }
 

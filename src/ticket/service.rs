@@ -9,7 +9,7 @@ use crate::db::{Scoped, contains_ci};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::pagination::Page;
 use crate::project::service as projects;
-use crate::pubsub::channel;
+use crate::pubsub::publish_project_event;
 use crate::rbac::{Permission, WorkspaceAccess};
 use crate::task::service as tasks;
 use crate::types::{Money, text};
@@ -64,17 +64,14 @@ async fn record<C: ConnectionTrait>(
 }
 
 async fn publish(app: &App, ticket: &ticket::Model, kind: &str) {
-    let payload = json!({ "type": kind, "projectId": ticket.project_id, "ticketId": ticket.id, "number": ticket.number, "status": ticket.status });
-    if let Err(err) = app
-        .bus
-        .publish(
-            &channel::project(ticket.workspace_id, ticket.project_id),
-            payload.to_string(),
-        )
-        .await
-    {
-        tracing::warn!(error = ?err, kind, "ticket event not published");
-    }
+    let event = json!({ "type": kind, "projectId": ticket.project_id, "ticketId": ticket.id, "number": ticket.number, "status": ticket.status });
+    publish_project_event(
+        app.bus.as_ref(),
+        ticket.workspace_id,
+        ticket.project_id,
+        event,
+    )
+    .await;
 }
 
 /// Opens a ticket with the project's next number (unique even under concurrent creation: the

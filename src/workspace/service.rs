@@ -27,23 +27,17 @@ pub async fn create_workspace_in<C: ConnectionTrait>(
     name: &str,
     slug: Option<&str>,
 ) -> ApiResult<workspace::Model> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::bad_field(
-            "name",
-            "a workspace name has 1 to 200 characters",
-        ));
-    }
+    let name = text::required("name", name, 200)?;
     let slug = match slug {
         Some(s) => Slug::parse(s)?,
-        None => Slug::from_name(name),
+        None => Slug::from_name(&name),
     };
     let now = Utc::now();
     let id = Uuid::now_v7();
     let created = Global::new(conn)
         .insert(workspace::ActiveModel {
             id: Set(id),
-            name: Set(name.to_owned()),
+            name: Set(name),
             slug: Set(slug.into_inner()),
             display_name: Set(None),
             logo_url: Set(None),
@@ -216,14 +210,7 @@ pub async fn update_workspace(
     let old_slug = current.slug.clone();
     let mut model: workspace::ActiveModel = current.into();
     if let Some(name) = changes.name {
-        let name = name.trim().to_owned();
-        if name.is_empty() || name.chars().count() > 200 {
-            return Err(ApiError::bad_field(
-                "name",
-                "a workspace name has 1 to 200 characters",
-            ));
-        }
-        model.name = Set(name);
+        model.name = Set(text::required("name", &name, 200)?);
     }
     if let Some(slug) = changes.slug {
         model.slug = Set(Slug::parse(&slug)?.into_inner());
