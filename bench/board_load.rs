@@ -3,7 +3,8 @@
 //! concurrent connections. Prints req/s, p50 and p99 of two queries:
 //!   (a) one project by id, with status and name;
 //!   (b) the board: 20 projects with their tasks (id, title, column, position, assignee { id name }).
-//! Run with `make bench-board`; `BENCH_SECONDS` (default 10) sets each run's duration.
+//! Run with `make bench-board`; `BENCH_SECONDS` (default 10) sets each run's duration, and
+//! `BENCH_ONLY=a` or `BENCH_ONLY=b` runs one query only.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -316,10 +317,19 @@ fn main() {
         println!();
         println!("| query | req/s | p50 | p99 | requests | response |");
         println!("| --- | --- | --- | --- | --- | --- |");
-        report("(a) project by id", drive(url.clone(), token.clone(), ws.slug.clone(), by_id, seconds).await);
-        report("(b) board: 20 projects × tasks × assignee", drive(url, token, ws.slug.clone(), board, seconds).await);
+        let only = std::env::var("BENCH_ONLY").unwrap_or_default();
+        if only.is_empty() || only == "a" {
+            report("(a) project by id", drive(url.clone(), token.clone(), ws.slug.clone(), by_id, seconds).await);
+        }
+        if only.is_empty() || only == "b" {
+            report("(b) board: 20 projects × tasks × assignee", drive(url, token, ws.slug.clone(), board, seconds).await);
+        }
     });
 
+    if std::env::var("BENCH_KEEP_DB").is_ok() {
+        println!("kept database {name}");
+        return;
+    }
     server_rt.block_on(async move {
         drop(state);
         let admin = Database::connect(base).await.unwrap();

@@ -84,6 +84,7 @@ impl App {
         let auth = Authenticator::new(
             db.clone(),
             JwtKeys::new(&secret, config.access_token_ttl_secs),
+            cache.clone(),
         );
         let access = AccessResolver::new(
             db.clone(),

@@ -91,6 +91,10 @@ pub async fn create_admin(
             .exec(app.db.conn())
             .await
             .context("promoting the account")?;
+        let sessions = identity::live_sessions(app.db.conn(), existing.id)
+            .await
+            .map_err(api)?;
+        app.auth.forget_sessions(&sessions).await;
         return Ok(None);
     }
     let password = match password {

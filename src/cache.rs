@@ -15,6 +15,8 @@ use std::time::Duration;
 pub trait Cache: Send + Sync + 'static {
     async fn get(&self, key: &str) -> anyhow::Result<Option<String>>;
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<()>;
+    /// Sets `key` only if it holds nothing (or only an expired entry); returns whether it did.
+    async fn set_if_absent(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<bool>;
     async fn delete(&self, key: &str) -> anyhow::Result<()>;
     /// Deletes every key starting with `prefix`.
     async fn delete_prefix(&self, prefix: &str) -> anyhow::Result<()>;

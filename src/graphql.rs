@@ -5,6 +5,7 @@ pub mod authz;
 pub mod batch;
 pub mod context;
 pub mod directives;
+pub mod flat;
 pub mod input;
 pub mod loaders;
 pub mod pagination;

@@ -1,18 +1,37 @@
 //! Who is calling: resolved once per request (or per websocket connection) from the bearer token.
-//! Every request re-checks the session and the user's status in one indexed query, so a revoked
-//! session or a disabled user stops working on the next request, on every instance.
+//! Every request re-checks the session and the user's status, so a revoked session or a disabled
+//! user stops working on the next request, on every instance.
+//!
+//! The check reads a short-lived entry of the shared cache (Redis in production), filled from one
+//! indexed query. Every change to a session or a user's status marks the entry *stale* after its
+//! transaction commits: a stale mark sends readers to the database and cannot be overwritten by a
+//! reader that raced the change (readers only fill with `set_if_absent`), so no instance keeps
+//! serving a revoked session from cache.
 
 use super::JwtKeys;
+use crate::cache::Cache;
 use crate::db::{Db, Global};
 use chrono::Utc;
 use entity::user::UserStatus;
 use entity::{session, user};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, QueryFilter};
+use std::sync::Arc;
+use std::time::Duration;
 use uuid::Uuid;
 
 /// How often `sessions.last_used_at` is refreshed at most.
 const LAST_USED_GRANULARITY_SECS: i64 = 60;
+
+/// How long a live session is served from cache (also bounds how often `last_used_at` is
+/// checked, so it is accurate to about a minute and a half).
+const SESSION_CACHE_TTL: Duration = Duration::from_secs(30);
+
+/// How long a stale mark lasts: longer than any entry a racing reader could have read before it.
+const STALE_MARK_TTL: Duration = Duration::from_secs(90);
+
+/// The cached value that sends readers to the database.
+const STALE: &str = "stale";
 
 /// A signed-in user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,15 +61,80 @@ pub enum Principal {
 }
 
 /// Verifies bearer tokens.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Authenticator {
     db: Db,
     keys: JwtKeys,
+    cache: Arc<dyn Cache>,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator").finish_non_exhaustive()
+    }
+}
+
+/// What the cache keeps about a live session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LiveSession {
+    user_id: Uuid,
+    status: UserStatus,
+    is_platform_admin: bool,
+    expires_at: i64,
+}
+
+impl LiveSession {
+    fn encode(&self) -> String {
+        format!(
+            "{}|{}|{}|{}",
+            self.user_id,
+            status_code(self.status),
+            u8::from(self.is_platform_admin),
+            self.expires_at,
+        )
+    }
+
+    fn decode(raw: &str) -> Option<Self> {
+        let mut parts = raw.split('|');
+        let user_id = parts.next()?.parse().ok()?;
+        let status = status_of(parts.next()?)?;
+        let is_platform_admin = parts.next()? == "1";
+        let expires_at = parts.next()?.parse().ok()?;
+        Some(Self {
+            user_id,
+            status,
+            is_platform_admin,
+            expires_at,
+        })
+    }
+}
+
+fn status_code(status: UserStatus) -> &'static str {
+    match status {
+        UserStatus::Active => "A",
+        UserStatus::Disabled => "D",
+        UserStatus::Invited => "I",
+        UserStatus::Pending => "P",
+    }
+}
+
+fn status_of(code: &str) -> Option<UserStatus> {
+    Some(match code {
+        "A" => UserStatus::Active,
+        "D" => UserStatus::Disabled,
+        "I" => UserStatus::Invited,
+        "P" => UserStatus::Pending,
+        _ => return None,
+    })
+}
+
+fn session_key(session_id: Uuid) -> String {
+    format!("auth:session:{session_id}")
 }
 
 impl Authenticator {
-    pub fn new(db: Db, keys: JwtKeys) -> Self {
-        Self { db, keys }
+    pub fn new(db: Db, keys: JwtKeys, cache: Arc<dyn Cache>) -> Self {
+        Self { db, keys, cache }
     }
 
     pub fn keys(&self) -> &JwtKeys {
@@ -63,40 +147,101 @@ impl Authenticator {
         let Ok(claims) = self.keys.verify(token) else {
             return Principal::Rejected("invalid or expired access token");
         };
-        let global = Global::new(self.db.conn());
-        let found = global
+        let key = session_key(claims.sid);
+        let live = match self.cache.get(&key).await {
+            Ok(Some(raw)) => match LiveSession::decode(&raw) {
+                Some(live) => Ok(live),
+                // A stale mark: read the database and leave the mark in place.
+                None => self.load(claims.sid, None).await,
+            },
+            Ok(None) => self.load(claims.sid, Some(&key)).await,
+            Err(err) => {
+                tracing::warn!(error = ?err, "session cache unavailable; reading the database");
+                self.load(claims.sid, None).await
+            }
+        };
+        let live = match live {
+            Ok(live) => live,
+            Err(rejected) => return rejected,
+        };
+        if live.user_id != claims.sub {
+            return Principal::Rejected("invalid access token");
+        }
+        if live.expires_at <= Utc::now().timestamp() {
+            return Principal::Rejected("session revoked or expired");
+        }
+        if live.status == UserStatus::Disabled {
+            return Principal::Rejected("account disabled");
+        }
+        Principal::User(UserPrincipal {
+            user_id: live.user_id,
+            session_id: claims.sid,
+            status: live.status,
+            is_platform_admin: live.is_platform_admin,
+        })
+    }
+
+    /// Reads a session and its user in one indexed query, records its use (at most once a
+    /// minute), and caches it under `fill` unless a stale mark or another reader got there first.
+    async fn load(&self, session_id: Uuid, fill: Option<&str>) -> Result<LiveSession, Principal> {
+        let found = Global::new(self.db.conn())
             .find::<session::Entity>()
-            .filter(session::Column::Id.eq(claims.sid))
+            .filter(session::Column::Id.eq(session_id))
             .find_also_related(user::Entity)
             .one(self.db.conn())
             .await;
         let (session, user) = match found {
             Ok(Some((session, Some(user)))) => (session, user),
-            Ok(_) => return Principal::Rejected("session not found"),
+            Ok(_) => return Err(Principal::Rejected("session not found")),
             Err(err) => {
                 tracing::error!(error = ?err, "session lookup failed");
-                return Principal::Rejected("could not verify the session");
+                return Err(Principal::Rejected("could not verify the session"));
             }
         };
+        if session.user_id != user.id {
+            return Err(Principal::Rejected("invalid access token"));
+        }
+        if session.revoked_at.is_some() {
+            return Err(Principal::Rejected("session revoked or expired"));
+        }
         let now = Utc::now();
-        if session.user_id != claims.sub || user.id != claims.sub {
-            return Principal::Rejected("invalid access token");
-        }
-        if session.revoked_at.is_some() || session.expires_at <= now {
-            return Principal::Rejected("session revoked or expired");
-        }
-        if user.status == UserStatus::Disabled {
-            return Principal::Rejected("account disabled");
-        }
         if (now - session.last_used_at).num_seconds() >= LAST_USED_GRANULARITY_SECS {
             self.touch(session.id);
         }
-        Principal::User(UserPrincipal {
+        let live = LiveSession {
             user_id: user.id,
-            session_id: session.id,
             status: user.status,
             is_platform_admin: user.is_platform_admin,
-        })
+            expires_at: session.expires_at.timestamp(),
+        };
+        if let Some(key) = fill
+            && session.expires_at > now
+            && user.status != UserStatus::Disabled
+        {
+            let result = self
+                .cache
+                .set_if_absent(key, &live.encode(), SESSION_CACHE_TTL)
+                .await;
+            if let Err(err) = result {
+                tracing::warn!(error = ?err, "could not cache the session");
+            }
+        }
+        Ok(live)
+    }
+
+    /// Call after a transaction that revoked these sessions or changed their user committed: every
+    /// instance reads them from the database again.
+    pub async fn forget_sessions(&self, session_ids: &[Uuid]) {
+        for id in session_ids {
+            if let Err(err) = self
+                .cache
+                .set(&session_key(*id), STALE, STALE_MARK_TTL)
+                .await
+            {
+                // The entry then lives out its TTL (30 s at most).
+                tracing::error!(error = ?err, session = %id, "could not mark a cached session stale");
+            }
+        }
     }
 
     /// Records use of the session without delaying the request.
@@ -113,5 +258,30 @@ impl Authenticator {
                 tracing::warn!(error = ?err, "could not record session use");
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cached_sessions_round_trip_and_stale_marks_do_not_parse() {
+        for status in [
+            UserStatus::Active,
+            UserStatus::Disabled,
+            UserStatus::Invited,
+            UserStatus::Pending,
+        ] {
+            let live = LiveSession {
+                user_id: Uuid::now_v7(),
+                status,
+                is_platform_admin: status == UserStatus::Active,
+                expires_at: 1_800_000_000,
+            };
+            assert_eq!(LiveSession::decode(&live.encode()), Some(live));
+        }
+        assert_eq!(LiveSession::decode(STALE), None);
+        assert_eq!(LiveSession::decode(""), None);
     }
 }

@@ -45,6 +45,16 @@ impl Cache for MemoryCache {
         Ok(())
     }
 
+    async fn set_if_absent(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<bool> {
+        let mut entries = self.entries.write().map_err(|_| poisoned())?;
+        let now = Instant::now();
+        if entries.get(key).is_some_and(|(expires, _)| *expires > now) {
+            return Ok(false);
+        }
+        entries.insert(key.to_owned(), (now + ttl, value.to_owned()));
+        Ok(true)
+    }
+
     async fn delete(&self, key: &str) -> anyhow::Result<()> {
         self.entries.write().map_err(|_| poisoned())?.remove(key);
         Ok(())
@@ -82,5 +92,17 @@ mod tests {
         assert_eq!(cache.get("b:1").await.unwrap(), None);
         cache.delete_prefix("a:").await.unwrap();
         assert_eq!(cache.get("a:2").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn set_if_absent_keeps_a_live_entry_and_replaces_an_expired_one() {
+        let cache = MemoryCache::new();
+        let ttl = Duration::from_secs(60);
+        assert!(cache.set_if_absent("k", "first", ttl).await.unwrap());
+        assert!(!cache.set_if_absent("k", "second", ttl).await.unwrap());
+        assert_eq!(cache.get("k").await.unwrap().as_deref(), Some("first"));
+        cache.set("gone", "x", Duration::ZERO).await.unwrap();
+        assert!(cache.set_if_absent("gone", "y", ttl).await.unwrap());
+        assert_eq!(cache.get("gone").await.unwrap().as_deref(), Some("y"));
     }
 }

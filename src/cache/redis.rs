@@ -50,6 +50,21 @@ impl Cache for RedisCache {
             .context("redis SET EX")
     }
 
+    async fn set_if_absent(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<bool> {
+        let mut conn = self.conn.clone();
+        let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        let set: Option<String> = redis::cmd("SET")
+            .arg(self.key(key))
+            .arg(value)
+            .arg("NX")
+            .arg("PX")
+            .arg(millis)
+            .query_async(&mut conn)
+            .await
+            .context("redis SET NX PX")?;
+        Ok(set.is_some())
+    }
+
     async fn delete(&self, key: &str) -> anyhow::Result<()> {
         let mut conn = self.conn.clone();
         conn.del::<_, ()>(self.key(key)).await.context("redis DEL")

@@ -7,7 +7,7 @@
 //! denial nulls that one field and nothing else.
 
 use super::context::RequestContext;
-use super::policy::{Policy, Root};
+use super::policy::{Policy, Requirement, Root};
 use crate::error::ApiError;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, ResolveInfo,
@@ -147,26 +147,38 @@ impl AuthzExtension {
                     ApiError::forbidden("this field has no authorization rule"),
                 ))
             }
-            (Some(requirement), _) if requirement.public => next.run(ctx, info).await,
             (Some(requirement), _) => {
-                let Some(rc) = ctx.data_opt::<Arc<RequestContext>>() else {
-                    return Err(deny(&info, ApiError::unauthenticated("no request context")));
-                };
-                if let Err(err) = rc
-                    .authorize(requirement, root == Some(Root::Mutation))
-                    .await
-                {
-                    rc.record_denial(&info, &err);
-                    return Err(deny(&info, err));
-                }
+                let rc = ctx.data_opt::<Arc<RequestContext>>();
+                check(requirement, rc, &info, root == Some(Root::Mutation)).await?;
                 next.run(ctx, info).await
             }
         }
     }
 }
 
+/// Applies one field's rule for the caller of `rc`; a denial is logged and returned as the
+/// field's error. Shared by the extension and the single-pass resolver of [`super::flat`].
+pub(crate) async fn check(
+    requirement: &Requirement,
+    rc: Option<&Arc<RequestContext>>,
+    info: &ResolveInfo<'_>,
+    mutation: bool,
+) -> ServerResult<()> {
+    if requirement.public {
+        return Ok(());
+    }
+    let Some(rc) = rc else {
+        return Err(deny(info, ApiError::unauthenticated("no request context")));
+    };
+    if let Err(err) = rc.authorize(requirement, mutation).await {
+        rc.record_denial(info, &err);
+        return Err(deny(info, err));
+    }
+    Ok(())
+}
+
 /// The error for a denied field, at that field's path.
-fn deny(info: &ResolveInfo<'_>, err: ApiError) -> ServerError {
+pub(crate) fn deny(info: &ResolveInfo<'_>, err: ApiError) -> ServerError {
     let gql = err.into_graphql();
     let mut server_error = ServerError::new(gql.message, None);
     server_error.extensions = gql.extensions;

@@ -72,6 +72,8 @@ pub fn build_schema(limits: SchemaLimits) -> anyhow::Result<PorticoSchema> {
         EmptySubscription,
     )
     .extension(authz.clone())
+    // Also as data, for the single-pass resolver (`flat`), which applies the same policy.
+    .data(authz.clone())
     .limit_depth(limits.depth)
     .limit_complexity(limits.complexity)
     .limit_recursive_depth(limits.recursion)

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::user::UserStatus;
 use entity::{refresh_token, session, user};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 /// A freshly opened or refreshed session.
@@ -193,7 +193,7 @@ pub async fn refresh(app: &App, token: &str) -> ApiResult<Issued> {
         .exec(&*txn)
         .await?;
     if claimed.rows_affected == 0 {
-        revoke_sessions(
+        let revoked = revoke_sessions(
             &*txn,
             session.user_id,
             Some(session.id),
@@ -202,6 +202,7 @@ pub async fn refresh(app: &App, token: &str) -> ApiResult<Issued> {
         )
         .await?;
         txn.commit().await?;
+        app.auth.forget_sessions(&revoked).await;
         tracing::warn!(session = %session.id, user = %session.user_id, "refresh token reuse: session revoked");
         return Err(ApiError::unauthenticated(
             "this refresh token was already used; the session is revoked, sign in again",
@@ -217,32 +218,48 @@ pub async fn refresh(app: &App, token: &str) -> ApiResult<Issued> {
     Ok(issued)
 }
 
-/// Revokes sessions of `user_id`: only `only` when given, all but `except` otherwise.
+/// Revokes sessions of `user_id`: only `only` when given, all but `except` otherwise. Returns the
+/// revoked sessions, for [`Authenticator::forget_sessions`](crate::auth::Authenticator) once the
+/// transaction commits.
 pub async fn revoke_sessions<C: ConnectionTrait>(
     conn: &C,
     user_id: Uuid,
     only: Option<Uuid>,
     except: Option<Uuid>,
     reason: &str,
-) -> ApiResult<u64> {
-    let mut update = Global::new(conn)
+) -> ApiResult<Vec<Uuid>> {
+    let mut live = live_sessions(conn, user_id).await?;
+    live.retain(|id| only.is_none_or(|only| only == *id) && except != Some(*id));
+    if live.is_empty() {
+        return Ok(live);
+    }
+    Global::new(conn)
         .update_many::<session::Entity>()
         .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
         .col_expr(session::Column::RevokedReason, Expr::value(reason))
+        .filter(session::Column::Id.is_in(live.clone()))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(conn)
+        .await?;
+    Ok(live)
+}
+
+/// The sessions of `user_id` that are not revoked.
+pub async fn live_sessions<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> ApiResult<Vec<Uuid>> {
+    Ok(Global::new(conn)
+        .find::<session::Entity>()
+        .select_only()
+        .column(session::Column::Id)
         .filter(session::Column::UserId.eq(user_id))
-        .filter(session::Column::RevokedAt.is_null());
-    if let Some(id) = only {
-        update = update.filter(session::Column::Id.eq(id));
-    }
-    if let Some(id) = except {
-        update = update.filter(session::Column::Id.ne(id));
-    }
-    Ok(update.exec(conn).await?.rows_affected)
+        .filter(session::Column::RevokedAt.is_null())
+        .into_tuple::<Uuid>()
+        .all(conn)
+        .await?)
 }
 
 /// Ends the caller's session.
 pub async fn logout(app: &App, caller: &UserPrincipal) -> ApiResult<()> {
-    revoke_sessions(
+    let revoked = revoke_sessions(
         app.db.conn(),
         caller.user_id,
         Some(caller.session_id),
@@ -250,6 +267,7 @@ pub async fn logout(app: &App, caller: &UserPrincipal) -> ApiResult<()> {
         "logout",
     )
     .await?;
+    app.auth.forget_sessions(&revoked).await;
     Ok(())
 }
 
@@ -281,7 +299,7 @@ pub async fn change_password(
         .filter(user::Column::Id.eq(user.id))
         .exec(&*txn)
         .await?;
-    revoke_sessions(
+    let revoked = revoke_sessions(
         &*txn,
         user.id,
         None,
@@ -290,6 +308,7 @@ pub async fn change_password(
     )
     .await?;
     txn.commit().await?;
+    app.auth.forget_sessions(&revoked).await;
     Ok(())
 }
 
@@ -313,9 +332,13 @@ pub async fn set_user_status(
     model.status = Set(status);
     model.updated_at = Set(Utc::now());
     let user = global.update(model).await?;
-    if status == UserStatus::Disabled {
-        revoke_sessions(&*txn, user.id, None, None, "disabled").await?;
-    }
+    // Every live session caches the status: all of them are read again.
+    let sessions = if status == UserStatus::Disabled {
+        revoke_sessions(&*txn, user.id, None, None, "disabled").await?
+    } else {
+        live_sessions(&*txn, user.id).await?
+    };
     txn.commit().await?;
+    app.auth.forget_sessions(&sessions).await;
     Ok(user)
 }

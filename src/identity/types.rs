@@ -83,6 +83,12 @@ pub struct User {
     pub email: Option<String>,
 }
 
+crate::plain_fields!(User {
+    "id" => id,
+    "name" => name,
+    "email" => email,
+});
+
 impl From<user::Model> for User {
     fn from(u: user::Model) -> Self {
         Self {

@@ -3,6 +3,7 @@
 use super::loaders::{self, TaskCounts};
 use crate::graphql::RequestContext;
 use crate::graphql::batch::Batch;
+use crate::graphql::flat::Flat;
 use crate::graphql::pagination::ConnectionFields;
 use crate::rbac::Permission;
 use crate::task::{Task, TaskColumn, TaskFilter};
@@ -264,7 +265,7 @@ impl Project {
         #[graphql(desc = "Only tasks with this label.")] label: Option<String>,
         #[graphql(desc = "Only tasks whose title contains this text (case-insensitive).")]
         search: Option<String>,
-    ) -> Result<Connection<String, Task, ConnectionFields>> {
+    ) -> Result<Connection<String, Flat<Task>, ConnectionFields>> {
         let filter = TaskFilter::new(
             first,
             after.as_deref(),

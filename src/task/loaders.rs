@@ -6,6 +6,7 @@ use crate::db::{Db, Global, Scoped, contains_ci};
 use crate::error::ApiResult;
 use crate::graphql::RequestContext;
 use crate::graphql::batch::Batch;
+use crate::graphql::flat::Flat;
 use crate::graphql::pagination::ConnectionFields;
 use crate::identity::User;
 use async_graphql::connection::{Connection, Edge};
@@ -224,7 +225,7 @@ pub async fn connection_for_project(
     project_id: Uuid,
     filter: TaskFilter,
     with_total: bool,
-) -> Result<Connection<String, Task, ConnectionFields>> {
+) -> Result<Connection<String, Flat<Task>, ConnectionFields>> {
     let db = &RequestContext::of(ctx)?.app.db;
     let workspace_id = projects.workspace_id;
     let loaded = projects
@@ -255,7 +256,7 @@ pub async fn connection_for_project(
     connection.edges.extend(page.tasks.into_iter().map(|t| {
         Edge::new(
             TaskCursor::of(&t).encode(),
-            Task::with_batch(t, loaded.batch.clone()),
+            Flat(Task::with_batch(t, loaded.batch.clone())),
         )
     }));
     Ok(connection)

@@ -3,6 +3,7 @@
 use super::loaders::TaskBatch;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::RequestContext;
+use crate::graphql::flat::Flat;
 use crate::graphql::pagination::MAX_PAGE;
 use crate::identity::User;
 use crate::types::parse_id;
@@ -139,6 +140,21 @@ pub struct Task {
     pub batch: Arc<TaskBatch>,
 }
 
+crate::plain_fields!(Task {
+    "id" => id,
+    "projectId" => project_id,
+    "title" => title,
+    "description" => description,
+    "position" => position,
+    "dueDate" => due_date,
+    "blockedByClient" => blocked_by_client,
+    "blockedReason" => blocked_reason,
+    "ticketId" => ticket_id,
+    "createdAt" => created_at,
+    "updatedAt" => updated_at;
+    enums "column" => column, "origin" => origin
+});
+
 impl From<task::Model> for Task {
     fn from(t: task::Model) -> Self {
         let batch = TaskBatch::new(t.workspace_id, &[&t]);
@@ -176,7 +192,7 @@ impl Task {
 #[ComplexObject]
 impl Task {
     /// The workspace member it is assigned to.
-    async fn assignee(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+    async fn assignee(&self, ctx: &Context<'_>) -> Result<Option<Flat<User>>> {
         let Some(id) = self.assignee_id else {
             return Ok(None);
         };
@@ -188,7 +204,7 @@ impl Task {
                 super::loaders::users(db, &tasks.assignees)
             })
             .await?;
-        Ok(users.get(&id).cloned())
+        Ok(users.get(&id).cloned().map(Flat))
     }
 
     /// Labels, alphabetically.

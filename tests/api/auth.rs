@@ -375,3 +375,40 @@ async fn an_expired_access_token_can_still_refresh_in_the_same_request() {
         .await;
     assert!(data(&body)["refreshToken"]["accessToken"].is_string());
 }
+
+#[tokio::test]
+async fn a_session_ended_on_one_instance_is_refused_by_another_at_once() {
+    let a = spawn_app().await;
+    if a.state.config.redis_url.is_none() {
+        println!("no Redis configured: the cross-instance case does not apply");
+        return;
+    }
+    let b = spawn_instance_like(&a).await;
+    a.create_user("ops@example.com", "Ops").await;
+    a.make_platform_admin("ops@example.com").await;
+    let ops = a.login("ops@example.com").await;
+    let ana_id = a.create_user("ana@example.com", "Ana").await;
+    let first = a.login("ana@example.com").await;
+    let second = a.login("ana@example.com").await;
+    // Both instances have served (and cached) both sessions.
+    for instance in [&a, &b] {
+        data(&instance.query(&first, ME, json!({})).await);
+        data(&instance.query(&second, ME, json!({})).await);
+    }
+
+    data(&a.query(&first, "mutation { logout }", json!({})).await);
+    let me = b.query(&first, ME, json!({})).await;
+    assert_eq!(error_code(&me).as_deref(), Some("UNAUTHENTICATED"));
+    data(&b.query(&second, ME, json!({})).await);
+
+    data(
+        &b.query(
+            &ops,
+            "mutation($id: ID!) { setUserStatus(userId: $id, status: DISABLED) { status } }",
+            json!({ "id": ana_id }),
+        )
+        .await,
+    );
+    let me = a.query(&second, ME, json!({})).await;
+    assert_eq!(error_code(&me).as_deref(), Some("UNAUTHENTICATED"));
+}
