@@ -26,6 +26,8 @@ pub struct App {
     pub hasher: PasswordHasher,
     /// Access-token verification and session checks.
     pub auth: Authenticator,
+    /// Open websockets per user on this instance (the per-user socket limit).
+    pub sockets: crate::http::ws::SocketCounts,
     /// Resolved, cached workspace permissions.
     pub access: AccessResolver,
     /// The GraphQL schema, with its authorization policy installed.
@@ -106,6 +108,7 @@ impl App {
             auth,
             access,
             schema,
+            sockets: crate::http::ws::SocketCounts::default(),
         })))
     }
 }

@@ -122,6 +122,16 @@ pub struct Config {
     pub password_hash_concurrency: Option<usize>,
     /// Apply pending migrations on start; unset means only in the embedded default.
     pub auto_migrate: Option<bool>,
+    /// Largest websocket message (and frame) accepted.
+    pub ws_max_message_bytes: usize,
+    /// Subscriptions one websocket may run at once.
+    pub ws_max_subscriptions: usize,
+    /// Websockets one user may hold open on one instance.
+    pub ws_max_sockets_per_user: usize,
+    /// Keepalive ping interval of websockets.
+    pub ws_keepalive_secs: u64,
+    /// Messages queued for one websocket before its subscriptions fall behind.
+    pub ws_outbound_queue: usize,
 }
 
 impl Default for Config {
@@ -150,6 +160,11 @@ impl Default for Config {
             request_timeout_secs: 30,
             password_hash_concurrency: None,
             auto_migrate: None,
+            ws_max_message_bytes: 64 * 1024,
+            ws_max_subscriptions: 20,
+            ws_max_sockets_per_user: 10,
+            ws_keepalive_secs: 30,
+            ws_outbound_queue: 64,
         }
     }
 }

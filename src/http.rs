@@ -6,7 +6,7 @@ mod graphql;
 mod health;
 mod router;
 mod server;
-mod ws;
+pub mod ws;
 
 pub use router::router;
 pub use server::serve;

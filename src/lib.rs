@@ -16,6 +16,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod identity;
+pub mod message;
 pub mod milestone;
 pub mod note;
 pub mod project;

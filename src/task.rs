@@ -5,8 +5,10 @@ mod loaders;
 mod position;
 mod resolvers;
 pub mod service;
+mod subscription;
 mod types;
 
 pub use loaders::{TaskBatch, connection_for_project};
 pub use resolvers::{TaskMutation, TaskQuery};
+pub use subscription::{BoardChange, BoardEvent, BoardSubscription};
 pub use types::{Task, TaskColumn, TaskFilter, TaskOrigin};

@@ -2,8 +2,10 @@
 //! these `Model`s into its own types, and tenant-owned entities are reached through `portico::db::Scoped`.
 
 pub mod activity;
+pub mod conversation_read;
 pub mod invitation;
 pub mod membership;
+pub mod message;
 pub mod milestone;
 pub mod private_note;
 pub mod project;
@@ -55,6 +57,8 @@ tenant_entity!(
     activity,
     private_note,
     milestone,
+    message,
+    conversation_read,
 );
 
 impl GlobalEntity for user::Entity {}

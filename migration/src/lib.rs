@@ -6,6 +6,7 @@ mod m20261122_000001_identity_and_tenancy;
 mod m20261122_000002_projects_and_tasks;
 mod m20261122_000003_tickets_and_activity;
 mod m20261122_000004_notes_and_milestones;
+mod m20261122_000005_messages;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_projects_and_tasks::Migration),
             Box::new(m20261122_000003_tickets_and_activity::Migration),
             Box::new(m20261122_000004_notes_and_milestones::Migration),
+            Box::new(m20261122_000005_messages::Migration),
         ]
     }
 }

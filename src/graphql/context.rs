@@ -120,6 +120,15 @@ impl RequestContext {
         }
     }
 
+    /// The selected workspace's access of `user_id`, resolved again (not the per-request memo):
+    /// for subscriptions, which re-check on every event.
+    pub async fn fresh_access(&self, user_id: Uuid) -> ApiResult<WorkspaceAccess> {
+        let selector = self.workspace_selector.as_deref().ok_or_else(|| {
+            ApiError::bad_input("select a workspace with the `workspace` field of connection_init")
+        })?;
+        self.resolve_access(user_id, selector).await
+    }
+
     async fn resolve_access(&self, user_id: Uuid, selector: &str) -> ApiResult<WorkspaceAccess> {
         let workspace_id = match Uuid::parse_str(selector) {
             Ok(id) => id,

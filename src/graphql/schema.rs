@@ -4,14 +4,15 @@ use super::authz::Authz;
 use super::policy::Policy;
 use crate::activity::ActivityQuery;
 use crate::identity::{IdentityMutation, IdentityQuery};
+use crate::message::{MessageMutation, MessageQuery, MessageSubscription};
 use crate::milestone::MilestoneMutation;
 use crate::note::NoteMutation;
 use crate::project::{ProjectMutation, ProjectQuery};
-use crate::task::{TaskMutation, TaskQuery};
+use crate::task::{BoardSubscription, TaskMutation, TaskQuery};
 use crate::ticket::{TicketMutation, TicketQuery};
 use crate::workspace::{WorkspaceMutation, WorkspaceQuery};
 use anyhow::Context;
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 /// The query root: every domain's queries.
 #[derive(Debug, MergedObject, Default)]
@@ -23,6 +24,7 @@ pub struct QueryRoot(
     TaskQuery,
     TicketQuery,
     ActivityQuery,
+    MessageQuery,
 );
 
 /// The mutation root: every domain's mutations.
@@ -36,10 +38,16 @@ pub struct MutationRoot(
     TicketMutation,
     MilestoneMutation,
     NoteMutation,
+    MessageMutation,
 );
 
+/// The subscription root: live project events, re-authorized on every event.
+#[derive(Debug, MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(MessageSubscription, BoardSubscription);
+
 /// Portico's schema.
-pub type PorticoSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type PorticoSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Query limits.
 #[derive(Debug, Clone, Copy)]
@@ -69,7 +77,7 @@ pub fn build_schema(limits: SchemaLimits) -> anyhow::Result<PorticoSchema> {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot::default(),
     )
     .extension(authz.clone())
     // Also as data, for the single-pass resolver (`flat`), which applies the same policy.

@@ -4,12 +4,19 @@
 //! so that it answers with the protocol's close codes: 4403 when the init carries no valid
 //! credentials, 4401 when something else comes first, 4400 for garbage, 4408 when no init arrives
 //! in time. The payload is `{"authorization": "Bearer …", "workspace": "slug"}`.
+//!
+//! After the handshake: the connection's credentials are kept for per-event re-checks
+//! ([`LiveCredentials`]); the socket is closed with 4403 when the access token expires; outgoing
+//! messages pass through a bounded queue (a slow reader makes its subscriptions fall behind and
+//! end with an explicit error, never silent loss); keepalive pings run; and a user holds at most
+//! `ws_max_sockets_per_user` sockets per instance.
 
 use super::graphql::principal_of;
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::graphql::RequestContext;
 use crate::graphql::context::ClientInfo;
+use crate::graphql::live::LiveCredentials;
 use async_graphql::Data;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
@@ -19,14 +26,15 @@ use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
 use http::{HeaderMap, HeaderValue};
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use uuid::Uuid;
 
 /// Small buffers: an idle connection costs a few KiB instead of axum's ~130 KB default.
 const BUFFER_BYTES: usize = 4 * 1024;
-/// Largest websocket frame and message accepted.
-const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// How long a client has to send `connection_init`.
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -45,8 +53,8 @@ pub async fn handle(
     upgrade
         .read_buffer_size(BUFFER_BYTES)
         .write_buffer_size(BUFFER_BYTES)
-        .max_frame_size(MAX_MESSAGE_BYTES)
-        .max_message_size(MAX_MESSAGE_BYTES)
+        .max_frame_size(state.config.ws_max_message_bytes)
+        .max_message_size(state.config.ws_max_message_bytes)
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| serve_socket(state, addr, protocol, legacy, socket))
         .into_response()
@@ -76,8 +84,8 @@ async fn serve_socket(
         return close(&mut sink, 4401, "Unauthorized").await;
     }
     let payload = init.get("payload").cloned().unwrap_or(Value::Null);
-    let data = match authenticate(&state, addr, &payload).await {
-        Ok(data) => data,
+    let (data, user_id, expires_at) = match authenticate(&state, addr, &payload).await {
+        Ok(found) => found,
         Err(reason) => {
             if legacy {
                 let error = json!({ "type": "connection_error", "payload": { "message": reason } });
@@ -86,12 +94,89 @@ async fn serve_socket(
             return close(&mut sink, 4403, &format!("Forbidden: {reason}")).await;
         }
     };
+    let Some(_socket_slot) = state
+        .sockets
+        .enter(user_id, state.config.ws_max_sockets_per_user)
+    else {
+        return close(&mut sink, 4429, "Too many connections for this user").await;
+    };
     // Put the init back in front of the stream: async-graphql acknowledges it with our data.
     let stream = futures_util::stream::once(async move { Ok(first) }).chain(stream);
-    GraphQLWebSocket::new_with_pair(sink, stream, state.schema.clone(), protocol)
-        .on_connection_init(move |_| async move { Ok(data) })
-        .serve()
-        .await;
+    // The bounded outgoing queue: GraphQL output goes to `tx`; this task writes it to the socket.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Message>(state.config.ws_outbound_queue.max(1));
+    let outgoing = futures_util::sink::unfold(tx, |tx, message: Message| async move {
+        tx.send(message)
+            .await
+            .map_err(|_| axum::Error::new(std::io::Error::other("socket writer stopped")))?;
+        Ok::<_, axum::Error>(tx)
+    });
+    let serve =
+        GraphQLWebSocket::new_with_pair(Box::pin(outgoing), stream, state.schema.clone(), protocol)
+            .on_connection_init(move |_| async move { Ok(data) })
+            .keepalive_timeout(Duration::from_secs(state.config.ws_keepalive_secs.max(1)))
+            .serve();
+    tokio::pin!(serve);
+    let expiry = tokio::time::Instant::now()
+        + Duration::from_secs(
+            u64::try_from(expires_at - chrono::Utc::now().timestamp()).unwrap_or(0),
+        );
+    let mut serving = true;
+    loop {
+        tokio::select! {
+            () = &mut serve, if serving => serving = false,
+            message = rx.recv() => match message {
+                Some(message) => {
+                    if sink.send(message).await.is_err() {
+                        return;
+                    }
+                }
+                None => return,
+            },
+            () = tokio::time::sleep_until(expiry) => {
+                return close(&mut sink, 4403, "Forbidden: the access token expired; reconnect with a fresh token").await;
+            }
+        }
+    }
+}
+
+/// Open websockets per user on this instance.
+#[derive(Debug, Default)]
+pub struct SocketCounts(Mutex<HashMap<Uuid, usize>>);
+
+/// One open socket; leaves its count when dropped.
+#[derive(Debug)]
+pub struct SocketSlot<'a> {
+    counts: &'a SocketCounts,
+    user_id: Uuid,
+}
+
+impl SocketCounts {
+    /// Takes a slot for `user_id`, or `None` when they already hold `max`.
+    pub fn enter(&self, user_id: Uuid, max: usize) -> Option<SocketSlot<'_>> {
+        let mut counts = self.0.lock().ok()?;
+        let count = counts.entry(user_id).or_insert(0);
+        if *count >= max {
+            return None;
+        }
+        *count += 1;
+        Some(SocketSlot {
+            counts: self,
+            user_id,
+        })
+    }
+}
+
+impl Drop for SocketSlot<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut counts) = self.counts.0.lock()
+            && let Some(count) = counts.get_mut(&self.user_id)
+        {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                counts.remove(&self.user_id);
+            }
+        }
+    }
 }
 
 async fn close<S>(sink: &mut S, code: u16, reason: &str)
@@ -106,30 +191,40 @@ where
     let _ = sink.close().await;
 }
 
-async fn authenticate(state: &AppState, addr: SocketAddr, payload: &Value) -> Result<Data, String> {
+async fn authenticate(
+    state: &AppState,
+    addr: SocketAddr,
+    payload: &Value,
+) -> Result<(Data, Uuid, i64), String> {
     let field = |names: &[&str]| {
         names
             .iter()
             .find_map(|n| payload.get(*n).and_then(Value::as_str))
             .map(str::to_owned)
     };
+    let Some(raw) = field(&["authorization", "Authorization", "token"]) else {
+        return Err("connection_init must carry an access token".to_owned());
+    };
+    let token = match raw.get(..7) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("bearer ") => raw[7..].trim().to_owned(),
+        _ => raw.trim().to_owned(),
+    };
     let mut headers = HeaderMap::new();
-    if let Some(token) = field(&["authorization", "Authorization"]) {
-        let value = if token.to_ascii_lowercase().starts_with("bearer ") {
-            token
-        } else {
-            format!("Bearer {token}")
-        };
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            headers.insert(http::header::AUTHORIZATION, v);
-        }
+    if let Ok(v) = HeaderValue::from_str(&format!("Bearer {token}")) {
+        headers.insert(http::header::AUTHORIZATION, v);
     }
     let principal = principal_of(state, &headers).await;
-    match &principal {
-        Principal::User(_) => {}
+    let user_id = match &principal {
+        Principal::User(user) => user.user_id,
         Principal::Anonymous => return Err("connection_init must carry an access token".to_owned()),
         Principal::Rejected(reason) => return Err((*reason).to_owned()),
-    }
+    };
+    let expires_at = state
+        .auth
+        .keys()
+        .verify(&token)
+        .map(|claims| claims.exp)
+        .map_err(|_| "invalid or expired access token".to_owned())?;
     let workspace = field(&["workspace", "X-Workspace", "x-workspace"]);
     let client = ClientInfo {
         ip: Some(addr.ip().to_string()),
@@ -142,5 +237,11 @@ async fn authenticate(state: &AppState, addr: SocketAddr, payload: &Value) -> Re
         workspace,
         client,
     )));
-    Ok(data)
+    data.insert(Arc::new(LiveCredentials {
+        token,
+        expires_at,
+        subscriptions: Arc::new(AtomicUsize::new(0)),
+        max_subscriptions: state.config.ws_max_subscriptions,
+    }));
+    Ok((data, user_id, expires_at))
 }

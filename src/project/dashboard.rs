@@ -69,6 +69,8 @@ pub struct ProjectDashboard {
     pub awaiting_client: AwaitingClient,
     /// Tickets not settled yet (new, to clarify, quoted, awaiting payment).
     pub open_tickets: u64,
+    /// Messages of others in the project's conversation the caller has not read.
+    pub unread_messages: u64,
 }
 
 const OPEN: [TicketStatus; 4] = [
@@ -78,7 +80,7 @@ const OPEN: [TicketStatus; 4] = [
     TicketStatus::AwaitingPayment,
 ];
 
-/// Builds the dashboard (six indexed statements).
+/// Builds the dashboard (eight indexed statements).
 pub async fn load<C: ConnectionTrait>(
     conn: &C,
     access: &WorkspaceAccess,
@@ -122,6 +124,11 @@ pub async fn load<C: ConnectionTrait>(
         .filter(ticket::Column::Status.is_in(OPEN.map(TicketStatus::as_str)))
         .count(conn)
         .await?;
+    let unread_messages = crate::message::service::unread_counts(conn, access, &[project_id])
+        .await?
+        .get(&project_id)
+        .copied()
+        .unwrap_or(0);
     Ok(ProjectDashboard {
         project: project.into(),
         last_update,
@@ -131,5 +138,6 @@ pub async fn load<C: ConnectionTrait>(
             blocked_tasks: blocked.into_iter().map(Into::into).collect(),
         },
         open_tickets,
+        unread_messages,
     })
 }

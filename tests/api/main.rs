@@ -17,6 +17,7 @@ mod http;
 mod invitations;
 mod notes_and_milestones;
 mod projects;
+mod realtime;
 mod schema;
 mod tickets;
 mod workspace;

@@ -1,0 +1,189 @@
+//! Subscriptions that stay authorized: every event is re-checked against the subscriber's
+//! current rights before it is delivered (async-graphql runs a guard only once, at subscribe).
+//!
+//! On each event: the session is still live and the access token unexpired, the user may still
+//! act in the workspace, still holds the permission, and still sees the project. The first
+//! failure ends the stream with an error that says why. A subscriber that fell behind (its queue
+//! overflowed) or a bus that lost its connection also ends the stream with an explicit CONFLICT
+//! error: the client resyncs with a query and subscribes again; nothing is lost silently.
+
+use super::RequestContext;
+use crate::auth::Principal;
+use crate::error::{ApiError, ApiResult};
+use crate::project::service as projects;
+use crate::pubsub::{BusMessage, channel};
+use crate::rbac::{Permission, WorkspaceAccess};
+use futures_util::stream::{BoxStream, Stream, StreamExt};
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use uuid::Uuid;
+
+/// The credentials a websocket connection was opened with, kept for per-event checks.
+pub struct LiveCredentials {
+    /// The access token of `connection_init`.
+    pub token: String,
+    /// Its expiry (Unix seconds).
+    pub expires_at: i64,
+    /// Active subscriptions of this connection.
+    pub subscriptions: Arc<AtomicUsize>,
+    /// At most this many at once.
+    pub max_subscriptions: usize,
+}
+
+impl std::fmt::Debug for LiveCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveCredentials")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Held by a running subscription; frees its slot when the stream is dropped.
+#[derive(Debug)]
+pub struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// What a subscription needs to re-check.
+#[derive(Debug, Clone)]
+pub struct Watch {
+    rc: Arc<RequestContext>,
+    creds: Arc<LiveCredentials>,
+    permission: Permission,
+    project_id: Uuid,
+}
+
+impl Watch {
+    /// Checks at subscribe time and takes a subscription slot of the connection.
+    pub async fn start(
+        ctx: &async_graphql::Context<'_>,
+        permission: Permission,
+        project_id: Uuid,
+    ) -> ApiResult<(Self, WorkspaceAccess, Slot)> {
+        let rc = ctx
+            .data::<Arc<RequestContext>>()
+            .map_err(|_| ApiError::unauthenticated("no request context"))?
+            .clone();
+        let creds = ctx
+            .data::<Arc<LiveCredentials>>()
+            .map_err(|_| ApiError::bad_input("subscriptions are served on the websocket endpoint"))?
+            .clone();
+        let taken = creds.subscriptions.fetch_add(1, Ordering::AcqRel);
+        let slot = Slot(creds.subscriptions.clone());
+        if taken >= creds.max_subscriptions {
+            return Err(ApiError::bad_input(format!(
+                "at most {} subscriptions per connection",
+                creds.max_subscriptions
+            )));
+        }
+        let watch = Self {
+            rc,
+            creds,
+            permission,
+            project_id,
+        };
+        let access = watch.check().await?;
+        Ok((watch, access, slot))
+    }
+
+    /// The subscriber's rights now.
+    pub async fn check(&self) -> ApiResult<WorkspaceAccess> {
+        if self.creds.expires_at <= chrono::Utc::now().timestamp() {
+            return Err(ApiError::unauthenticated(
+                "the access token expired; reconnect with a fresh token",
+            ));
+        }
+        let user = match self.rc.app.auth.authenticate(&self.creds.token).await {
+            Principal::User(user) => user,
+            Principal::Rejected(reason) => return Err(ApiError::unauthenticated(reason)),
+            Principal::Anonymous => return Err(ApiError::unauthenticated("not signed in")),
+        };
+        let access = self.rc.fresh_access(user.user_id).await?;
+        if !access.has(self.permission) {
+            return Err(ApiError::MissingPermission(self.permission));
+        }
+        if !access.has(Permission::ProjectRead) {
+            // Members only: one indexed query.
+            projects::get_visible(self.rc.app.db.conn(), &access, self.project_id).await?;
+        }
+        Ok(access)
+    }
+
+    /// The project's events, each re-checked, mapped by `map` (which sees the subscriber's
+    /// access, to filter what that access may not see). Ends after the first error.
+    pub async fn events<T, F>(
+        self,
+        access: &WorkspaceAccess,
+        slot: Slot,
+        map: F,
+    ) -> ApiResult<impl Stream<Item = async_graphql::Result<T>> + use<T, F>>
+    where
+        T: Send + 'static,
+        F: Fn(&Value, &WorkspaceAccess) -> Option<T> + Send + Sync + 'static,
+    {
+        let channel = channel::project(access.workspace_id, self.project_id);
+        let bus = self
+            .rc
+            .app
+            .bus
+            .subscribe(&channel)
+            .await
+            .map_err(ApiError::internal)?;
+        let state = State {
+            watch: self,
+            bus,
+            map: Arc::new(map),
+            done: false,
+            _slot: slot,
+        };
+        Ok(futures_util::stream::unfold(state, next_event))
+    }
+}
+
+struct State<F> {
+    watch: Watch,
+    bus: BoxStream<'static, BusMessage>,
+    map: Arc<F>,
+    done: bool,
+    _slot: Slot,
+}
+
+async fn next_event<T, F>(mut state: State<F>) -> Option<(async_graphql::Result<T>, State<F>)>
+where
+    F: Fn(&Value, &WorkspaceAccess) -> Option<T>,
+{
+    if state.done {
+        return None;
+    }
+    loop {
+        let failure = match state.bus.next().await? {
+            BusMessage::Event(payload) => {
+                let Ok(event) = serde_json::from_str::<Value>(&payload) else {
+                    continue;
+                };
+                match state.watch.check().await {
+                    Ok(access) => match (state.map)(&event, &access) {
+                        Some(item) => return Some((Ok(item), state)),
+                        None => continue,
+                    },
+                    Err(err) => err,
+                }
+            }
+            BusMessage::Lagged(missed) => ApiError::conflict(format!(
+                "this subscription fell behind and {missed} events were dropped; \
+                 query the current state and subscribe again"
+            )),
+            BusMessage::Gap => ApiError::conflict(
+                "the event bus reconnected and events may have been missed; \
+                 query the current state and subscribe again",
+            ),
+        };
+        state.done = true;
+        return Some((Err(failure.into_graphql()), state));
+    }
+}
