@@ -3,6 +3,8 @@
 
 mod resolvers;
 pub mod service;
+mod subscription;
 
 pub use resolvers::ActivityQuery;
 pub use service::Entry;
+pub use subscription::ActivitySubscription;

@@ -81,6 +81,7 @@ impl App {
             }
             None => (Arc::new(MemoryCache::new()), Arc::new(MemoryBus::new())),
         };
+        db.attach_bus(bus.clone());
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let hasher = PasswordHasher::new(config.password_hash_concurrency.unwrap_or(cores))?;
         let auth = Authenticator::new(

@@ -3,7 +3,7 @@
 
 use crate::app::App;
 use crate::auth::OpaqueSecret;
-use crate::db::{Global, Scoped};
+use crate::db::Global;
 use crate::error::ApiError;
 use crate::identity::service as identity;
 use crate::rbac::BuiltinRole;
@@ -166,7 +166,7 @@ pub async fn seed_demo(app: &App) -> anyhow::Result<Vec<(String, BuiltinRole)>> 
                     .map_err(api)?;
             ws_id = Some(ws.id);
         } else if let Some(id) = ws_id {
-            let scoped = Scoped::new(&*txn, id);
+            let scoped = txn.scoped(id);
             let role_row = crate::workspace::service::builtin_role(&scoped, role)
                 .await
                 .map_err(api)?;

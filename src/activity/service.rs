@@ -3,14 +3,18 @@
 use crate::db::Scoped;
 use crate::error::ApiResult;
 use crate::graphql::pagination::Page;
+use crate::pubsub::channel;
 use crate::rbac::{Permission, WorkspaceAccess};
 use chrono::Utc;
 use entity::activity;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use serde_json::Value;
+use serde_json::{Value, json};
 use uuid::Uuid;
+
+/// The event type of a new timeline entry on the project channel.
+pub const ACTIVITY: &str = "ACTIVITY";
 
 /// One timeline entry to write.
 #[derive(Debug, Clone)]
@@ -33,7 +37,7 @@ pub struct Entry {
 /// Writes `entry` on `conn` (pass the change's transaction).
 pub async fn record<C: ConnectionTrait>(scoped: &Scoped<'_, C>, entry: Entry) -> ApiResult<()> {
     let summary: String = entry.summary.chars().take(500).collect();
-    scoped
+    let created = scoped
         .insert(activity::ActiveModel {
             id: Set(Uuid::now_v7()),
             workspace_id: Set(scoped.workspace_id()),
@@ -48,6 +52,28 @@ pub async fn record<C: ConnectionTrait>(scoped: &Scoped<'_, C>, entry: Entry) ->
             created_at: Set(Utc::now()),
         })
         .await?;
+    // `projectActivity` subscribers hear of it once the change commits.
+    let event = json!({
+        "type": ACTIVITY,
+        "projectId": created.project_id,
+        "activity": {
+            "id": created.id,
+            "actorId": created.actor_id,
+            "action": created.action,
+            "subjectType": created.subject_type,
+            "subjectId": created.subject_id,
+            "summary": created.summary,
+            "payload": entry.payload,
+            "staffOnly": created.staff_only,
+            "createdAt": created.created_at,
+        },
+    });
+    if !scoped.after_commit(
+        channel::project(created.workspace_id, created.project_id),
+        event.to_string(),
+    ) {
+        tracing::warn!(action = %created.action, "activity recorded outside a transaction: not published");
+    }
     Ok(())
 }
 

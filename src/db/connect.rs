@@ -1,6 +1,7 @@
 //! Connecting, migrating, and transactions. On SQLite, write transactions are serialized in
 //! process (the embedded default is one instance), which avoids `SQLITE_BUSY` on lock upgrades.
 
+use crate::pubsub::EventBus;
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -8,8 +9,8 @@ use sea_orm::{
     ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
     TransactionTrait,
 };
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
@@ -21,6 +22,14 @@ pub struct Db {
     write_lock: Option<Arc<Mutex<()>>>,
     /// Statements executed since start (for statement-count tests and metrics).
     statements: Arc<AtomicU64>,
+    /// Where events queued in a transaction go once it commits (set once the bus exists).
+    bus: Arc<OnceLock<Arc<dyn EventBus>>>,
+}
+
+impl std::fmt::Debug for dyn EventBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventBus")
+    }
 }
 
 impl Db {
@@ -61,6 +70,7 @@ impl Db {
             conn,
             write_lock,
             statements,
+            bus: Arc::new(OnceLock::new()),
         })
     }
 
@@ -88,7 +98,18 @@ impl Db {
             None => None,
         };
         let txn = self.conn.begin().await?;
-        Ok(Tx { txn, _guard: guard })
+        Ok(Tx {
+            txn,
+            _guard: guard,
+            outbox: Outbox::default(),
+            bus: self.bus.clone(),
+        })
+    }
+
+    /// Connects transactions to the event bus: events queued in a transaction
+    /// ([`Scoped::after_commit`](super::Scoped::after_commit)) are published when it commits.
+    pub fn attach_bus(&self, bus: Arc<dyn EventBus>) {
+        let _ = self.bus.set(bus);
     }
 
     /// Statements executed so far by this process.
@@ -107,12 +128,59 @@ impl Db {
 pub struct Tx {
     txn: DatabaseTransaction,
     _guard: Option<OwnedMutexGuard<()>>,
+    outbox: Outbox,
+    bus: Arc<OnceLock<Arc<dyn EventBus>>>,
+}
+
+/// Events of a transaction, published only if and once it commits: a subscriber never hears
+/// of a change that was rolled back, and never before it can read it.
+#[derive(Debug, Default)]
+pub struct Outbox(std::sync::Mutex<Vec<(String, String)>>);
+
+impl Outbox {
+    /// Queues `payload` for `channel`.
+    pub fn push(&self, channel: String, payload: String) {
+        if let Ok(mut queued) = self.0.lock() {
+            queued.push((channel, payload));
+        }
+    }
+
+    fn take(&self) -> Vec<(String, String)> {
+        self.0
+            .lock()
+            .map(|mut queued| std::mem::take(&mut *queued))
+            .unwrap_or_default()
+    }
 }
 
 impl Tx {
-    /// Commits the change.
+    /// Commits the change, then publishes its queued events. A failed publish is logged: the
+    /// change stands, and subscribers resync with a query.
     pub async fn commit(self) -> Result<(), DbErr> {
-        self.txn.commit().await
+        let events = self.outbox.take();
+        self.txn.commit().await?;
+        drop(self._guard);
+        if events.is_empty() {
+            return Ok(());
+        }
+        let Some(bus) = self.bus.get() else {
+            tracing::warn!(
+                count = events.len(),
+                "events dropped: no event bus attached"
+            );
+            return Ok(());
+        };
+        for (channel, payload) in events {
+            if let Err(err) = bus.publish(&channel, payload).await {
+                tracing::warn!(error = ?err, %channel, "event not published");
+            }
+        }
+        Ok(())
+    }
+
+    /// A tenant-scoped handle on this transaction whose `after_commit` events go to its outbox.
+    pub fn scoped(&self, workspace_id: uuid::Uuid) -> super::Scoped<'_, DatabaseTransaction> {
+        super::Scoped::with_outbox(&self.txn, workspace_id, &self.outbox)
     }
 }
 

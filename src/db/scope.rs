@@ -2,6 +2,7 @@
 //! `find`/`insert`/`update`/`delete` directly (see `clippy.toml`).
 #![allow(clippy::disallowed_methods)]
 
+use super::connect::Outbox;
 use entity::{GlobalEntity, TenantEntity};
 use sea_orm::sea_query::{
     Alias, Asterisk, Expr, ExprTrait, Order, Query, SelectStatement, SimpleExpr, WindowStatement,
@@ -19,12 +20,38 @@ use uuid::Uuid;
 pub struct Scoped<'c, C> {
     conn: &'c C,
     workspace_id: Uuid,
+    /// The transaction's outbox, when the handle comes from [`Tx::scoped`](super::Tx::scoped).
+    outbox: Option<&'c Outbox>,
 }
 
 impl<'c, C: ConnectionTrait> Scoped<'c, C> {
     /// A handle on `conn` limited to `workspace_id`.
     pub fn new(conn: &'c C, workspace_id: Uuid) -> Self {
-        Self { conn, workspace_id }
+        Self {
+            conn,
+            workspace_id,
+            outbox: None,
+        }
+    }
+
+    pub(super) fn with_outbox(conn: &'c C, workspace_id: Uuid, outbox: &'c Outbox) -> Self {
+        Self {
+            conn,
+            workspace_id,
+            outbox: Some(outbox),
+        }
+    }
+
+    /// Queues an event to publish when the transaction commits. Returns `false` (and drops the
+    /// event) when this handle is not on a transaction from [`Db::begin`](super::Db::begin).
+    pub fn after_commit(&self, channel: String, payload: String) -> bool {
+        match self.outbox {
+            Some(outbox) => {
+                outbox.push(channel, payload);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The workspace this handle is limited to.

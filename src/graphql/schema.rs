@@ -2,7 +2,7 @@
 
 use super::authz::Authz;
 use super::policy::Policy;
-use crate::activity::ActivityQuery;
+use crate::activity::{ActivityQuery, ActivitySubscription};
 use crate::identity::{IdentityMutation, IdentityQuery};
 use crate::message::{MessageMutation, MessageQuery, MessageSubscription};
 use crate::milestone::MilestoneMutation;
@@ -44,7 +44,7 @@ pub struct MutationRoot(
 /// The subscription root: live project events, re-authorized on every event.
 #[derive(Debug, MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
-pub struct SubscriptionRoot(MessageSubscription, BoardSubscription);
+pub struct SubscriptionRoot(MessageSubscription, BoardSubscription, ActivitySubscription);
 
 /// Portico's schema.
 pub type PorticoSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

@@ -74,7 +74,7 @@ pub async fn post(
     let body = body_of(body)?;
     let txn = app.db.begin().await?;
     projects::get_visible(&*txn, access, project_id).await?;
-    let scoped = Scoped::new(&*txn, access.workspace_id);
+    let scoped = txn.scoped(access.workspace_id);
     let created = scoped
         .insert(message::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -130,7 +130,7 @@ async fn change(
     apply: impl FnOnce(&mut message::ActiveModel),
 ) -> ApiResult<message::Model> {
     let txn = app.db.begin().await?;
-    let scoped = Scoped::new(&*txn, access.workspace_id);
+    let scoped = txn.scoped(access.workspace_id);
     let current = scoped
         .find_by_id::<message::Entity>(id)
         .await?

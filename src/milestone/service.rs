@@ -51,7 +51,7 @@ pub async fn request(
     }
     let txn = app.db.begin().await?;
     projects::get_visible(&*txn, access, project_id).await?;
-    let scoped = Scoped::new(&*txn, access.workspace_id);
+    let scoped = txn.scoped(access.workspace_id);
     let created = scoped
         .insert(milestone::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -92,7 +92,7 @@ pub async fn decide(
         return Err(ApiError::bad_field("comment", "at most 5000 characters"));
     }
     let txn = app.db.begin().await?;
-    let scoped = Scoped::new(&*txn, access.workspace_id);
+    let scoped = txn.scoped(access.workspace_id);
     let current = scoped
         .find_by_id::<milestone::Entity>(id)
         .await?

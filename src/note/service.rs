@@ -45,7 +45,7 @@ pub async fn set(
         return Err(ApiError::bad_field("body", "at most 20000 characters"));
     }
     let txn = app.db.begin().await?;
-    let scoped = Scoped::new(&*txn, access.workspace_id);
+    let scoped = txn.scoped(access.workspace_id);
     match subject {
         NoteSubject::Project => {
             projects::get_visible(&*txn, access, subject_id).await?;

@@ -149,7 +149,7 @@ pub async fn create(
         ));
     }
     let txn = app.db.begin().await?;
-    let scoped = Scoped::new(&*txn, access.workspace_id);
+    let scoped = txn.scoped(access.workspace_id);
     let now = Utc::now();
     let id = Uuid::now_v7();
     let phase_ids: Vec<Uuid> = phases.iter().map(|_| Uuid::now_v7()).collect();
@@ -213,7 +213,7 @@ pub async fn update(
 ) -> ApiResult<project::Model> {
     let txn = app.db.begin().await?;
     let current = get_visible(&*txn, access, id).await?;
-    let scoped = Scoped::new(&*txn, access.workspace_id);
+    let scoped = txn.scoped(access.workspace_id);
     let mut model: project::ActiveModel = current.into();
     if let Some(name) = changes.name {
         model.name = Set(text::required("name", &name, 200)?);
@@ -295,12 +295,7 @@ pub async fn add_member(
 ) -> ApiResult<project::Model> {
     let txn = app.db.begin().await?;
     let project = get_visible(&*txn, access, project_id).await?;
-    add_member_in(
-        &Scoped::new(&*txn, access.workspace_id),
-        project_id,
-        user_id,
-    )
-    .await?;
+    add_member_in(&txn.scoped(access.workspace_id), project_id, user_id).await?;
     txn.commit().await?;
     Ok(project)
 }
@@ -314,7 +309,8 @@ pub async fn remove_member(
 ) -> ApiResult<project::Model> {
     let txn = app.db.begin().await?;
     let project = get_visible(&*txn, access, project_id).await?;
-    let removed = Scoped::new(&*txn, access.workspace_id)
+    let removed = txn
+        .scoped(access.workspace_id)
         .delete_many::<project_member::Entity>()
         .filter(project_member::Column::ProjectId.eq(project_id))
         .filter(project_member::Column::UserId.eq(user_id))

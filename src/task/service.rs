@@ -144,7 +144,7 @@ pub async fn create(app: &App, access: &WorkspaceAccess, input: NewTask) -> ApiR
     let column = input.column.unwrap_or(TaskColumn::Backlog);
     let txn = app.db.begin().await?;
     lock_project(&*txn, access, input.project_id).await?;
-    let scoped = Scoped::new(&*txn, access.workspace_id);
+    let scoped = txn.scoped(access.workspace_id);
     if let Some(assignee) = input.assignee_id {
         projects::ensure_workspace_member(&scoped, assignee).await?;
     }
@@ -212,7 +212,7 @@ pub async fn update(
 ) -> ApiResult<task::Model> {
     let txn = app.db.begin().await?;
     let current = get_visible(&*txn, access, id).await?;
-    let scoped = Scoped::new(&*txn, access.workspace_id);
+    let scoped = txn.scoped(access.workspace_id);
     let mut model: task::ActiveModel = current.into();
     if let Some(title) = changes.title {
         model.title = Set(text::required("title", &title, 300)?);
@@ -262,7 +262,7 @@ pub async fn update(
 pub async fn delete(app: &App, access: &WorkspaceAccess, id: Uuid) -> ApiResult<()> {
     let txn = app.db.begin().await?;
     let current = get_visible(&*txn, access, id).await?;
-    let scoped = Scoped::new(&*txn, access.workspace_id);
+    let scoped = txn.scoped(access.workspace_id);
     scoped
         .delete_many::<task::Entity>()
         .filter(task::Column::Id.eq(id))
@@ -299,7 +299,7 @@ pub async fn move_task(
     let txn = app.db.begin().await?;
     let moving = get_visible(&*txn, access, id).await?;
     lock_project(&*txn, access, moving.project_id).await?;
-    let scoped = Scoped::new(&*txn, access.workspace_id);
+    let scoped = txn.scoped(access.workspace_id);
     let in_column = || {
         scoped
             .find::<task::Entity>()

@@ -88,7 +88,7 @@ pub async fn create(
     let description = text::required("description", description, 20_000)?;
     let txn = app.db.begin().await?;
     let project = tasks::lock_project(&*txn, access, project_id).await?;
-    let scoped = Scoped::new(&*txn, access.workspace_id);
+    let scoped = txn.scoped(access.workspace_id);
     let number = project.next_ticket_number;
     scoped
         .update_many::<project::Entity>()
@@ -225,7 +225,7 @@ pub async fn comment(
     let body = text::required("body", body, 10_000)?;
     let txn = app.db.begin().await?;
     let ticket = get_visible(&*txn, access, ticket_id).await?;
-    let scoped = Scoped::new(&*txn, access.workspace_id);
+    let scoped = txn.scoped(access.workspace_id);
     let created = scoped
         .insert(ticket_comment::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -298,7 +298,7 @@ pub async fn decide(
         to,
         Side::Staff,
     )?;
-    let scoped = Scoped::new(&*txn, access.workspace_id);
+    let scoped = txn.scoped(access.workspace_id);
     let mut model: ticket::ActiveModel = current.clone().into();
     match (to, quote) {
         (TicketStatus::Quoted, Some(terms)) => {
@@ -392,7 +392,7 @@ pub async fn answer_quote(
         to,
         Side::Client,
     )?;
-    let scoped = Scoped::new(&*txn, access.workspace_id);
+    let scoped = txn.scoped(access.workspace_id);
     let updated = set_status(&scoped, current, to).await?;
     let verb = if accept { "accepted" } else { "declined" };
     record(

@@ -47,7 +47,8 @@ pub async fn invite(
     let ttl =
         Duration::seconds(i64::try_from(app.config.invitation_ttl_secs).unwrap_or(7 * 24 * 3600));
     let txn = app.db.begin().await?;
-    let created = Scoped::new(&*txn, caller.workspace_id)
+    let created = txn
+        .scoped(caller.workspace_id)
         .insert(invitation::ActiveModel {
             id: Set(Uuid::now_v7()),
             workspace_id: Set(caller.workspace_id),
@@ -86,7 +87,7 @@ pub async fn revoke_invitation(
     id: Uuid,
 ) -> ApiResult<invitation::Model> {
     let txn = app.db.begin().await?;
-    let scoped = Scoped::new(&*txn, caller.workspace_id);
+    let scoped = txn.scoped(caller.workspace_id);
     let found = scoped
         .find_by_id::<invitation::Entity>(id)
         .await?
@@ -145,7 +146,7 @@ pub async fn accept_invitation(
     };
 
     let txn = app.db.begin().await?;
-    let scoped = Scoped::new(&*txn, found.workspace_id);
+    let scoped = txn.scoped(found.workspace_id);
     let user = match (existing, new_hash) {
         (Some(user), _) => user,
         (None, Some(hash)) => {

@@ -78,7 +78,7 @@ pub async fn update_member_role(
     role_id: Uuid,
 ) -> ApiResult<membership::Model> {
     let txn = app.db.begin().await?;
-    let scoped = Scoped::new(&*txn, caller.workspace_id);
+    let scoped = txn.scoped(caller.workspace_id);
     let target = member_of(&scoped, user_id).await?;
     ensure_can_manage(&scoped, caller, &target, "change the role of").await?;
     let role = get_role(&scoped, role_id).await?;
@@ -102,7 +102,7 @@ pub async fn update_member_role(
 /// Removes a member from the workspace.
 pub async fn remove_member(app: &App, caller: &WorkspaceAccess, user_id: Uuid) -> ApiResult<()> {
     let txn = app.db.begin().await?;
-    let scoped = Scoped::new(&*txn, caller.workspace_id);
+    let scoped = txn.scoped(caller.workspace_id);
     let target = member_of(&scoped, user_id).await?;
     ensure_can_manage(&scoped, caller, &target, "remove").await?;
     scoped
@@ -133,7 +133,7 @@ pub async fn transfer_ownership(
         ));
     }
     let txn = app.db.begin().await?;
-    let scoped = Scoped::new(&*txn, caller.workspace_id);
+    let scoped = txn.scoped(caller.workspace_id);
     let target = member_of(&scoped, user_id).await?;
     let owner_role = builtin_role(&scoped, BuiltinRole::Owner).await?;
     let admin_role = builtin_role(&scoped, BuiltinRole::Admin).await?;

@@ -104,7 +104,7 @@ pub async fn create_role(
     let set = PermissionSet::from_iter(permissions.iter().copied());
     ensure_can_grant(caller, set)?;
     let txn = app.db.begin().await?;
-    let scoped = Scoped::new(&*txn, caller.workspace_id);
+    let scoped = txn.scoped(caller.workspace_id);
     let now = Utc::now();
     let id = Uuid::now_v7();
     scoped
@@ -158,7 +158,7 @@ pub async fn update_role(
     permissions: Option<&[Permission]>,
 ) -> ApiResult<RoleView> {
     let txn = app.db.begin().await?;
-    let scoped = Scoped::new(&*txn, caller.workspace_id);
+    let scoped = txn.scoped(caller.workspace_id);
     let current = get_role(&scoped, role_id).await?;
     if current.builtin.is_some() {
         return Err(ApiError::forbidden("built-in roles cannot be edited"));
@@ -195,7 +195,7 @@ pub async fn update_role(
 /// Deletes a custom role nobody holds.
 pub async fn delete_role(app: &App, caller: &WorkspaceAccess, role_id: Uuid) -> ApiResult<()> {
     let txn = app.db.begin().await?;
-    let scoped = Scoped::new(&*txn, caller.workspace_id);
+    let scoped = txn.scoped(caller.workspace_id);
     let current = get_role(&scoped, role_id).await?;
     if current.builtin.is_some() {
         return Err(ApiError::forbidden("built-in roles cannot be deleted"));

@@ -657,3 +657,47 @@ async fn a_subscriber_that_falls_behind_gets_an_explicit_error_not_silent_loss()
     );
     assert_eq!(next_json(&mut socket).await.unwrap()["type"], "complete");
 }
+
+#[tokio::test]
+async fn the_live_timeline_hides_private_notes_and_internal_comments_from_clients() {
+    let app = spawn_app().await;
+    let (team, project, _) = setup(&app).await;
+    let activity =
+        "subscription($p: ID!) { projectActivity(projectId: $p) { action summary payload } }";
+    let mut client = connect(&app, &team.client, "graphql-transport-ws").await;
+    subscribe(&mut client, "1", activity, json!({ "p": project }), false).await;
+    let mut staff = connect(&app, &team.collaborator, "graphql-transport-ws").await;
+    subscribe(&mut staff, "1", activity, json!({ "p": project }), false).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    // Staff-only: a private note, then an internal comment on a client's ticket.
+    data(&app.query(&team.owner, "mutation($p: ID!) { setPrivateNote(subject: PROJECT, subjectId: $p, body: \"budget is tight\") }", json!({ "p": project })).await);
+    let ticket = data(&app.query(&team.client, "mutation($p: ID!) { createTicket(input: {projectId: $p, kind: BUG, title: \"Broken link\", description: \"On the home page\"}) { id } }", json!({ "p": project })).await)["createTicket"]["id"].clone();
+    data(&app.query(&team.collaborator, "mutation($t: ID!) { commentTicket(ticketId: $t, body: \"Client is difficult\", internal: true) { id } }", json!({ "t": ticket })).await);
+    // Public: a task.
+    app.create_task(&team.owner, &project, "Fix the link", "BACKLOG")
+        .await;
+
+    let mut seen_by_client = Vec::new();
+    for _ in 0..2 {
+        let event = next_json(&mut client).await.unwrap();
+        seen_by_client.push(event["payload"]["data"]["projectActivity"]["action"].clone());
+        let text = event.to_string();
+        assert!(
+            !text.contains("budget") && !text.contains("difficult"),
+            "{text}"
+        );
+    }
+    assert_eq!(
+        seen_by_client,
+        vec![json!("ticket.created"), json!("task.created")]
+    );
+
+    let mut seen_by_staff = Vec::new();
+    for _ in 0..4 {
+        let event = next_json(&mut staff).await.unwrap();
+        seen_by_staff.push(event["payload"]["data"]["projectActivity"]["action"].clone());
+    }
+    assert_eq!(seen_by_staff.len(), 4);
+    assert!(seen_by_staff.contains(&json!("task.created")));
+}
