@@ -130,6 +130,8 @@ pub struct Config {
     pub ws_max_sockets_per_user: usize,
     /// Keepalive ping interval of websockets.
     pub ws_keepalive_secs: u64,
+    /// How long a new websocket has to send `connection_init`.
+    pub ws_init_timeout_secs: u64,
     /// Messages queued for one websocket before its subscriptions fall behind.
     pub ws_outbound_queue: usize,
 }
@@ -164,6 +166,7 @@ impl Default for Config {
             ws_max_subscriptions: 20,
             ws_max_sockets_per_user: 10,
             ws_keepalive_secs: 30,
+            ws_init_timeout_secs: 10,
             ws_outbound_queue: 64,
         }
     }

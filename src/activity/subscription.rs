@@ -5,7 +5,7 @@
 use super::resolvers::ActivityEntry;
 use super::service::ACTIVITY;
 use crate::graphql::directives::requires;
-use crate::graphql::live::Watch;
+use crate::graphql::live::project_stream;
 use crate::rbac::{Permission, WorkspaceAccess};
 use crate::types::parse_id;
 use async_graphql::{Context, ID, Json, Result, Subscription};
@@ -27,8 +27,7 @@ impl ActivitySubscription {
         project_id: ID,
     ) -> Result<impl Stream<Item = Result<ActivityEntry>> + use<>> {
         let project_id = parse_id("projectId", &project_id)?;
-        let (watch, access, slot) = Watch::start(ctx, Permission::ProjectView, project_id).await?;
-        Ok(watch.events(&access, slot, entry_of).await?)
+        Ok(project_stream(ctx, Permission::ProjectView, project_id, entry_of).await?)
     }
 }
 

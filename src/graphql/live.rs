@@ -15,6 +15,7 @@ use crate::pubsub::{BusMessage, channel};
 use crate::rbac::{Permission, WorkspaceAccess};
 use futures_util::stream::{BoxStream, Stream, StreamExt};
 use serde_json::Value;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use uuid::Uuid;
@@ -49,6 +50,31 @@ impl Drop for Slot {
     }
 }
 
+/// The future of [`project_stream`].
+pub type Subscribing<'a, T> = Pin<
+    Box<dyn Future<Output = ApiResult<BoxStream<'static, async_graphql::Result<T>>>> + Send + 'a>,
+>;
+
+/// Subscribes to a project's events for a subscription resolver: checks now, then re-checks on
+/// every event (see [`Watch`]). Boxed on purpose: the resolver's future is kept for the life of
+/// the subscription by async-graphql, and an inline subscribe-time check would keep its (large)
+/// state there for every idle subscriber.
+pub fn project_stream<'a, T, F>(
+    ctx: &'a async_graphql::Context<'_>,
+    permission: Permission,
+    project_id: Uuid,
+    map: F,
+) -> Subscribing<'a, T>
+where
+    T: Send + 'static,
+    F: Fn(&Value, &WorkspaceAccess) -> Option<T> + Send + Sync + 'static,
+{
+    Box::pin(async move {
+        let (watch, access, slot) = Watch::start(ctx, permission, project_id).await?;
+        Ok(watch.events(&access, slot, map).await?.boxed())
+    })
+}
+
 /// What a subscription needs to re-check.
 #[derive(Debug, Clone)]
 pub struct Watch {
@@ -56,6 +82,8 @@ pub struct Watch {
     creds: Arc<LiveCredentials>,
     permission: Permission,
     project_id: Uuid,
+    /// Set once the subscribe-time check resolved the workspace.
+    workspace_id: Option<Uuid>,
 }
 
 impl Watch {
@@ -81,13 +109,15 @@ impl Watch {
                 creds.max_subscriptions
             )));
         }
-        let watch = Self {
+        let mut watch = Self {
             rc,
             creds,
             permission,
             project_id,
+            workspace_id: None,
         };
         let access = watch.check().await?;
+        watch.workspace_id = Some(access.workspace_id);
         Ok((watch, access, slot))
     }
 
@@ -103,7 +133,17 @@ impl Watch {
             Principal::Rejected(reason) => return Err(ApiError::unauthenticated(reason)),
             Principal::Anonymous => return Err(ApiError::unauthenticated("not signed in")),
         };
-        let access = self.rc.fresh_access(user.user_id).await?;
+        let access = match self.workspace_id {
+            // After subscribe, the workspace is known: only membership and role are re-read.
+            Some(workspace_id) => self
+                .rc
+                .app
+                .access
+                .resolve(workspace_id, user.user_id)
+                .await?
+                .ok_or(ApiError::NotFound("workspace"))?,
+            None => self.rc.fresh_access(user.user_id).await?,
+        };
         if !access.has(self.permission) {
             return Err(ApiError::MissingPermission(self.permission));
         }
@@ -166,7 +206,9 @@ where
                 let Ok(event) = serde_json::from_str::<Value>(&payload) else {
                     continue;
                 };
-                match state.watch.check().await {
+                // Boxed: the check's state exists only while it runs, so an idle subscription
+                // stays small (this future lives as long as the subscription).
+                match Box::pin(state.watch.check()).await {
                     Ok(access) => match (state.map)(&event, &access) {
                         Some(item) => return Some((Ok(item), state)),
                         None => continue,

@@ -33,10 +33,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
 
-/// Small buffers: an idle connection costs a few KiB instead of axum's ~130 KB default.
-const BUFFER_BYTES: usize = 4 * 1024;
-/// How long a client has to send `connection_init`.
-const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Read in small chunks (larger frames still arrive whole, up to `ws_max_message_bytes`): an idle
+/// connection costs a few KiB instead of axum's ~130 KB default.
+const READ_CHUNK_BYTES: usize = 1024;
 
 /// Upgrades to a GraphQL websocket.
 pub async fn handle(
@@ -51,8 +50,9 @@ pub async fn handle(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| !v.contains("graphql-transport-ws") && v.contains("graphql-ws"));
     upgrade
-        .read_buffer_size(BUFFER_BYTES)
-        .write_buffer_size(BUFFER_BYTES)
+        .read_buffer_size(READ_CHUNK_BYTES)
+        // Write each message at once rather than batching them in a per-socket buffer.
+        .write_buffer_size(0)
         .max_frame_size(state.config.ws_max_message_bytes)
         .max_message_size(state.config.ws_max_message_bytes)
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
@@ -68,7 +68,8 @@ async fn serve_socket(
     socket: WebSocket,
 ) {
     let (mut sink, mut stream) = socket.split();
-    let first = match tokio::time::timeout(INIT_TIMEOUT, stream.next()).await {
+    let init_timeout = Duration::from_secs(state.config.ws_init_timeout_secs.max(1));
+    let first = match tokio::time::timeout(init_timeout, stream.next()).await {
         Err(_) => return close(&mut sink, 4408, "Connection initialisation timeout").await,
         Ok(None | Some(Err(_))) => return,
         Ok(Some(Ok(message))) => message,
@@ -84,7 +85,9 @@ async fn serve_socket(
         return close(&mut sink, 4401, "Unauthorized").await;
     }
     let payload = init.get("payload").cloned().unwrap_or(Value::Null);
-    let (data, user_id, expires_at) = match authenticate(&state, addr, &payload).await {
+    // Boxed: this task lives as long as the socket, and an inline handshake future would keep
+    // its (large) state for the socket's whole life.
+    let (data, user_id, expires_at) = match Box::pin(authenticate(&state, addr, &payload)).await {
         Ok(found) => found,
         Err(reason) => {
             if legacy {

@@ -4,7 +4,7 @@
 use super::Message;
 use super::service::{MESSAGE_ADDED, MESSAGE_UPDATED};
 use crate::graphql::directives::requires;
-use crate::graphql::live::Watch;
+use crate::graphql::live::project_stream;
 use crate::rbac::Permission;
 use crate::types::parse_id;
 use async_graphql::{Context, ID, Result, Subscription};
@@ -46,14 +46,14 @@ async fn messages(
     kind: &'static str,
 ) -> Result<impl Stream<Item = Result<Message>> + use<>> {
     let project_id = parse_id("projectId", &project_id)?;
-    let (watch, access, slot) = Watch::start(ctx, Permission::ProjectView, project_id).await?;
-    Ok(watch
-        .events(&access, slot, move |event, _| {
+    Ok(
+        project_stream(ctx, Permission::ProjectView, project_id, move |event, _| {
             (event["type"] == kind)
                 .then(|| message_of(project_id, &event["message"]))
                 .flatten()
         })
-        .await?)
+        .await?,
+    )
 }
 
 fn message_of(project_id: Uuid, m: &Value) -> Option<Message> {

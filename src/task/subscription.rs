@@ -4,7 +4,7 @@
 
 use super::TaskColumn;
 use crate::graphql::directives::requires;
-use crate::graphql::live::Watch;
+use crate::graphql::live::project_stream;
 use crate::rbac::Permission;
 use crate::types::parse_id;
 use async_graphql::{Context, Enum, ID, Result, SimpleObject, Subscription};
@@ -94,9 +94,11 @@ impl BoardSubscription {
         project_id: ID,
     ) -> Result<impl Stream<Item = Result<BoardEvent>> + use<>> {
         let project_id = parse_id("projectId", &project_id)?;
-        let (watch, access, slot) = Watch::start(ctx, Permission::ProjectView, project_id).await?;
-        Ok(watch
-            .events(&access, slot, |event, _| BoardEvent::of(event))
-            .await?)
+        Ok(
+            project_stream(ctx, Permission::ProjectView, project_id, |event, _| {
+                BoardEvent::of(event)
+            })
+            .await?,
+        )
     }
 }

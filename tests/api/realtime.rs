@@ -701,3 +701,62 @@ async fn the_live_timeline_hides_private_notes_and_internal_comments_from_client
     assert_eq!(seen_by_staff.len(), 4);
     assert!(seen_by_staff.contains(&json!("task.created")));
 }
+
+/// Opens a websocket with `protocol` and sends `first` (if any) as its first message.
+async fn raw_socket(app: &TestApp, protocol: &str, first: Option<Value>) -> Socket {
+    let url = format!("{}/graphql/ws", app.address.replace("http://", "ws://"));
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", protocol.parse().unwrap());
+    let (mut socket, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(response.headers()["sec-websocket-protocol"], protocol);
+    if let Some(first) = first {
+        socket.send(Frame::text(first.to_string())).await.unwrap();
+    }
+    socket
+}
+
+#[tokio::test]
+async fn the_legacy_protocol_handshake_refuses_bad_missing_and_out_of_order_inits() {
+    let app = spawn_app_with(|c| c.ws_init_timeout_secs = 1).await;
+    let (team, _, _) = setup(&app).await;
+    // A bad token: `connection_error`, then 4403.
+    let bad = json!({ "type": "connection_init", "payload": { "authorization": "Bearer nope" } });
+    let mut socket = raw_socket(&app, "graphql-ws", Some(bad)).await;
+    let error = next_json(&mut socket).await.unwrap();
+    assert_eq!(error["type"], "connection_error", "{error}");
+    assert_eq!(close_code(&mut socket).await, Some(4403));
+    // No token at all: the same.
+    let empty = json!({ "type": "connection_init", "payload": {} });
+    let mut socket = raw_socket(&app, "graphql-ws", Some(empty)).await;
+    assert_eq!(
+        next_json(&mut socket).await.unwrap()["type"],
+        "connection_error"
+    );
+    // Anything before the init: 4401.
+    let start = json!({ "type": "start", "id": "1", "payload": { "query": "{ __typename }" } });
+    let mut socket = raw_socket(&app, "graphql-ws", Some(start)).await;
+    assert_eq!(close_code(&mut socket).await, Some(4401));
+    // Not JSON: 4400.
+    let mut socket = raw_socket(&app, "graphql-ws", None).await;
+    socket.send(Frame::text("{not json")).await.unwrap();
+    assert_eq!(close_code(&mut socket).await, Some(4400));
+    // Silence: 4408 once the init timeout passes, on both protocols.
+    for protocol in ["graphql-ws", "graphql-transport-ws"] {
+        let mut socket = raw_socket(&app, protocol, None).await;
+        assert_eq!(close_code(&mut socket).await, Some(4408), "{protocol}");
+    }
+    // A good init is acknowledged; a second one is refused with `connection_error`.
+    let mut socket = connect(&app, &team.client, "graphql-ws").await;
+    let again = json!({ "type": "connection_init", "payload": {} });
+    socket.send(Frame::text(again.to_string())).await.unwrap();
+    let answer = next_json(&mut socket).await.unwrap();
+    assert_eq!(answer["type"], "connection_error", "{answer}");
+    assert!(
+        answer["payload"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Too many")
+    );
+}
