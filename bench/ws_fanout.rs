@@ -266,7 +266,22 @@ async fn run(label: &str, n: usize, m: usize, db_url: &str, redis: Option<&str>)
             socket.send(Frame::text(subscribe.to_string())).await.unwrap();
             ready.add_permits(1);
             let mut seen = Vec::new();
-            while let Some(Ok(frame)) = socket.next().await {
+            loop {
+                let frame = match socket.next().await {
+                    Some(Ok(frame)) => frame,
+                    Some(Err(err)) => {
+                        eprintln!("subscriber {i}: socket error after {} messages: {err}", seen.len());
+                        break;
+                    }
+                    None => {
+                        eprintln!("subscriber {i}: socket closed after {} messages", seen.len());
+                        break;
+                    }
+                };
+                if let Frame::Close(frame) = &frame {
+                    eprintln!("subscriber {i}: closed by the server after {} messages: {frame:?}", seen.len());
+                    break;
+                }
                 let Frame::Text(text) = frame else { continue };
                 let value: Value = serde_json::from_str(&text).unwrap();
                 match value["type"].as_str() {
@@ -284,7 +299,11 @@ async fn run(label: &str, n: usize, m: usize, db_url: &str, redis: Option<&str>)
                             break;
                         }
                     }
-                    _ => {}
+                    other => {
+                        if other != Some("pong") && other != Some("ka") {
+                            eprintln!("subscriber {i}: unexpected {value}");
+                        }
+                    }
                 }
             }
             received.lock().await[i] = seen;

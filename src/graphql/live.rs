@@ -63,6 +63,7 @@ pub fn project_stream<'a, T, F>(
     ctx: &'a async_graphql::Context<'_>,
     permission: Permission,
     project_id: Uuid,
+    kinds: &'static [&'static str],
     map: F,
 ) -> Subscribing<'a, T>
 where
@@ -71,7 +72,7 @@ where
 {
     Box::pin(async move {
         let (watch, access, slot) = Watch::start(ctx, permission, project_id).await?;
-        Ok(watch.events(&access, slot, map).await?.boxed())
+        Ok(watch.events(&access, slot, kinds, map).await?.boxed())
     })
 }
 
@@ -154,12 +155,14 @@ impl Watch {
         Ok(access)
     }
 
-    /// The project's events, each re-checked, mapped by `map` (which sees the subscriber's
-    /// access, to filter what that access may not see). Ends after the first error.
+    /// The project's events of the given `kinds`, each re-checked, mapped by `map` (which sees
+    /// the subscriber's access, to filter what that access may not see). Ends after the first
+    /// error.
     pub async fn events<T, F>(
         self,
         access: &WorkspaceAccess,
         slot: Slot,
+        kinds: &'static [&'static str],
         map: F,
     ) -> ApiResult<impl Stream<Item = async_graphql::Result<T>> + use<T, F>>
     where
@@ -177,6 +180,7 @@ impl Watch {
         let state = State {
             watch: self,
             bus,
+            kinds,
             map: Arc::new(map),
             done: false,
             _slot: slot,
@@ -188,6 +192,8 @@ impl Watch {
 struct State<F> {
     watch: Watch,
     bus: BoxStream<'static, BusMessage>,
+    /// Event types this subscription delivers; others are skipped before any check.
+    kinds: &'static [&'static str],
     map: Arc<F>,
     done: bool,
     _slot: Slot,
@@ -206,6 +212,10 @@ where
                 let Ok(event) = serde_json::from_str::<Value>(&payload) else {
                     continue;
                 };
+                let kind = event["type"].as_str().unwrap_or_default();
+                if !state.kinds.contains(&kind) {
+                    continue;
+                }
                 // Boxed: the check's state exists only while it runs, so an idle subscription
                 // stays small (this future lives as long as the subscription).
                 match Box::pin(state.watch.check()).await {

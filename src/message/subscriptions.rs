@@ -26,7 +26,7 @@ impl MessageSubscription {
         ctx: &Context<'_>,
         project_id: ID,
     ) -> Result<impl Stream<Item = Result<Message>> + use<>> {
-        messages(ctx, project_id, MESSAGE_ADDED).await
+        messages(ctx, project_id, &[MESSAGE_ADDED]).await
     }
 
     /// Edited and deleted messages of a project's conversation.
@@ -36,24 +36,24 @@ impl MessageSubscription {
         ctx: &Context<'_>,
         project_id: ID,
     ) -> Result<impl Stream<Item = Result<Message>> + use<>> {
-        messages(ctx, project_id, MESSAGE_UPDATED).await
+        messages(ctx, project_id, &[MESSAGE_UPDATED]).await
     }
 }
 
 async fn messages(
     ctx: &Context<'_>,
     project_id: ID,
-    kind: &'static str,
+    kinds: &'static [&'static str],
 ) -> Result<impl Stream<Item = Result<Message>> + use<>> {
     let project_id = parse_id("projectId", &project_id)?;
-    Ok(
-        project_stream(ctx, Permission::ProjectView, project_id, move |event, _| {
-            (event["type"] == kind)
-                .then(|| message_of(project_id, &event["message"]))
-                .flatten()
-        })
-        .await?,
+    Ok(project_stream(
+        ctx,
+        Permission::ProjectView,
+        project_id,
+        kinds,
+        move |event, _| message_of(project_id, &event["message"]),
     )
+    .await?)
 }
 
 fn message_of(project_id: Uuid, m: &Value) -> Option<Message> {

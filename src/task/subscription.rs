@@ -80,6 +80,16 @@ impl BoardEvent {
     }
 }
 
+/// The bus event types `boardChanged` delivers.
+const BOARD_EVENTS: &[&str] = &[
+    "TASK_CREATED",
+    "TASK_UPDATED",
+    "TASK_MOVED",
+    "TASK_DELETED",
+    "TICKET_CREATED",
+    "TICKET_STATUS_CHANGED",
+];
+
 /// Board subscriptions.
 #[derive(Debug, Default)]
 pub struct BoardSubscription;
@@ -94,11 +104,13 @@ impl BoardSubscription {
         project_id: ID,
     ) -> Result<impl Stream<Item = Result<BoardEvent>> + use<>> {
         let project_id = parse_id("projectId", &project_id)?;
-        Ok(
-            project_stream(ctx, Permission::ProjectView, project_id, |event, _| {
-                BoardEvent::of(event)
-            })
-            .await?,
+        Ok(project_stream(
+            ctx,
+            Permission::ProjectView,
+            project_id,
+            BOARD_EVENTS,
+            |event, _| BoardEvent::of(event),
         )
+        .await?)
     }
 }
