@@ -72,14 +72,22 @@ impl App {
                 let manager = redis::aio::ConnectionManager::new(client.clone())
                     .await
                     .context("connecting to Redis")?;
-                let bus =
-                    RedisBus::connect(client, manager.clone(), &config.redis_key_prefix).await?;
+                let bus = RedisBus::connect(
+                    client,
+                    manager.clone(),
+                    &config.redis_key_prefix,
+                    config.bus_subscriber_queue,
+                )
+                .await?;
                 (
                     Arc::new(RedisCache::new(manager, config.redis_key_prefix.clone())),
                     Arc::new(bus),
                 )
             }
-            None => (Arc::new(MemoryCache::new()), Arc::new(MemoryBus::new())),
+            None => (
+                Arc::new(MemoryCache::new()),
+                Arc::new(MemoryBus::with_capacity(config.bus_subscriber_queue)),
+            ),
         };
         db.attach_bus(bus.clone());
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
@@ -88,10 +96,12 @@ impl App {
             db.clone(),
             JwtKeys::new(&secret, config.access_token_ttl_secs),
             cache.clone(),
+            bus.clone(),
         );
         let access = AccessResolver::new(
             db.clone(),
             cache.clone(),
+            bus.clone(),
             Duration::from_secs(config.rbac_cache_ttl_secs),
         );
         let schema = build_schema(SchemaLimits {

@@ -134,6 +134,8 @@ pub struct Config {
     pub ws_init_timeout_secs: u64,
     /// Messages queued for one websocket before its subscriptions fall behind.
     pub ws_outbound_queue: usize,
+    /// Events queued for one subscription before it falls behind (and ends with an error).
+    pub bus_subscriber_queue: usize,
 }
 
 impl Default for Config {
@@ -168,6 +170,7 @@ impl Default for Config {
             ws_keepalive_secs: 30,
             ws_init_timeout_secs: 10,
             ws_outbound_queue: 64,
+            bus_subscriber_queue: 256,
         }
     }
 }

@@ -30,7 +30,19 @@ pub trait EventBus: Send + Sync + 'static {
     async fn publish(&self, channel: &str, payload: String) -> anyhow::Result<()>;
     /// Subscribes to `channel`; the stream ends when the bus shuts down.
     async fn subscribe(&self, channel: &str) -> anyhow::Result<BoxStream<'static, BusMessage>>;
+
+    /// Tells every instance that sessions, memberships, roles or permissions changed (call after
+    /// the change committed and its caches were invalidated). Bumps [`auth_epoch`](Self::auth_epoch)
+    /// here at once, and on other instances before any event published after this call.
+    async fn announce_auth_change(&self) -> anyhow::Result<()>;
+
+    /// A counter that moves whenever an authorization change was announced (or the bus may have
+    /// missed announcements). Subscriptions reuse their last check while it stays the same.
+    fn auth_epoch(&self) -> u64;
 }
+
+/// The channel of authorization-change announcements.
+pub const AUTH_CHANGES: &str = "auth:changes";
 
 /// Publishes a project event (JSON) after its change committed. A failure is logged, not returned:
 /// the change stands, and subscribers resync with a query.

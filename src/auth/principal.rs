@@ -11,6 +11,7 @@
 use super::JwtKeys;
 use crate::cache::Cache;
 use crate::db::{Db, Global};
+use crate::pubsub::EventBus;
 use chrono::Utc;
 use entity::user::UserStatus;
 use entity::{session, user};
@@ -66,6 +67,7 @@ pub struct Authenticator {
     db: Db,
     keys: JwtKeys,
     cache: Arc<dyn Cache>,
+    bus: Arc<dyn EventBus>,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -133,8 +135,13 @@ fn session_key(session_id: Uuid) -> String {
 }
 
 impl Authenticator {
-    pub fn new(db: Db, keys: JwtKeys, cache: Arc<dyn Cache>) -> Self {
-        Self { db, keys, cache }
+    pub fn new(db: Db, keys: JwtKeys, cache: Arc<dyn Cache>, bus: Arc<dyn EventBus>) -> Self {
+        Self {
+            db,
+            keys,
+            cache,
+            bus,
+        }
     }
 
     pub fn keys(&self) -> &JwtKeys {
@@ -241,6 +248,11 @@ impl Authenticator {
                 // The entry then lives out its TTL (30 s at most).
                 tracing::error!(error = ?err, session = %id, "could not mark a cached session stale");
             }
+        }
+        if !session_ids.is_empty()
+            && let Err(err) = self.bus.announce_auth_change().await
+        {
+            tracing::error!(error = ?err, "could not announce ended sessions to subscriptions");
         }
     }
 

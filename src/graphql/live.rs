@@ -2,7 +2,12 @@
 //! current rights before it is delivered (async-graphql runs a guard only once, at subscribe).
 //!
 //! On each event: the session is still live and the access token unexpired, the user may still
-//! act in the workspace, still holds the permission, and still sees the project. The first
+//! act in the workspace, still holds the permission, and still sees the project. Every change
+//! that could revoke one of these (sessions ended, accounts disabled, memberships and roles
+//! changed, project members removed) is announced on the bus after it commits, which moves the
+//! bus's authorization epoch on every instance before any later event arrives; a subscription
+//! reuses its last check only while the epoch has not moved (and for 30 s at most), so a revoked
+//! subscriber is still refused at the next event, without a cache round trip per event. The first
 //! failure ends the stream with an error that says why. A subscriber that fell behind (its queue
 //! overflowed) or a bus that lost its connection also ends the stream with an explicit CONFLICT
 //! error: the client resyncs with a query and subscribes again; nothing is lost silently.
@@ -85,7 +90,15 @@ pub struct Watch {
     project_id: Uuid,
     /// Set once the subscribe-time check resolved the workspace.
     workspace_id: Option<Uuid>,
+    /// The last successful check and the bus's authorization epoch before it ran: while the epoch
+    /// stays the same, nothing that could change the outcome happened (see
+    /// [`EventBus::auth_epoch`](crate::pubsub::EventBus::auth_epoch)).
+    last: Option<(u64, std::time::Instant, WorkspaceAccess)>,
 }
+
+/// A reused check is also refreshed after this long, for what is not announced (a session
+/// reaching its end of life).
+const RECHECK_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Watch {
     /// Checks at subscribe time and takes a subscription slot of the connection.
@@ -116,19 +129,35 @@ impl Watch {
             permission,
             project_id,
             workspace_id: None,
+            last: None,
         };
         let access = watch.check().await?;
         watch.workspace_id = Some(access.workspace_id);
         Ok((watch, access, slot))
     }
 
-    /// The subscriber's rights now.
-    pub async fn check(&self) -> ApiResult<WorkspaceAccess> {
+    /// The subscriber's rights now: the token's expiry is checked every time; the rest is read
+    /// again whenever an authorization change was announced since the last check.
+    pub async fn check(&mut self) -> ApiResult<WorkspaceAccess> {
         if self.creds.expires_at <= chrono::Utc::now().timestamp() {
             return Err(ApiError::unauthenticated(
                 "the access token expired; reconnect with a fresh token",
             ));
         }
+        let epoch = self.rc.app.bus.auth_epoch();
+        if let Some((seen, at, access)) = &self.last
+            && *seen == epoch
+            && at.elapsed() < RECHECK_AFTER
+        {
+            return Ok(access.clone());
+        }
+        let at = std::time::Instant::now();
+        let access = self.check_now().await?;
+        self.last = Some((epoch, at, access.clone()));
+        Ok(access)
+    }
+
+    async fn check_now(&self) -> ApiResult<WorkspaceAccess> {
         let user = match self.rc.app.auth.authenticate(&self.creds.token).await {
             Principal::User(user) => user,
             Principal::Rejected(reason) => return Err(ApiError::unauthenticated(reason)),

@@ -320,6 +320,8 @@ pub async fn remove_member(
         return Err(ApiError::NotFound("project member"));
     }
     txn.commit().await?;
+    // Their subscriptions to this project stop at the next event.
+    app.access.announce().await?;
     Ok(project)
 }
 

@@ -6,23 +6,42 @@ use async_trait::async_trait;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-/// Per-subscriber queue length before it lags.
-const CAPACITY: usize = 256;
+/// Per-subscriber queue length before it lags, unless configured.
+pub const CAPACITY: usize = 256;
 
 /// The in-process bus.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct MemoryBus {
     channels: Arc<Mutex<HashMap<String, broadcast::Sender<Arc<str>>>>>,
+    epoch: Arc<AtomicU64>,
+    /// Per-subscriber queue length.
+    capacity: usize,
+}
+
+impl Default for MemoryBus {
+    fn default() -> Self {
+        Self::with_capacity(CAPACITY)
+    }
 }
 
 impl MemoryBus {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A bus whose subscribers lag after `capacity` unread events.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            channels: Arc::default(),
+            epoch: Arc::default(),
+            capacity: capacity.max(1),
+        }
     }
 }
 
@@ -42,6 +61,15 @@ impl EventBus for MemoryBus {
         Ok(())
     }
 
+    async fn announce_auth_change(&self) -> anyhow::Result<()> {
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        Ok(())
+    }
+
+    fn auth_epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
     async fn subscribe(&self, channel: &str) -> anyhow::Result<BoxStream<'static, BusMessage>> {
         let mut channels = self
             .channels
@@ -50,7 +78,7 @@ impl EventBus for MemoryBus {
         let receiver = match channels.get(channel) {
             Some(sender) => sender.subscribe(),
             None => {
-                let (sender, receiver) = broadcast::channel(CAPACITY);
+                let (sender, receiver) = broadcast::channel(self.capacity);
                 channels.insert(channel.to_owned(), sender);
                 receiver
             }

@@ -3,7 +3,7 @@
 //! the last one leaves. After a lost connection it reconnects, resubscribes, and tells every
 //! subscriber there may be a gap.
 
-use super::{BusMessage, EventBus};
+use super::{AUTH_CHANGES, BusMessage, EventBus};
 use anyhow::Context;
 use async_trait::async_trait;
 use futures_util::stream::BoxStream;
@@ -12,6 +12,7 @@ use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, PubSubSink};
 use std::collections::HashMap;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
@@ -19,12 +20,13 @@ use tokio::sync::{Mutex, broadcast};
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-/// Per-subscriber queue length before it lags.
-const CAPACITY: usize = 256;
-
 struct Shared {
     prefix: String,
     state: Mutex<State>,
+    /// See [`EventBus::auth_epoch`]; bumped by the subscriber loop, in stream order.
+    epoch: AtomicU64,
+    /// Per-subscriber queue length before it lags.
+    capacity: usize,
 }
 
 #[derive(Default)]
@@ -55,10 +57,13 @@ impl RedisBus {
         client: redis::Client,
         publisher: ConnectionManager,
         prefix: &str,
+        capacity: usize,
     ) -> anyhow::Result<Self> {
         let shared = Arc::new(Shared {
             prefix: format!("{prefix}bus:"),
             state: Mutex::new(State::default()),
+            epoch: AtomicU64::new(0),
+            capacity: capacity.max(1),
         });
         // Fail fast at start when Redis is unreachable; reconnect by ourselves afterwards.
         let first = client
@@ -88,6 +93,14 @@ async fn run_subscriber(
                 let (mut sink, mut stream) = pubsub.split();
                 {
                     let mut state = bus.state.lock().await;
+                    if let Err(err) = sink
+                        .subscribe(format!("{}{AUTH_CHANGES}", bus.prefix))
+                        .await
+                    {
+                        tracing::warn!(%err, "redis subscribe to authorization changes failed");
+                    }
+                    // Announcements may have been missed while disconnected.
+                    bus.epoch.fetch_add(1, Ordering::AcqRel);
                     for channel in state.channels.keys() {
                         if let Err(err) = sink.subscribe(format!("{}{channel}", bus.prefix)).await {
                             tracing::warn!(%err, "redis resubscribe failed");
@@ -105,6 +118,12 @@ async fn run_subscriber(
                     let Some(channel) = message.get_channel_name().strip_prefix(&bus.prefix) else {
                         continue;
                     };
+                    if channel == AUTH_CHANGES {
+                        // Before any later message is dispatched: a subscription that receives an
+                        // event published after the change sees the new epoch and re-checks.
+                        bus.epoch.fetch_add(1, Ordering::AcqRel);
+                        continue;
+                    }
                     let payload: String = match message.get_payload() {
                         Ok(p) => p,
                         Err(err) => {
@@ -140,12 +159,24 @@ impl EventBus for RedisBus {
             .context("redis PUBLISH")
     }
 
+    async fn announce_auth_change(&self) -> anyhow::Result<()> {
+        self.shared.epoch.fetch_add(1, Ordering::AcqRel);
+        let mut conn = self.publisher.clone();
+        conn.publish::<_, _, ()>(format!("{}{AUTH_CHANGES}", self.shared.prefix), "1")
+            .await
+            .context("redis PUBLISH (authorization change)")
+    }
+
+    fn auth_epoch(&self) -> u64 {
+        self.shared.epoch.load(Ordering::Acquire)
+    }
+
     async fn subscribe(&self, channel: &str) -> anyhow::Result<BoxStream<'static, BusMessage>> {
         let mut state = self.shared.state.lock().await;
         let receiver = match state.channels.get(channel) {
             Some(sender) => sender.subscribe(),
             None => {
-                let (sender, receiver) = broadcast::channel(CAPACITY);
+                let (sender, receiver) = broadcast::channel(self.shared.capacity);
                 if let Some(sink) = state.sink.as_mut() {
                     sink.subscribe(format!("{}{channel}", self.shared.prefix))
                         .await
@@ -226,7 +257,11 @@ mod tests {
             .filter(|u| !u.is_empty())?;
         let client = redis::Client::open(url).unwrap();
         let manager = ConnectionManager::new(client.clone()).await.unwrap();
-        Some(RedisBus::connect(client, manager, prefix).await.unwrap())
+        Some(
+            RedisBus::connect(client, manager, prefix, 256)
+                .await
+                .unwrap(),
+        )
     }
 
     async fn numsub(bus: &RedisBus, channel: &str) -> i64 {

@@ -5,6 +5,7 @@ use super::{BuiltinRole, Permission, PermissionSet};
 use crate::cache::Cache;
 use crate::db::{Db, Scoped};
 use crate::error::{ApiError, ApiResult};
+use crate::pubsub::EventBus;
 use entity::{membership, role, role_permission};
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
@@ -65,6 +66,8 @@ struct Cached {
 pub struct AccessResolver {
     db: Db,
     cache: Arc<dyn Cache>,
+    /// Where invalidations are announced to running subscriptions.
+    bus: Arc<dyn EventBus>,
     ttl: Duration,
 }
 
@@ -82,8 +85,13 @@ pub fn cache_key(workspace_id: Uuid, user_id: Uuid) -> String {
 }
 
 impl AccessResolver {
-    pub fn new(db: Db, cache: Arc<dyn Cache>, ttl: Duration) -> Self {
-        Self { db, cache, ttl }
+    pub fn new(db: Db, cache: Arc<dyn Cache>, bus: Arc<dyn EventBus>, ttl: Duration) -> Self {
+        Self {
+            db,
+            cache,
+            bus,
+            ttl,
+        }
     }
 
     /// The access of `user_id` to `workspace_id`, or `None` when they are not a member.
@@ -135,7 +143,16 @@ impl AccessResolver {
         self.cache
             .delete(&cache_key(workspace_id, user_id))
             .await
-            .map_err(ApiError::from)
+            .map_err(ApiError::from)?;
+        self.announce().await
+    }
+
+    /// Tells running subscriptions to re-check (see [`EventBus::announce_auth_change`]).
+    pub async fn announce(&self) -> ApiResult<()> {
+        self.bus
+            .announce_auth_change()
+            .await
+            .map_err(ApiError::internal)
     }
 
     /// Forgets every cached access of a workspace (a role's permissions changed).
@@ -143,7 +160,8 @@ impl AccessResolver {
         self.cache
             .delete_prefix(&format!("rbac:ws:{workspace_id}:"))
             .await
-            .map_err(ApiError::from)
+            .map_err(ApiError::from)?;
+        self.announce().await
     }
 }
 
