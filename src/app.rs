@@ -107,6 +107,11 @@ impl App {
         let schema = build_schema(SchemaLimits {
             depth: config.query_depth_limit,
             complexity: config.query_complexity_limit,
+            document: crate::graphql::limits::DocumentLimits {
+                tokens: config.query_token_limit,
+                aliases: config.query_alias_limit,
+                root_fields: config.query_root_field_limit,
+            },
             suggestions: config.mode() == Mode::Embedded,
             ..SchemaLimits::default()
         })?;

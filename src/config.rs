@@ -114,6 +114,12 @@ pub struct Config {
     pub query_depth_limit: usize,
     /// Maximum query complexity.
     pub query_complexity_limit: usize,
+    /// Maximum lexical tokens in a document.
+    pub query_token_limit: usize,
+    /// Maximum aliases in a document.
+    pub query_alias_limit: usize,
+    /// Maximum root fields in one operation.
+    pub query_root_field_limit: usize,
     /// Maximum operations in one batched request.
     pub max_batch_operations: usize,
     /// Per-request timeout.
@@ -160,6 +166,9 @@ impl Default for Config {
             max_body_bytes: 2 * 1024 * 1024,
             query_depth_limit: 12,
             query_complexity_limit: 5_000,
+            query_token_limit: 15_000,
+            query_alias_limit: 30,
+            query_root_field_limit: 20,
             max_batch_operations: 10,
             request_timeout_secs: 30,
             password_hash_concurrency: None,

@@ -7,6 +7,7 @@ pub mod context;
 pub mod directives;
 pub mod flat;
 pub mod input;
+pub mod limits;
 pub mod live;
 pub mod loaders;
 pub mod pagination;

@@ -1,6 +1,7 @@
 //! The one schema builder, used by the server, the tests and `portico export-schema`.
 
 use super::authz::Authz;
+use super::limits::DocumentLimits;
 use super::policy::Policy;
 use crate::activity::{ActivityQuery, ActivitySubscription};
 use crate::identity::{IdentityMutation, IdentityQuery};
@@ -58,6 +59,8 @@ pub struct SchemaLimits {
     pub recursion: usize,
     /// "Did you mean …" suggestions in validation errors.
     pub suggestions: bool,
+    /// Tokens, aliases and root fields.
+    pub document: DocumentLimits,
 }
 
 impl Default for SchemaLimits {
@@ -67,6 +70,7 @@ impl Default for SchemaLimits {
             complexity: 5_000,
             recursion: 64,
             suggestions: true,
+            document: DocumentLimits::default(),
         }
     }
 }
@@ -79,6 +83,7 @@ pub fn build_schema(limits: SchemaLimits) -> anyhow::Result<PorticoSchema> {
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
+    .extension(limits.document)
     .extension(authz.clone())
     // Also as data, for the single-pass resolver (`flat`), which applies the same policy.
     .data(authz.clone())

@@ -139,6 +139,45 @@ async fn query_limits_answer_bad_user_input() {
 }
 
 #[tokio::test]
+async fn tokens_aliases_and_root_fields_are_limited() {
+    let app = spawn_app().await;
+    app.create_user("ana@example.com", "Ana").await;
+    let ana = app.login("ana@example.com").await;
+    let refused = |body: &Value, words: &str| {
+        assert_eq!(
+            error_code(body).as_deref(),
+            Some("BAD_USER_INPUT"),
+            "{body}"
+        );
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(words), "{message}");
+        assert!(body["data"].is_null(), "nothing runs: {body}");
+    };
+    // 30 aliases pass, 31 do not (fragments count too).
+    let aliased = |n: usize| {
+        let fields: String = (0..n).map(|i| format!("a{i}: __typename ")).collect();
+        format!("{{ {fields} }}")
+    };
+    assert!(app.query(&ana, &aliased(19), json!({})).await["errors"].is_null());
+    refused(&app.query(&ana, &aliased(31), json!({})).await, "aliases");
+    let via_fragment = format!(
+        "{{ ...F }} fragment F on Query {{ {} }}",
+        &aliased(31)[2..aliased(31).len() - 2]
+    );
+    refused(&app.query(&ana, &via_fragment, json!({})).await, "aliases");
+    // 20 root fields pass, 21 do not.
+    let roots = |n: usize| format!("{{ {} }}", "me { id } ".repeat(n));
+    assert!(app.query(&ana, &roots(20), json!({})).await["errors"].is_null());
+    refused(&app.query(&ana, &roots(21), json!({})).await, "root fields");
+    // 15,000 tokens at most, counted before parsing.
+    let long = format!("{{ me {{ {} }} }}", "id ".repeat(15_000));
+    refused(&app.query(&ana, &long, json!({})).await, "tokens");
+    // The limits hold on websockets too: they apply to every document the schema parses.
+    let response = app.state.schema.execute(long.as_str()).await;
+    assert_eq!(response.errors.len(), 1);
+}
+
+#[tokio::test]
 async fn get_runs_queries_but_never_mutations() {
     let app = spawn_app().await;
     let url = format!("{}/graphql", app.address);
