@@ -8,5 +8,5 @@ mod secret;
 
 pub use jwt::{AccessClaims, JwtKeys};
 pub use password::PasswordHasher;
-pub use principal::{Authenticator, Principal, UserPrincipal};
+pub use principal::{ApiKeyPrincipal, Authenticator, Principal, UserPrincipal};
 pub use secret::{OpaqueSecret, sha256_hex};

@@ -142,6 +142,8 @@ pub struct Config {
     pub ws_outbound_queue: usize,
     /// Events queued for one subscription before it falls behind (and ends with an error).
     pub bus_subscriber_queue: usize,
+    /// How long a rotated API key's old secret keeps working, unless the rotation says otherwise.
+    pub api_key_rotation_grace_secs: u64,
 }
 
 impl Default for Config {
@@ -180,6 +182,7 @@ impl Default for Config {
             ws_init_timeout_secs: 10,
             ws_outbound_queue: 64,
             bus_subscriber_queue: 256,
+            api_key_rotation_grace_secs: 24 * 3600,
         }
     }
 }

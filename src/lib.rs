@@ -5,6 +5,7 @@
 //! types and resolvers, its service (business rules, transactions) and its data access.
 
 pub mod activity;
+pub mod apikey;
 pub mod app;
 pub mod auth;
 pub mod bootstrap;

@@ -2,6 +2,7 @@
 //! these `Model`s into its own types, and tenant-owned entities are reached through `portico::db::Scoped`.
 
 pub mod activity;
+pub mod api_key;
 pub mod conversation_read;
 pub mod invitation;
 pub mod membership;
@@ -59,6 +60,7 @@ tenant_entity!(
     milestone,
     message,
     conversation_read,
+    api_key,
 );
 
 impl GlobalEntity for user::Entity {}

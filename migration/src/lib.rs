@@ -7,6 +7,7 @@ mod m20261122_000002_projects_and_tasks;
 mod m20261122_000003_tickets_and_activity;
 mod m20261122_000004_notes_and_milestones;
 mod m20261122_000005_messages;
+mod m20261122_000006_api_keys;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_tickets_and_activity::Migration),
             Box::new(m20261122_000004_notes_and_milestones::Migration),
             Box::new(m20261122_000005_messages::Migration),
+            Box::new(m20261122_000006_api_keys::Migration),
         ]
     }
 }

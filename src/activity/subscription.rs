@@ -75,6 +75,7 @@ mod tests {
             role_id: Uuid::now_v7(),
             builtin: Some(BuiltinRole::Client),
             permissions,
+            projects: None,
         }
     }
 

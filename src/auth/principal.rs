@@ -29,10 +29,10 @@ const LAST_USED_GRANULARITY_SECS: i64 = 60;
 const SESSION_CACHE_TTL: Duration = Duration::from_secs(30);
 
 /// How long a stale mark lasts: longer than any entry a racing reader could have read before it.
-const STALE_MARK_TTL: Duration = Duration::from_secs(90);
+pub(crate) const STALE_MARK_TTL: Duration = Duration::from_secs(90);
 
 /// The cached value that sends readers to the database.
-const STALE: &str = "stale";
+pub(crate) const STALE: &str = "stale";
 
 /// A signed-in user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +50,20 @@ impl UserPrincipal {
     }
 }
 
+/// A partner API key: exactly its scopes, in exactly one workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyPrincipal {
+    pub key_id: Uuid,
+    pub workspace_id: Uuid,
+    /// The member who created it; the key never exceeds their current permissions.
+    pub created_by: Uuid,
+    pub scopes: crate::rbac::PermissionSet,
+    /// Only these projects, when restricted.
+    pub projects: Option<Arc<[Uuid]>>,
+    /// Unix seconds.
+    pub expires_at: Option<i64>,
+}
+
 /// The caller of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
@@ -57,6 +71,8 @@ pub enum Principal {
     Anonymous,
     /// A valid access token of a live session.
     User(UserPrincipal),
+    /// A valid API key.
+    ApiKey(ApiKeyPrincipal),
     /// Credentials were sent but are not valid; the reason is safe to show.
     Rejected(&'static str),
 }
@@ -148,9 +164,39 @@ impl Authenticator {
         &self.keys
     }
 
+    /// Resolves an access token or an API key (`pk_…`) into a principal, recording the key's use
+    /// from `ip`. Database failures are logged and reject the request rather than let it through.
+    pub async fn authenticate_from(&self, token: &str, ip: Option<&str>) -> Principal {
+        if token.starts_with("pk_") {
+            return crate::apikey::service::authenticate(&self.db, self.cache.as_ref(), token, ip)
+                .await;
+        }
+        Box::pin(self.authenticate(token)).await
+    }
+
+    /// Marks cached API keys stale and tells subscriptions (after a revocation or rotation).
+    pub async fn forget_api_key(&self, public_id: &str) {
+        let key = crate::apikey::service::cache_key(public_id);
+        if let Err(err) = self.cache.set(&key, STALE, STALE_MARK_TTL).await {
+            tracing::error!(error = ?err, "could not mark a cached API key stale");
+        }
+        if let Err(err) = self.bus.announce_auth_change().await {
+            tracing::error!(error = ?err, "could not announce an API key change");
+        }
+    }
+
     /// Resolves an access token into a principal. Database failures are logged and reject the
     /// request rather than let it through.
     pub async fn authenticate(&self, token: &str) -> Principal {
+        if token.starts_with("pk_") {
+            return crate::apikey::service::authenticate(
+                &self.db,
+                self.cache.as_ref(),
+                token,
+                None,
+            )
+            .await;
+        }
         let Ok(claims) = self.keys.verify(token) else {
             return Principal::Rejected("invalid or expired access token");
         };

@@ -269,6 +269,17 @@ impl<'c, C: ConnectionTrait> Global<'c, C> {
 
     /// Finds an invitation by the hash of its secret code, before its workspace is known
     /// (`acceptInvitation`). The code itself is the proof of access.
+    /// An API key by its public id: authentication happens before the workspace is known.
+    pub fn api_key_by_public_id(&self, public_id: &str) -> Select<entity::api_key::Entity> {
+        entity::api_key::Entity::find()
+            .filter(entity::api_key::Column::PublicId.eq(public_id.to_owned()))
+    }
+
+    /// Records an API key's use (authentication happens before the workspace is known).
+    pub fn api_key_touch(&self) -> UpdateMany<entity::api_key::Entity> {
+        entity::api_key::Entity::update_many()
+    }
+
     pub fn invitation_by_code_hash(&self, code_hash: &str) -> Select<entity::invitation::Entity> {
         entity::invitation::Entity::find()
             .filter(entity::invitation::Column::CodeHash.eq(code_hash))

@@ -79,17 +79,42 @@ impl RequestContext {
             .map_err(|e| ApiError::internal(anyhow::anyhow!("{e:#}")))
     }
 
-    /// The signed-in user, or UNAUTHENTICATED.
+    /// The signed-in user, or UNAUTHENTICATED (FORBIDDEN for an API key: keys act in one
+    /// workspace, not as a user).
     pub fn user(&self) -> ApiResult<&UserPrincipal> {
         match &self.principal {
             Principal::User(user) => Ok(user),
+            Principal::ApiKey(_) => Err(ApiError::forbidden(
+                "API keys act within their workspace; this operation needs a signed-in user",
+            )),
             Principal::Anonymous => Err(ApiError::unauthenticated("sign in first")),
             Principal::Rejected(reason) => Err(ApiError::unauthenticated(*reason)),
         }
     }
 
-    /// The verified access to the workspace selected by `X-Workspace`.
+    /// The verified access to the workspace selected by `X-Workspace` (for an API key: its own
+    /// workspace, which `X-Workspace` may name but not change).
     pub async fn access(&self) -> ApiResult<&WorkspaceAccess> {
+        if let Principal::ApiKey(key) = &self.principal {
+            return self
+                .access
+                .get_or_try_init(|| async {
+                    if let Some(selector) = self.workspace_selector.as_deref() {
+                        let named = match Uuid::parse_str(selector) {
+                            Ok(id) => id,
+                            Err(_) => self
+                                .workspace_id_by_slug(&selector.trim().to_lowercase())
+                                .await
+                                .unwrap_or_default(),
+                        };
+                        if named != key.workspace_id {
+                            return Err(ApiError::NotFound("workspace"));
+                        }
+                    }
+                    crate::apikey::service::access_of(&self.app, key).await
+                })
+                .await;
+        }
         let user = self.user()?;
         self.access
             .get_or_try_init(|| async {
@@ -114,6 +139,9 @@ impl RequestContext {
         match selector {
             None => self.access().await.cloned(),
             Some(s) if Some(s) == self.workspace_selector.as_deref() => {
+                self.access().await.cloned()
+            }
+            Some(_) if matches!(self.principal, Principal::ApiKey(_)) => {
                 self.access().await.cloned()
             }
             Some(s) => self.resolve_access(self.user()?.user_id, s).await,
@@ -175,6 +203,19 @@ impl RequestContext {
 
     /// Checks a field's requirement. `mutation` adds the rule that only ACTIVE users change things.
     pub async fn authorize(&self, requirement: &Requirement, mutation: bool) -> ApiResult<()> {
+        if let Principal::ApiKey(_) = &self.principal {
+            // Exactly the key's scopes: nothing that needs a user or an operator.
+            if requirement.platform_admin || requirement.permissions.is_empty() {
+                return Err(ApiError::forbidden(
+                    "API keys act within their workspace; this operation needs a signed-in user",
+                ));
+            }
+            let access = self.access().await?;
+            for permission in &requirement.permissions {
+                access.require(*permission)?;
+            }
+            return Ok(());
+        }
         let user = self.user()?;
         if mutation && !user.may_mutate() {
             return Err(ApiError::forbidden(format!(
@@ -203,9 +244,16 @@ impl RequestContext {
             let _ = self.access().await;
             return Ok(());
         }
-        let user = self.user()?;
-        if user.is_platform_admin {
+        if let Principal::User(user) = &self.principal
+            && user.is_platform_admin
+        {
             return Ok(());
+        }
+        if matches!(
+            self.principal,
+            Principal::Anonymous | Principal::Rejected(_)
+        ) {
+            self.user()?;
         }
         self.access().await?.require(Permission::SchemaExplore)
     }
@@ -214,6 +262,7 @@ impl RequestContext {
     pub fn record_denial(&self, info: &ResolveInfo<'_>, err: &ApiError) {
         let principal = match &self.principal {
             Principal::User(u) => u.user_id.to_string(),
+            Principal::ApiKey(k) => format!("apikey:{}", k.key_id),
             Principal::Anonymous => "anonymous".to_owned(),
             Principal::Rejected(_) => "rejected".to_owned(),
         };

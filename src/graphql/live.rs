@@ -160,6 +160,10 @@ impl Watch {
     async fn check_now(&self) -> ApiResult<WorkspaceAccess> {
         let user = match self.rc.app.auth.authenticate(&self.creds.token).await {
             Principal::User(user) => user,
+            Principal::ApiKey(key) => {
+                let access = crate::apikey::service::access_of(&self.rc.app, &key).await?;
+                return self.admit(access).await;
+            }
             Principal::Rejected(reason) => return Err(ApiError::unauthenticated(reason)),
             Principal::Anonymous => return Err(ApiError::unauthenticated("not signed in")),
         };
@@ -174,10 +178,15 @@ impl Watch {
                 .ok_or(ApiError::NotFound("workspace"))?,
             None => self.rc.fresh_access(user.user_id).await?,
         };
+        self.admit(access).await
+    }
+
+    /// The permission and project checks of an access.
+    async fn admit(&self, access: WorkspaceAccess) -> ApiResult<WorkspaceAccess> {
         if !access.has(self.permission) {
             return Err(ApiError::MissingPermission(self.permission));
         }
-        if !access.has(Permission::ProjectRead) {
+        if !access.has(Permission::ProjectRead) || access.projects.is_some() {
             // Members only: one indexed query.
             projects::get_visible(self.rc.app.db.conn(), &access, self.project_id).await?;
         }

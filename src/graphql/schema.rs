@@ -4,6 +4,7 @@ use super::authz::Authz;
 use super::limits::DocumentLimits;
 use super::policy::Policy;
 use crate::activity::{ActivityQuery, ActivitySubscription};
+use crate::apikey::{ApiKeyMutation, ApiKeyQuery};
 use crate::identity::{IdentityMutation, IdentityQuery};
 use crate::message::{MessageMutation, MessageQuery, MessageSubscription};
 use crate::milestone::MilestoneMutation;
@@ -26,6 +27,7 @@ pub struct QueryRoot(
     TicketQuery,
     ActivityQuery,
     MessageQuery,
+    ApiKeyQuery,
 );
 
 /// The mutation root: every domain's mutations.
@@ -40,6 +42,7 @@ pub struct MutationRoot(
     MilestoneMutation,
     NoteMutation,
     MessageMutation,
+    ApiKeyMutation,
 );
 
 /// The subscription root: live project events, re-authorized on every event.

@@ -27,13 +27,18 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Who is calling: anonymous without credentials, otherwise whatever the token proves.
-pub async fn principal_of(state: &AppState, headers: &HeaderMap) -> Principal {
-    match bearer(headers) {
-        None if headers.contains_key(http::header::AUTHORIZATION) => {
+pub async fn principal_of(state: &AppState, headers: &HeaderMap, ip: Option<&str>) -> Principal {
+    let api_key = headers.get("x-api-key").and_then(|v| v.to_str().ok());
+    match (bearer(headers), api_key) {
+        (Some(_), Some(_)) => {
+            Principal::Rejected("send either `Authorization: Bearer` or `X-API-Key`, not both")
+        }
+        (None, Some(key)) => state.auth.authenticate_from(key.trim(), ip).await,
+        (None, None) if headers.contains_key(http::header::AUTHORIZATION) => {
             Principal::Rejected("the Authorization header must be `Bearer <token>`")
         }
-        None => Principal::Anonymous,
-        Some(token) => state.auth.authenticate(token).await,
+        (None, None) => Principal::Anonymous,
+        (Some(token), None) => state.auth.authenticate_from(token, ip).await,
     }
 }
 
@@ -104,7 +109,8 @@ pub async fn handle(
             ),
         );
     }
-    let principal = principal_of(&state, &headers).await;
+    let ip = addr.ip().to_string();
+    let principal = principal_of(&state, &headers, Some(&ip)).await;
     let workspace = headers
         .get("x-workspace")
         .and_then(|v| v.to_str().ok())

@@ -205,8 +205,14 @@ async fn authenticate(
             .find_map(|n| payload.get(*n).and_then(Value::as_str))
             .map(str::to_owned)
     };
-    let Some(raw) = field(&["authorization", "Authorization", "token"]) else {
-        return Err("connection_init must carry an access token".to_owned());
+    let Some(raw) = field(&[
+        "authorization",
+        "Authorization",
+        "token",
+        "apiKey",
+        "x-api-key",
+    ]) else {
+        return Err("connection_init must carry an access token or an API key".to_owned());
     };
     let token = match raw.get(..7) {
         Some(prefix) if prefix.eq_ignore_ascii_case("bearer ") => raw[7..].trim().to_owned(),
@@ -216,21 +222,28 @@ async fn authenticate(
     if let Ok(v) = HeaderValue::from_str(&format!("Bearer {token}")) {
         headers.insert(http::header::AUTHORIZATION, v);
     }
-    let principal = principal_of(state, &headers).await;
-    let user_id = match &principal {
-        Principal::User(user) => user.user_id,
-        Principal::Anonymous => return Err("connection_init must carry an access token".to_owned()),
+    let ip = addr.ip().to_string();
+    let principal = principal_of(state, &headers, Some(&ip)).await;
+    let (user_id, expires_at) = match &principal {
+        Principal::User(user) => {
+            let expires_at = state
+                .auth
+                .keys()
+                .verify(&token)
+                .map(|claims| claims.exp)
+                .map_err(|_| "invalid or expired access token".to_owned())?;
+            (user.user_id, expires_at)
+        }
+        // A key's sockets count against its creator; a key without expiry keeps its socket.
+        Principal::ApiKey(key) => (key.created_by, key.expires_at.unwrap_or(i64::MAX / 2)),
+        Principal::Anonymous => {
+            return Err("connection_init must carry an access token or an API key".to_owned());
+        }
         Principal::Rejected(reason) => return Err((*reason).to_owned()),
     };
-    let expires_at = state
-        .auth
-        .keys()
-        .verify(&token)
-        .map(|claims| claims.exp)
-        .map_err(|_| "invalid or expired access token".to_owned())?;
     let workspace = field(&["workspace", "X-Workspace", "x-workspace"]);
     let client = ClientInfo {
-        ip: Some(addr.ip().to_string()),
+        ip: Some(ip),
         ..ClientInfo::default()
     };
     let mut data = Data::default();

@@ -20,7 +20,11 @@ pub const DEFAULT_PHASES: [&str; 4] = ["Design", "Development", "Review", "Deliv
 
 /// Which projects `access` may see: all with `project:read`, otherwise those it is a member of.
 pub fn visible(scoped: &Scoped<'_, impl ConnectionTrait>, access: &WorkspaceAccess) -> Condition {
-    if access.has(Permission::ProjectRead) {
+    let restricted = |condition: Condition| match &access.projects {
+        Some(only) => condition.add(project::Column::Id.is_in(only.iter().copied())),
+        None => condition,
+    };
+    restricted(if access.has(Permission::ProjectRead) {
         Condition::all()
     } else {
         Condition::all().add(project::Column::Id.in_subquery(
@@ -29,7 +33,7 @@ pub fn visible(scoped: &Scoped<'_, impl ConnectionTrait>, access: &WorkspaceAcce
                 Condition::all().add(project_member::Column::UserId.eq(access.user_id)),
             ),
         ))
-    }
+    })
 }
 
 /// A project `access` may see; NOT_FOUND otherwise (exactly like a missing one).

@@ -23,6 +23,8 @@ pub struct WorkspaceAccess {
     /// The built-in role, if the member holds one.
     pub builtin: Option<BuiltinRole>,
     pub permissions: PermissionSet,
+    /// Only these projects (an API key restricted to some projects); `None` for members.
+    pub projects: Option<Arc<[Uuid]>>,
 }
 
 impl WorkspaceAccess {
@@ -111,6 +113,7 @@ impl AccessResolver {
                         role_id: c.r,
                         builtin: c.b.as_deref().and_then(BuiltinRole::from_key),
                         permissions: PermissionSet::from_names(c.p.iter().map(String::as_str)),
+                        projects: None,
                     }));
                 }
                 Err(err) => tracing::warn!(%err, "corrupt rbac cache entry ignored"),
@@ -194,6 +197,7 @@ pub async fn load<C: ConnectionTrait>(
         role_id: role.id,
         builtin: role.builtin.as_deref().and_then(BuiltinRole::from_key),
         permissions,
+        projects: None,
     }))
 }
 

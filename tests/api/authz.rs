@@ -80,6 +80,10 @@ fn matrix() -> Vec<(&'static str, String, &'static [BuiltinRole], bool)> {
         ("editMessage", format!("mutation {{ editMessage(id: \"{id}\", body: \"hi\") {{ id }} }}"), TICKET_AUTHORS, false),
         ("deleteMessage", format!("mutation {{ deleteMessage(id: \"{id}\") {{ id }} }}"), TICKET_AUTHORS, false),
         ("markConversationRead", format!("mutation {{ markConversationRead(projectId: \"{id}\") }}"), ALL, false),
+        ("apiKeys", "{ apiKeys { id } }".into(), MANAGERS, false),
+        ("createApiKey", "mutation { createApiKey(input: {name: \"\", scopes: []}) { key } }".into(), MANAGERS, false),
+        ("rotateApiKey", format!("mutation {{ rotateApiKey(id: \"{id}\") {{ key }} }}"), MANAGERS, false),
+        ("revokeApiKey", format!("mutation {{ revokeApiKey(id: \"{id}\") {{ id }} }}"), MANAGERS, false),
         // Last: it ends the session.
         ("logout", "mutation { logout }".into(), ALL, false),
     ]

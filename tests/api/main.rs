@@ -10,6 +10,7 @@
 
 mod helpers;
 
+mod apikeys;
 mod auth;
 mod authz;
 mod board;

@@ -1,0 +1,186 @@
+//! API key types, the `apiKeys` query and the key mutations.
+
+use super::service::{self, NewApiKey};
+use crate::graphql::RequestContext;
+use crate::graphql::directives::requires;
+use crate::identity::User;
+use crate::rbac::{Permission, PermissionSet};
+use crate::types::parse_id;
+use async_graphql::{ComplexObject, Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Duration, Utc};
+use entity::api_key;
+use uuid::Uuid;
+
+/// A partner API key (never its secret).
+#[derive(Debug, Clone, SimpleObject)]
+#[graphql(complex)]
+pub struct ApiKey {
+    /// Key ID.
+    pub id: ID,
+    /// A name to recognise it by.
+    pub name: String,
+    /// The public start of the key, `pk_<env>_<public id>`.
+    pub prefix: String,
+    /// What it may do.
+    pub scopes: Vec<Permission>,
+    /// The projects it is restricted to; `null` for every project.
+    pub project_ids: Option<Vec<ID>>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// When it was last used (recorded at most once a minute).
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// From which IP it was last used.
+    pub last_used_ip: Option<String>,
+    #[graphql(skip)]
+    pub created_by: Uuid,
+}
+
+impl ApiKey {
+    fn of(k: api_key::Model, env: &str) -> Self {
+        Self {
+            id: ID(k.id.to_string()),
+            name: k.name,
+            prefix: format!("pk_{env}_{}", k.public_id),
+            scopes: PermissionSet::from_names(k.scopes.split(','))
+                .iter()
+                .collect(),
+            project_ids: k
+                .project_ids
+                .map(|ids| ids.split(',').map(|id| ID(id.to_owned())).collect()),
+            created_at: k.created_at,
+            expires_at: k.expires_at,
+            revoked_at: k.revoked_at,
+            last_used_at: k.last_used_at,
+            last_used_ip: k.last_used_ip,
+            created_by: k.created_by,
+        }
+    }
+}
+
+#[ComplexObject]
+impl ApiKey {
+    /// Who created it.
+    async fn created_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(RequestContext::of(ctx)?.load_user(self.created_by).await?)
+    }
+}
+
+/// A key as created or rotated: the only time its value is shown.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct CreatedApiKey {
+    /// The whole key. Store it now: it cannot be shown again.
+    pub key: String,
+    /// The key's details.
+    pub api_key: ApiKey,
+}
+
+/// A new key.
+#[derive(Debug, InputObject)]
+pub struct CreateApiKeyInput {
+    /// A name to recognise it by (1 to 100 characters).
+    pub name: String,
+    /// What it may do: a subset of your own permissions.
+    pub scopes: Vec<Permission>,
+    /// Restrict it to these projects (default: every project you see).
+    pub project_ids: Option<Vec<ID>>,
+    /// When it stops working (default: never).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+fn env(rc: &RequestContext) -> &'static str {
+    if rc.app.config.mode() == crate::config::Mode::Embedded {
+        "dev"
+    } else {
+        "live"
+    }
+}
+
+/// API key queries.
+#[derive(Debug, Default)]
+pub struct ApiKeyQuery;
+
+#[Object]
+impl ApiKeyQuery {
+    /// The workspace's API keys, newest first.
+    #[graphql(directive = requires::apply(Permission::ApikeyManage))]
+    async fn api_keys(&self, ctx: &Context<'_>) -> Result<Option<Vec<ApiKey>>> {
+        let rc = RequestContext::of(ctx)?;
+        let keys = service::list(&rc.app, rc.access().await?).await?;
+        Ok(Some(
+            keys.into_iter().map(|k| ApiKey::of(k, env(rc))).collect(),
+        ))
+    }
+}
+
+/// API key mutations.
+#[derive(Debug, Default)]
+pub struct ApiKeyMutation;
+
+#[Object]
+impl ApiKeyMutation {
+    /// Creates a key with a subset of your permissions. Its value is returned this once.
+    #[graphql(directive = requires::apply(Permission::ApikeyManage))]
+    async fn create_api_key(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateApiKeyInput,
+    ) -> Result<Option<CreatedApiKey>> {
+        let rc = RequestContext::of(ctx)?;
+        let project_ids = input
+            .project_ids
+            .map(|ids| {
+                ids.iter()
+                    .map(|id| parse_id("projectIds", id))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
+        let (created, key) = service::create(
+            &rc.app,
+            rc.access().await?,
+            NewApiKey {
+                name: input.name,
+                scopes: input.scopes,
+                project_ids,
+                expires_at: input.expires_at,
+            },
+        )
+        .await?;
+        Ok(Some(CreatedApiKey {
+            key,
+            api_key: ApiKey::of(created, env(rc)),
+        }))
+    }
+
+    /// Issues a new secret. The old one keeps working for `graceSeconds` (default: the
+    /// configured grace period; 0 ends it at once).
+    #[graphql(directive = requires::apply(Permission::ApikeyManage))]
+    async fn rotate_api_key(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        grace_seconds: Option<u32>,
+    ) -> Result<Option<CreatedApiKey>> {
+        let rc = RequestContext::of(ctx)?;
+        let id = parse_id("id", &id)?;
+        let grace = grace_seconds.map_or(rc.app.config.api_key_rotation_grace_secs, u64::from);
+        let grace = Duration::seconds(i64::try_from(grace).unwrap_or(i64::MAX / 1_000));
+        let (updated, key) = service::rotate(&rc.app, rc.access().await?, id, grace).await?;
+        Ok(Some(CreatedApiKey {
+            key,
+            api_key: ApiKey::of(updated, env(rc)),
+        }))
+    }
+
+    /// Revokes a key, on every instance at once.
+    #[graphql(directive = requires::apply(Permission::ApikeyManage))]
+    async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ApiKey>> {
+        let rc = RequestContext::of(ctx)?;
+        let id = parse_id("id", &id)?;
+        let revoked = service::revoke(&rc.app, rc.access().await?, id).await?;
+        Ok(Some(ApiKey::of(revoked, env(rc))))
+    }
+}
