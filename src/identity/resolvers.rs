@@ -1,7 +1,7 @@
 //! Identity queries and mutations. Thin: parse arguments, call the service, map the result.
 
 use super::service::{self, Issued};
-use super::types::{Account, AuthPayload, UserStatus};
+use super::types::{Account, AuthPayload, Session, UserStatus};
 use crate::graphql::RequestContext;
 use crate::graphql::directives::{authenticated, platformAdmin, public};
 use crate::types::parse_id;
@@ -31,6 +31,28 @@ impl IdentityQuery {
         let rc = RequestContext::of(ctx)?;
         let user = service::get_user(rc.app.db.conn(), rc.user()?.user_id).await?;
         Ok(Some(user.into()))
+    }
+
+    /// The caller's signed-in devices, most recently used first.
+    #[graphql(directive = authenticated::apply())]
+    async fn my_sessions(&self, ctx: &Context<'_>) -> Result<Option<Vec<Session>>> {
+        let rc = RequestContext::of(ctx)?;
+        let caller = rc.user()?;
+        let sessions = service::my_sessions(&rc.app, caller).await?;
+        Ok(Some(
+            sessions
+                .into_iter()
+                .map(|s| Session {
+                    id: ID(s.id.to_string()),
+                    current: s.id == caller.session_id,
+                    user_agent: s.user_agent,
+                    ip: s.ip,
+                    created_at: s.created_at,
+                    last_used_at: s.last_used_at,
+                    expires_at: s.expires_at,
+                })
+                .collect(),
+        ))
     }
 }
 
@@ -96,6 +118,15 @@ impl IdentityMutation {
     async fn logout(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
         let rc = RequestContext::of(ctx)?;
         service::logout(&rc.app, rc.user()?).await?;
+        Ok(Some(true))
+    }
+
+    /// Ends one of the caller's sessions (for example a lost device), on every instance at once.
+    #[graphql(directive = authenticated::apply())]
+    async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> Result<Option<bool>> {
+        let rc = RequestContext::of(ctx)?;
+        let id = parse_id("id", &id)?;
+        service::revoke_session(&rc.app, rc.user()?, id).await?;
         Ok(Some(true))
     }
 

@@ -257,6 +257,36 @@ pub async fn live_sessions<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> ApiRe
         .await?)
 }
 
+/// The caller's live sessions, most recently used first.
+pub async fn my_sessions(app: &App, caller: &UserPrincipal) -> ApiResult<Vec<session::Model>> {
+    use sea_orm::QueryOrder;
+    Ok(Global::new(app.db.conn())
+        .find::<session::Entity>()
+        .filter(session::Column::UserId.eq(caller.user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::ExpiresAt.gt(Utc::now()))
+        .order_by_desc(session::Column::LastUsedAt)
+        .all(app.db.conn())
+        .await?)
+}
+
+/// Ends one of the caller's sessions (another's answers NOT_FOUND, like a missing one).
+pub async fn revoke_session(app: &App, caller: &UserPrincipal, session_id: Uuid) -> ApiResult<()> {
+    let ended = revoke_sessions(
+        app.db.conn(),
+        caller.user_id,
+        Some(session_id),
+        None,
+        "revoked",
+    )
+    .await?;
+    if ended.is_empty() {
+        return Err(ApiError::NotFound("session"));
+    }
+    app.auth.forget_sessions(&ended).await;
+    Ok(())
+}
+
 /// Ends the caller's session.
 pub async fn logout(app: &App, caller: &UserPrincipal) -> ApiResult<()> {
     let revoked = revoke_sessions(

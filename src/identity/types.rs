@@ -111,3 +111,22 @@ pub struct AuthPayload {
     /// The signed-in user.
     pub user: Account,
 }
+
+/// One of the caller's sessions (a signed-in device).
+#[derive(Debug, Clone, SimpleObject)]
+pub struct Session {
+    /// Session ID.
+    pub id: ID,
+    /// The device's user agent, as sent at sign-in.
+    pub user_agent: Option<String>,
+    /// The IP it signed in from.
+    pub ip: Option<String>,
+    /// When it signed in.
+    pub created_at: DateTime<Utc>,
+    /// When it was last used (recorded at most about once a minute).
+    pub last_used_at: DateTime<Utc>,
+    /// When it ends unless refreshed before.
+    pub expires_at: DateTime<Utc>,
+    /// Whether this is the session making the request.
+    pub current: bool,
+}

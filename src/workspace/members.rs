@@ -117,6 +117,29 @@ pub async fn remove_member(app: &App, caller: &WorkspaceAccess, user_id: Uuid) -
     Ok(())
 }
 
+/// Signs a member out everywhere (force log-out): every session of theirs ends, on every
+/// instance at once. Returns how many sessions ended.
+pub async fn end_member_sessions(
+    app: &App,
+    caller: &WorkspaceAccess,
+    user_id: Uuid,
+) -> ApiResult<u64> {
+    if user_id == caller.user_id {
+        return Err(ApiError::bad_field(
+            "userId",
+            "to sign yourself out, use logout or revokeSession",
+        ));
+    }
+    let scoped = Scoped::new(app.db.conn(), caller.workspace_id);
+    let target = member_of(&scoped, user_id).await?;
+    ensure_can_manage(&scoped, caller, &target, "sign out").await?;
+    let ended =
+        crate::identity::service::revoke_sessions(app.db.conn(), user_id, None, None, "admin")
+            .await?;
+    app.auth.forget_sessions(&ended).await;
+    Ok(ended.len() as u64)
+}
+
 /// Makes another member the owner; the current owner becomes an admin.
 pub async fn transfer_ownership(
     app: &App,

@@ -264,6 +264,17 @@ impl WorkspaceMutation {
         Ok(Some(true))
     }
 
+    /// Signs a member out everywhere: every session of theirs ends, on every instance at once.
+    /// Returns how many sessions ended.
+    #[graphql(directive = requires::apply(Permission::MemberManage))]
+    async fn end_member_sessions(&self, ctx: &Context<'_>, user_id: ID) -> Result<Option<u64>> {
+        let rc = RequestContext::of(ctx)?;
+        let user_id = parse_id("userId", &user_id)?;
+        Ok(Some(
+            service::end_member_sessions(&rc.app, rc.access().await?, user_id).await?,
+        ))
+    }
+
     /// Makes another member the owner; the caller becomes an admin.
     #[graphql(directive = requires::apply(Permission::WorkspaceTransfer))]
     async fn transfer_ownership(&self, ctx: &Context<'_>, user_id: ID) -> Result<Option<bool>> {

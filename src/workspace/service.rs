@@ -2,7 +2,9 @@
 //! the caller's own memberships. Members, roles and invitations have their own files.
 
 pub use super::invitations::{accept_invitation, invite, list_invitations, revoke_invitation};
-pub use super::members::{list_members, remove_member, transfer_ownership, update_member_role};
+pub use super::members::{
+    end_member_sessions, list_members, remove_member, transfer_ownership, update_member_role,
+};
 pub use super::roles::{builtin_role, create_role, delete_role, load_roles, update_role};
 
 use crate::app::App;

@@ -412,3 +412,71 @@ async fn a_session_ended_on_one_instance_is_refused_by_another_at_once() {
     let me = a.query(&second, ME, json!({})).await;
     assert_eq!(error_code(&me).as_deref(), Some("UNAUTHENTICATED"));
 }
+
+#[tokio::test]
+async fn users_list_and_end_their_own_sessions() {
+    let app = spawn_app().await;
+    app.create_user("ana@example.com", "Ana").await;
+    let laptop = app.login("ana@example.com").await;
+    let phone = app.login("ana@example.com").await;
+    let body = app
+        .query(&laptop, "{ mySessions { id current ip } }", json!({}))
+        .await;
+    let sessions = data(&body)["mySessions"].as_array().unwrap().clone();
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
+    assert!(sessions.iter().all(|s| s["ip"] == "127.0.0.1"));
+    let phone_id = sessions.iter().find(|s| s["current"] == false).unwrap()["id"].clone();
+
+    // Someone else cannot end it: NOT_FOUND, like a missing session.
+    app.create_user("eve@example.com", "Eve").await;
+    let eve = app.login("eve@example.com").await;
+    let revoke = "mutation($id: ID!) { revokeSession(id: $id) }";
+    let body = app.query(&eve, revoke, json!({ "id": phone_id })).await;
+    assert_eq!(error_code(&body).as_deref(), Some("NOT_FOUND"));
+    data(&app.query(&phone, ME, json!({})).await);
+
+    data(&app.query(&laptop, revoke, json!({ "id": phone_id })).await);
+    let body = app.query(&phone, ME, json!({})).await;
+    assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"));
+    let body = app.query(&laptop, "{ mySessions { id } }", json!({})).await;
+    assert_eq!(data(&body)["mySessions"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn admins_sign_members_out_everywhere_within_their_rank() {
+    let app = spawn_app().await;
+    let team = app.create_team("acme").await;
+    let other = spawn_instance_like(&app).await;
+    let end = "mutation($u: ID!) { endMemberSessions(userId: $u) }";
+    let second = app
+        .login(&team.collaborator.email)
+        .await
+        .in_workspace(&team.slug);
+    data(&app.query(&second, ME, json!({})).await);
+
+    let body = app
+        .query(&team.admin, end, json!({ "u": team.collaborator.user_id }))
+        .await;
+    assert_eq!(data(&body)["endMemberSessions"], 2);
+    for session in [&team.collaborator, &second] {
+        let body = app.query(session, ME, json!({})).await;
+        assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"));
+        if other.state.config.redis_url.is_some() {
+            let body = other.query(session, ME, json!({})).await;
+            assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"));
+        }
+    }
+    // Not the owner, not oneself, not a stranger.
+    let body = app
+        .query(&team.admin, end, json!({ "u": team.owner.user_id }))
+        .await;
+    assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"));
+    let body = app
+        .query(&team.admin, end, json!({ "u": team.admin.user_id }))
+        .await;
+    assert_eq!(error_code(&body).as_deref(), Some("BAD_USER_INPUT"));
+    let stranger = app.create_user("eve@example.com", "Eve").await;
+    let body = app.query(&team.admin, end, json!({ "u": stranger })).await;
+    assert_eq!(error_code(&body).as_deref(), Some("NOT_FOUND"));
+}

@@ -84,6 +84,9 @@ fn matrix() -> Vec<(&'static str, String, &'static [BuiltinRole], bool)> {
         ("createApiKey", "mutation { createApiKey(input: {name: \"\", scopes: []}) { key } }".into(), MANAGERS, false),
         ("rotateApiKey", format!("mutation {{ rotateApiKey(id: \"{id}\") {{ key }} }}"), MANAGERS, false),
         ("revokeApiKey", format!("mutation {{ revokeApiKey(id: \"{id}\") {{ id }} }}"), MANAGERS, false),
+        ("mySessions", "{ mySessions { id } }".into(), ALL, false),
+        ("revokeSession", format!("mutation {{ revokeSession(id: \"{id}\") }}"), ALL, false),
+        ("endMemberSessions", format!("mutation {{ endMemberSessions(userId: \"{id}\") }}"), MANAGERS, false),
         // Last: it ends the session.
         ("logout", "mutation { logout }".into(), ALL, false),
     ]
