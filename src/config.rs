@@ -144,6 +144,14 @@ pub struct Config {
     pub bus_subscriber_queue: usize,
     /// How long a rotated API key's old secret keeps working, unless the rotation says otherwise.
     pub api_key_rotation_grace_secs: u64,
+    /// The window of the brute-force counters.
+    pub brute_force_window_secs: u64,
+    /// Login attempts per account per window (a successful login resets it).
+    pub login_attempts_per_account: u64,
+    /// Login attempts per IP per window.
+    pub login_attempts_per_ip: u64,
+    /// `refreshToken` and `acceptInvitation` attempts per IP per window.
+    pub token_attempts_per_ip: u64,
 }
 
 impl Default for Config {
@@ -183,6 +191,10 @@ impl Default for Config {
             ws_outbound_queue: 64,
             bus_subscriber_queue: 256,
             api_key_rotation_grace_secs: 24 * 3600,
+            brute_force_window_secs: 15 * 60,
+            login_attempts_per_account: 10,
+            login_attempts_per_ip: 300,
+            token_attempts_per_ip: 300,
         }
     }
 }

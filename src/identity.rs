@@ -1,6 +1,7 @@
 //! Identity: users, sessions and tokens. Login, refresh-token rotation with reuse detection,
 //! logout, password changes, and the platform operators' control of account status.
 
+pub mod brute_force;
 mod loader;
 mod resolvers;
 pub mod service;

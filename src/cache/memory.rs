@@ -55,6 +55,19 @@ impl Cache for MemoryCache {
         Ok(true)
     }
 
+    async fn incr(&self, key: &str, window: Duration) -> anyhow::Result<(u64, Duration)> {
+        let mut entries = self.entries.write().map_err(|_| poisoned())?;
+        let now = Instant::now();
+        let (expires, count) = match entries.get(key) {
+            Some((expires, value)) if *expires > now => {
+                (*expires, value.parse::<u64>().unwrap_or(0) + 1)
+            }
+            _ => (now + window, 1),
+        };
+        entries.insert(key.to_owned(), (expires, count.to_string()));
+        Ok((count, expires.saturating_duration_since(now)))
+    }
+
     async fn delete(&self, key: &str) -> anyhow::Result<()> {
         self.entries.write().map_err(|_| poisoned())?.remove(key);
         Ok(())

@@ -65,6 +65,29 @@ impl Cache for RedisCache {
         Ok(set.is_some())
     }
 
+    async fn incr(&self, key: &str, window: Duration) -> anyhow::Result<(u64, Duration)> {
+        // One round trip, atomic: the window starts with the first hit.
+        const SCRIPT: &str = r"
+            local count = redis.call('INCR', KEYS[1])
+            if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+            local ttl = redis.call('PTTL', KEYS[1])
+            if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+            return {count, ttl}
+        ";
+        let mut conn = self.conn.clone();
+        let millis = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
+        let (count, ttl): (u64, i64) = redis::Script::new(SCRIPT)
+            .key(self.key(key))
+            .arg(millis)
+            .invoke_async(&mut conn)
+            .await
+            .context("redis INCR script")?;
+        Ok((
+            count,
+            Duration::from_millis(u64::try_from(ttl).unwrap_or(0)),
+        ))
+    }
+
     async fn delete(&self, key: &str) -> anyhow::Result<()> {
         let mut conn = self.conn.clone();
         conn.del::<_, ()>(self.key(key)).await.context("redis DEL")

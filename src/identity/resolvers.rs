@@ -1,5 +1,6 @@
 //! Identity queries and mutations. Thin: parse arguments, call the service, map the result.
 
+use super::brute_force::{self, Guarded};
 use super::service::{self, Issued};
 use super::types::{Account, AuthPayload, Session, UserStatus};
 use crate::graphql::RequestContext;
@@ -84,9 +85,11 @@ impl IdentityMutation {
         password: String,
     ) -> Result<AuthPayload> {
         let rc = RequestContext::of(ctx)?;
-        Ok(service::login(&rc.app, &email, &password, &rc.client)
-            .await?
-            .into())
+        let ip = rc.client.ip.as_deref();
+        brute_force::attempt(&rc.app, Guarded::Login, ip, Some(&email)).await?;
+        let issued = service::login(&rc.app, &email, &password, &rc.client).await?;
+        brute_force::succeeded(&rc.app, &email).await;
+        Ok(issued.into())
     }
 
     /// Creates an account and its first workspace, when registration is enabled.
@@ -110,6 +113,7 @@ impl IdentityMutation {
     #[graphql(directive = public::apply())]
     async fn refresh_token(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload> {
         let rc = RequestContext::of(ctx)?;
+        brute_force::attempt(&rc.app, Guarded::Refresh, rc.client.ip.as_deref(), None).await?;
         Ok(service::refresh(&rc.app, &refresh_token).await?.into())
     }
 

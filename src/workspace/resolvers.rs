@@ -232,6 +232,13 @@ impl WorkspaceMutation {
         password: String,
     ) -> Result<AuthPayload> {
         let rc = RequestContext::of(ctx)?;
+        crate::identity::brute_force::attempt(
+            &rc.app,
+            crate::identity::brute_force::Guarded::Invitation,
+            rc.client.ip.as_deref(),
+            None,
+        )
+        .await?;
         let issued =
             service::accept_invitation(&rc.app, &code, name.as_deref(), &password, &rc.client)
                 .await?;

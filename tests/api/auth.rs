@@ -480,3 +480,94 @@ async fn admins_sign_members_out_everywhere_within_their_rank() {
     let body = app.query(&team.admin, end, json!({ "u": stranger })).await;
     assert_eq!(error_code(&body).as_deref(), Some("NOT_FOUND"));
 }
+
+fn codes(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    e["extensions"]["code"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn login_guesses_are_counted_per_account_even_aliased_or_batched() {
+    let app = spawn_app().await;
+    app.create_user("ana@example.com", "Ana").await;
+    // Twelve guesses aliased into one document: ten are checked, the rest refused unchecked.
+    let guesses: String = (0..12)
+        .map(|i| format!("g{i}: login(email: \"ana@example.com\", password: \"guess {i}\") {{ accessToken }} "))
+        .collect();
+    let body = app
+        .graphql(None, &format!("mutation {{ {guesses} }}"), json!({}))
+        .await;
+    let codes = codes(&body);
+    assert_eq!(codes.len(), 12, "{body}");
+    assert_eq!(
+        codes.iter().filter(|c| *c == "UNAUTHENTICATED").count(),
+        10,
+        "{codes:?}"
+    );
+    assert_eq!(
+        codes.iter().filter(|c| *c == "RATE_LIMITED").count(),
+        2,
+        "{codes:?}"
+    );
+    let limited = body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["extensions"]["code"] == "RATE_LIMITED")
+        .unwrap();
+    assert!(limited["extensions"]["retryAfter"].as_u64().unwrap() > 0);
+    // Even the right password waits for the window now.
+    let err = app
+        .login_with("ana@example.com", PASSWORD)
+        .await
+        .unwrap_err();
+    assert_eq!(error_code(&err).as_deref(), Some("RATE_LIMITED"));
+    // Other accounts are not locked by it.
+    app.create_user("bob@example.com", "Bob").await;
+    app.login("bob@example.com").await;
+}
+
+#[tokio::test]
+async fn login_attempts_are_counted_per_ip_across_a_batch() {
+    let app = spawn_app_with(|c| c.login_attempts_per_ip = 5).await;
+    for name in ["a", "b", "c"] {
+        app.create_user(&format!("{name}@example.com"), name).await;
+    }
+    // One HTTP request, three operations of two logins each: six attempts from one IP.
+    let batch: Vec<Value> = ["a", "b", "c"]
+        .iter()
+        .map(|name| {
+            json!({ "query": format!("mutation {{ x: login(email: \"{name}@example.com\", password: \"wrong one\") {{ accessToken }} y: login(email: \"{name}@example.com\", password: \"{PASSWORD}\") {{ accessToken }} }}") })
+        })
+        .collect();
+    let body: Value = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&batch)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let all: Vec<String> = body.as_array().unwrap().iter().flat_map(codes).collect();
+    assert_eq!(
+        all.iter().filter(|c| *c == "RATE_LIMITED").count(),
+        1,
+        "{body}"
+    );
+    let err = app.login_with("a@example.com", PASSWORD).await.unwrap_err();
+    assert_eq!(error_code(&err).as_deref(), Some("RATE_LIMITED"));
+}

@@ -1,0 +1,85 @@
+//! Brute-force limits on the credential-guessing mutations: `login` (per account and per IP),
+//! `refreshToken` and `acceptInvitation` (per IP). Every attempt counts before any secret is
+//! checked, in the resolver itself, so several aliased fields in one document and several
+//! operations in one batch are each counted; the counters live in the shared cache (Redis in
+//! production), so the limits hold across instances.
+
+use crate::app::App;
+use crate::error::{ApiError, ApiResult};
+use std::time::Duration;
+
+/// The attempts one key may make per window.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub attempts: u64,
+    pub window: Duration,
+}
+
+/// What is being guessed.
+#[derive(Debug, Clone, Copy)]
+pub enum Guarded {
+    Login,
+    Refresh,
+    Invitation,
+}
+
+impl Guarded {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::Refresh => "refresh",
+            Self::Invitation => "invitation",
+        }
+    }
+}
+
+/// Counts one attempt from `ip` (and on `account`, for logins); RATE_LIMITED past a limit.
+pub async fn attempt(
+    app: &App,
+    what: Guarded,
+    ip: Option<&str>,
+    account: Option<&str>,
+) -> ApiResult<()> {
+    let config = &app.config;
+    let window = Duration::from_secs(config.brute_force_window_secs.max(1));
+    let per_ip = match what {
+        Guarded::Login => config.login_attempts_per_ip,
+        Guarded::Refresh | Guarded::Invitation => config.token_attempts_per_ip,
+    };
+    let ip = ip.unwrap_or("unknown");
+    hit(app, &format!("bf:{}:ip:{ip}", what.name()), per_ip, window).await?;
+    if let Some(account) = account {
+        let account = account.trim().to_lowercase();
+        hit(
+            app,
+            &format!("bf:{}:account:{account}", what.name()),
+            config.login_attempts_per_account,
+            window,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A successful login clears its account's counter (the per-IP one keeps counting).
+pub async fn succeeded(app: &App, account: &str) {
+    let key = format!("bf:login:account:{}", account.trim().to_lowercase());
+    if let Err(err) = app.cache.delete(&key).await {
+        tracing::warn!(error = ?err, "could not reset a login counter");
+    }
+}
+
+async fn hit(app: &App, key: &str, limit: u64, window: Duration) -> ApiResult<()> {
+    let (count, left) = app
+        .cache
+        .incr(key, window)
+        .await
+        .map_err(ApiError::internal)?;
+    if count > limit {
+        tracing::warn!(target: "portico::denied", key, count, "brute-force limit reached");
+        return Err(ApiError::RateLimited {
+            retry_after_secs: left.as_secs().max(1),
+        });
+    }
+    Ok(())
+}
