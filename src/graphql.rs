@@ -1,6 +1,7 @@
 //! The GraphQL layer: the schema builder shared by the server, the tests and `export-schema`;
 //! the authorization directives and the extension that enforces them; the per-request context.
 
+pub mod apq;
 pub mod authz;
 pub mod batch;
 pub mod context;

@@ -31,6 +31,13 @@ impl Default for DocumentLimits {
     }
 }
 
+impl DocumentLimits {
+    /// Whether `text` stays within the token limit.
+    pub fn within_tokens(&self, text: &str) -> bool {
+        count_tokens(text, self.tokens).is_none()
+    }
+}
+
 impl ExtensionFactory for DocumentLimits {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(*self)

@@ -1,5 +1,6 @@
 //! The one schema builder, used by the server, the tests and `portico export-schema`.
 
+use super::apq::PersistedQueries;
 use super::authz::Authz;
 use super::limits::DocumentLimits;
 use super::policy::Policy;
@@ -86,6 +87,9 @@ pub fn build_schema(limits: SchemaLimits) -> anyhow::Result<PorticoSchema> {
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
+    .extension(PersistedQueries {
+        limits: limits.document,
+    })
     .extension(limits.document)
     .extension(authz.clone())
     // Also as data, for the single-pass resolver (`flat`), which applies the same policy.

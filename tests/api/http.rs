@@ -347,3 +347,62 @@ async fn websocket_init_needs_a_valid_token() {
         other => panic!("expected a 4401 close, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn persisted_queries_save_bandwidth_but_not_limits() {
+    use sha2::Digest;
+    let app = spawn_app().await;
+    let other = spawn_instance_like(&app).await;
+    app.create_user("ana@example.com", "Ana").await;
+    let ana = app.login("ana@example.com").await;
+    let send = |target: &TestApp, query: &str, hash: &str| {
+        let body = json!({ "query": query, "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } } });
+        let request = target
+            .client
+            .post(format!("{}/graphql", target.address))
+            .bearer_auth(&ana.access_token)
+            .json(&body);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let query = "{ me { email } }";
+    let hash = hex::encode(sha2::Sha256::digest(query.as_bytes()));
+    let unknown = send(&app, "", &hash).await;
+    assert_eq!(
+        unknown["errors"][0]["message"], "PersistedQueryNotFound",
+        "{unknown}"
+    );
+    let registered = send(&app, query, &hash).await;
+    assert_eq!(data(&registered)["me"]["email"], "ana@example.com");
+    let by_hash = send(&app, "", &hash).await;
+    assert_eq!(data(&by_hash)["me"]["email"], "ana@example.com");
+    if other.state.config.redis_url.is_some() {
+        // Registered on one instance, known to the other.
+        let by_hash = send(&other, "", &hash).await;
+        assert_eq!(
+            data(&by_hash)["me"]["email"],
+            "ana@example.com",
+            "{by_hash}"
+        );
+    }
+    let mismatch = send(&app, query, &"0".repeat(64)).await;
+    assert_eq!(error_code(&mismatch).as_deref(), Some("BAD_USER_INPUT"));
+    // A stored document is parsed and limited like any other.
+    let aliased: String = (0..31).map(|i| format!("a{i}: __typename ")).collect();
+    let big = format!("{{ {aliased} }}");
+    let big_hash = hex::encode(sha2::Sha256::digest(big.as_bytes()));
+    for text in [big.as_str(), ""] {
+        let body = send(&app, text, &big_hash).await;
+        assert_eq!(
+            error_code(&body).as_deref(),
+            Some("BAD_USER_INPUT"),
+            "{body}"
+        );
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("aliases"),
+            "{body}"
+        );
+    }
+}
