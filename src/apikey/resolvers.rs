@@ -92,11 +92,7 @@ pub struct CreateApiKeyInput {
 }
 
 fn env(rc: &RequestContext) -> &'static str {
-    if rc.app.config.mode() == crate::config::Mode::Embedded {
-        "dev"
-    } else {
-        "live"
-    }
+    service::env_of(&rc.app)
 }
 
 /// API key queries.

@@ -38,7 +38,8 @@ pub struct NewApiKey {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-fn env_of(app: &App) -> &'static str {
+/// The `<env>` part of keys: `dev` in the embedded default, `live` otherwise.
+pub fn env_of(app: &App) -> &'static str {
     if app.config.mode() == Mode::Embedded {
         "dev"
     } else {

@@ -8,8 +8,7 @@
 //! other document. APQ only saves bandwidth: it is not an allow-list (trusted documents are).
 
 use super::RequestContext;
-use super::limits::DocumentLimits;
-use crate::error::ApiError;
+use super::limits::{DocumentLimits, refuse};
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
 };
@@ -32,13 +31,6 @@ impl ExtensionFactory for PersistedQueries {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(*self)
     }
-}
-
-fn refuse(message: &str) -> ServerError {
-    let gql = ApiError::bad_input(message).into_graphql();
-    let mut error = ServerError::new(gql.message, None);
-    error.extensions = gql.extensions;
-    error
 }
 
 #[async_trait::async_trait]

@@ -80,7 +80,8 @@ impl Extension for DocumentLimits {
     }
 }
 
-fn refuse(message: String) -> ServerError {
+/// A BAD_USER_INPUT error for a refused document.
+pub(crate) fn refuse(message: impl Into<String>) -> ServerError {
     let gql = ApiError::bad_input(message).into_graphql();
     let mut error = ServerError::new(gql.message, None);
     error.extensions = gql.extensions;
