@@ -28,6 +28,8 @@ pub struct App {
     pub auth: Authenticator,
     /// Open websockets per user on this instance (the per-user socket limit).
     pub sockets: crate::http::ws::SocketCounts,
+    /// Denied accesses since start, by code (for the metrics to come).
+    pub denials: crate::telemetry::Denials,
     /// Resolved, cached workspace permissions.
     pub access: AccessResolver,
     /// The GraphQL schema, with its authorization policy installed.
@@ -125,6 +127,7 @@ impl App {
             access,
             schema,
             sockets: crate::http::ws::SocketCounts::default(),
+            denials: crate::telemetry::Denials::default(),
         })))
     }
 }

@@ -260,6 +260,7 @@ impl RequestContext {
 
     /// Logs a denied field with who, what and from where (counted by the metrics work to come).
     pub fn record_denial(&self, info: &ResolveInfo<'_>, err: &ApiError) {
+        self.app.denials.count(err.code());
         let principal = match &self.principal {
             Principal::User(u) => u.user_id.to_string(),
             Principal::ApiKey(k) => format!("apikey:{}", k.key_id),

@@ -76,6 +76,7 @@ async fn hit(app: &App, key: &str, limit: u64, window: Duration) -> ApiResult<()
         .await
         .map_err(ApiError::internal)?;
     if count > limit {
+        app.denials.count(crate::error::ErrorCode::RateLimited);
         tracing::warn!(target: "portico::denied", key, count, "brute-force limit reached");
         return Err(ApiError::RateLimited {
             retry_after_secs: left.as_secs().max(1),

@@ -515,3 +515,23 @@ async fn a_workspace_must_be_selected_for_workspace_fields() {
             .contains(&json!("WORKSPACE_TRANSFER"))
     );
 }
+
+#[tokio::test]
+async fn denials_are_counted_for_the_metrics_to_come() {
+    let app = spawn_app().await;
+    let team = app.create_team("acme").await;
+    let before = app.state.denials.snapshot();
+    let body = app
+        .query(
+            &team.client,
+            "{ members(first: 1) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"));
+    let body = app.graphql(None, "{ me { id } }", json!({})).await;
+    assert_eq!(error_code(&body).as_deref(), Some("UNAUTHENTICATED"));
+    let after = app.state.denials.snapshot();
+    assert_eq!(after.forbidden, before.forbidden + 1);
+    assert_eq!(after.unauthenticated, before.unauthenticated + 1);
+}
