@@ -40,9 +40,7 @@ impl ActivitySubscription {
 
 /// The entry of an `ACTIVITY` event, if `access` may see it.
 fn entry_of(event: &Value, access: &WorkspaceAccess) -> Option<ActivityEntry> {
-    if event["type"] != ACTIVITY {
-        return None;
-    }
+    // Only `ACTIVITY` events get here (the stream's `kinds`).
     let a = &event["activity"];
     if a["staffOnly"].as_bool() != Some(false) && !access.has(Permission::NotePrivate) {
         return None;

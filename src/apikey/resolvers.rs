@@ -91,10 +91,6 @@ pub struct CreateApiKeyInput {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-fn env(rc: &RequestContext) -> &'static str {
-    service::env_of(&rc.app)
-}
-
 /// API key queries.
 #[derive(Debug, Default)]
 pub struct ApiKeyQuery;
@@ -107,7 +103,9 @@ impl ApiKeyQuery {
         let rc = RequestContext::of(ctx)?;
         let keys = service::list(&rc.app, rc.access().await?).await?;
         Ok(Some(
-            keys.into_iter().map(|k| ApiKey::of(k, env(rc))).collect(),
+            keys.into_iter()
+                .map(|k| ApiKey::of(k, service::env_of(&rc.app)))
+                .collect(),
         ))
     }
 }
@@ -147,7 +145,7 @@ impl ApiKeyMutation {
         .await?;
         Ok(Some(CreatedApiKey {
             key,
-            api_key: ApiKey::of(created, env(rc)),
+            api_key: ApiKey::of(created, service::env_of(&rc.app)),
         }))
     }
 
@@ -167,7 +165,7 @@ impl ApiKeyMutation {
         let (updated, key) = service::rotate(&rc.app, rc.access().await?, id, grace).await?;
         Ok(Some(CreatedApiKey {
             key,
-            api_key: ApiKey::of(updated, env(rc)),
+            api_key: ApiKey::of(updated, service::env_of(&rc.app)),
         }))
     }
 
@@ -177,6 +175,6 @@ impl ApiKeyMutation {
         let rc = RequestContext::of(ctx)?;
         let id = parse_id("id", &id)?;
         let revoked = service::revoke(&rc.app, rc.access().await?, id).await?;
-        Ok(Some(ApiKey::of(revoked, env(rc))))
+        Ok(Some(ApiKey::of(revoked, service::env_of(&rc.app))))
     }
 }

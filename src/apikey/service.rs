@@ -221,18 +221,18 @@ pub async fn authenticate(
         return Principal::Rejected(INVALID);
     };
     let key = cache_key(public_id);
+    // A stale mark does not parse: the database is read, and the mark stays (fills use NX).
     let cached = match cache.get(&key).await {
-        Ok(Some(raw)) => serde_json::from_str::<Cached>(&raw)
-            .ok()
-            .map(|c| (c, false)),
+        Ok(Some(raw)) => serde_json::from_str::<Cached>(&raw).ok(),
         Ok(None) => None,
         Err(err) => {
             tracing::warn!(error = ?err, "API key cache unavailable; reading the database");
             None
         }
     };
-    let (found, from_cache) = match cached {
-        Some((found, _)) => (found, true),
+    let from_cache = cached.is_some();
+    let found = match cached {
+        Some(found) => found,
         None => {
             let row = Global::new(db.conn())
                 .api_key_by_public_id(public_id)
@@ -252,7 +252,7 @@ pub async fn authenticate(
             if stale {
                 touch(db, row.id, ip);
             }
-            (Cached::from(&row), false)
+            Cached::from(&row)
         }
     };
     let now = Utc::now().timestamp();

@@ -29,10 +29,10 @@ const LAST_USED_GRANULARITY_SECS: i64 = 60;
 const SESSION_CACHE_TTL: Duration = Duration::from_secs(30);
 
 /// How long a stale mark lasts: longer than any entry a racing reader could have read before it.
-pub(crate) const STALE_MARK_TTL: Duration = Duration::from_secs(90);
+const STALE_MARK_TTL: Duration = Duration::from_secs(90);
 
 /// The cached value that sends readers to the database.
-pub(crate) const STALE: &str = "stale";
+const STALE: &str = "stale";
 
 /// A signed-in user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,35 +168,25 @@ impl Authenticator {
     /// from `ip`. Database failures are logged and reject the request rather than let it through.
     pub async fn authenticate_from(&self, token: &str, ip: Option<&str>) -> Principal {
         if token.starts_with("pk_") {
-            return crate::apikey::service::authenticate(&self.db, self.cache.as_ref(), token, ip)
-                .await;
-        }
-        Box::pin(self.authenticate(token)).await
-    }
-
-    /// Marks cached API keys stale and tells subscriptions (after a revocation or rotation).
-    pub async fn forget_api_key(&self, public_id: &str) {
-        let key = crate::apikey::service::cache_key(public_id);
-        if let Err(err) = self.cache.set(&key, STALE, STALE_MARK_TTL).await {
-            tracing::error!(error = ?err, "could not mark a cached API key stale");
-        }
-        if let Err(err) = self.bus.announce_auth_change().await {
-            tracing::error!(error = ?err, "could not announce an API key change");
+            crate::apikey::service::authenticate(&self.db, self.cache.as_ref(), token, ip).await
+        } else {
+            self.authenticate_session(token).await
         }
     }
 
-    /// Resolves an access token into a principal. Database failures are logged and reject the
-    /// request rather than let it through.
+    /// [`authenticate_from`](Self::authenticate_from) without a client address.
     pub async fn authenticate(&self, token: &str) -> Principal {
-        if token.starts_with("pk_") {
-            return crate::apikey::service::authenticate(
-                &self.db,
-                self.cache.as_ref(),
-                token,
-                None,
-            )
+        self.authenticate_from(token, None).await
+    }
+
+    /// Marks a cached API key stale and tells subscriptions (after a revocation or rotation).
+    pub async fn forget_api_key(&self, public_id: &str) {
+        self.mark_stale(&[crate::apikey::service::cache_key(public_id)])
             .await;
-        }
+    }
+
+    /// An access token: its session and user, read from the cache or the database.
+    async fn authenticate_session(&self, token: &str) -> Principal {
         let Ok(claims) = self.keys.verify(token) else {
             return Principal::Rejected("invalid or expired access token");
         };
@@ -285,20 +275,24 @@ impl Authenticator {
     /// Call after a transaction that revoked these sessions or changed their user committed: every
     /// instance reads them from the database again.
     pub async fn forget_sessions(&self, session_ids: &[Uuid]) {
-        for id in session_ids {
-            if let Err(err) = self
-                .cache
-                .set(&session_key(*id), STALE, STALE_MARK_TTL)
-                .await
-            {
+        let keys: Vec<String> = session_ids.iter().map(|id| session_key(*id)).collect();
+        self.mark_stale(&keys).await;
+    }
+
+    /// Marks cache entries stale (readers go to the database, fills cannot overwrite the mark) and
+    /// announces the change to running subscriptions.
+    async fn mark_stale(&self, keys: &[String]) {
+        if keys.is_empty() {
+            return;
+        }
+        for key in keys {
+            if let Err(err) = self.cache.set(key, STALE, STALE_MARK_TTL).await {
                 // The entry then lives out its TTL (30 s at most).
-                tracing::error!(error = ?err, session = %id, "could not mark a cached session stale");
+                tracing::error!(error = ?err, key, "could not mark a cached credential stale");
             }
         }
-        if !session_ids.is_empty()
-            && let Err(err) = self.bus.announce_auth_change().await
-        {
-            tracing::error!(error = ?err, "could not announce ended sessions to subscriptions");
+        if let Err(err) = self.bus.announce_auth_change().await {
+            tracing::error!(error = ?err, "could not announce a credential change to subscriptions");
         }
     }
 

@@ -27,7 +27,7 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// Who is calling: anonymous without credentials, otherwise whatever the token proves.
-pub async fn principal_of(state: &AppState, headers: &HeaderMap, ip: Option<&str>) -> Principal {
+async fn principal_of(state: &AppState, headers: &HeaderMap, ip: Option<&str>) -> Principal {
     let api_key = headers.get("x-api-key").and_then(|v| v.to_str().ok());
     match (bearer(headers), api_key) {
         (Some(_), Some(_)) => {

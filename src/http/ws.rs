@@ -11,7 +11,6 @@
 //! end with an explicit error, never silent loss); keepalive pings run; and a user holds at most
 //! `ws_max_sockets_per_user` sockets per instance.
 
-use super::graphql::principal_of;
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::graphql::RequestContext;
@@ -24,7 +23,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
-use http::{HeaderMap, HeaderValue};
+use http::HeaderMap;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -218,12 +217,8 @@ async fn authenticate(
         Some(prefix) if prefix.eq_ignore_ascii_case("bearer ") => raw[7..].trim().to_owned(),
         _ => raw.trim().to_owned(),
     };
-    let mut headers = HeaderMap::new();
-    if let Ok(v) = HeaderValue::from_str(&format!("Bearer {token}")) {
-        headers.insert(http::header::AUTHORIZATION, v);
-    }
     let ip = addr.ip().to_string();
-    let principal = principal_of(state, &headers, Some(&ip)).await;
+    let principal = state.auth.authenticate_from(&token, Some(&ip)).await;
     let (user_id, expires_at) = match &principal {
         Principal::User(user) => {
             let expires_at = state

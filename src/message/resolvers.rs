@@ -102,8 +102,9 @@ impl MessageQuery {
         let project_id = parse_id("projectId", &project_id)?;
         let access = rc.access().await?;
         crate::project::service::get_visible(rc.app.db.conn(), access, project_id).await?;
-        let counts = service::unread_counts(rc.app.db.conn(), access, &[project_id]).await?;
-        Ok(Some(counts.get(&project_id).copied().unwrap_or(0)))
+        Ok(Some(
+            service::unread_count(rc.app.db.conn(), access, project_id).await?,
+        ))
     }
 }
 

@@ -15,7 +15,6 @@ use sea_orm::{
     QuerySelect,
 };
 use serde_json::json;
-use std::collections::HashMap;
 use uuid::Uuid;
 
 /// Longest message body, in characters.
@@ -197,11 +196,7 @@ pub async fn mark_read(
     if let Some(target) = target {
         mark_read_in(&scoped, access.user_id, project_id, target).await?;
     }
-    Ok(unread_counts(conn, access, &[project_id])
-        .await?
-        .get(&project_id)
-        .copied()
-        .unwrap_or(0))
+    unread_count(conn, access, project_id).await
 }
 
 async fn mark_read_in<C: ConnectionTrait>(
@@ -257,35 +252,30 @@ async fn mark_read_in<C: ConnectionTrait>(
     }
 }
 
-/// Messages of others the caller has not read, per project (deleted ones do not count).
-pub async fn unread_counts<C: ConnectionTrait>(
+/// Messages of others in a project's conversation the caller has not read (deleted ones do not
+/// count). Two indexed statements: the read position, then the count after it.
+pub async fn unread_count<C: ConnectionTrait>(
     conn: &C,
     access: &WorkspaceAccess,
-    project_ids: &[Uuid],
-) -> ApiResult<HashMap<Uuid, u64>> {
+    project_id: Uuid,
+) -> ApiResult<u64> {
     let scoped = Scoped::new(conn, access.workspace_id);
-    let reads: HashMap<Uuid, Uuid> = scoped
+    let last_read = scoped
         .find::<conversation_read::Entity>()
         .filter(conversation_read::Column::UserId.eq(access.user_id))
-        .filter(conversation_read::Column::ProjectId.is_in(project_ids.iter().copied()))
-        .all(conn)
+        .filter(conversation_read::Column::ProjectId.eq(project_id))
+        .one(conn)
         .await?
-        .into_iter()
-        .map(|r| (r.project_id, r.last_read_id))
-        .collect();
-    let mut out = HashMap::new();
-    for project_id in project_ids {
-        let mut query = scoped
-            .find::<message::Entity>()
-            .filter(message::Column::ProjectId.eq(*project_id))
-            .filter(message::Column::AuthorId.ne(access.user_id))
-            .filter(message::Column::DeletedAt.is_null());
-        if let Some(last) = reads.get(project_id) {
-            query = query.filter(message::Column::Id.gt(*last));
-        }
-        out.insert(*project_id, query.count(conn).await?);
+        .map(|r| r.last_read_id);
+    let mut query = scoped
+        .find::<message::Entity>()
+        .filter(message::Column::ProjectId.eq(project_id))
+        .filter(message::Column::AuthorId.ne(access.user_id))
+        .filter(message::Column::DeletedAt.is_null());
+    if let Some(last) = last_read {
+        query = query.filter(message::Column::Id.gt(last));
     }
-    Ok(out)
+    Ok(query.count(conn).await?)
 }
 
 async fn publish(app: &App, kind: &str, m: &message::Model) {

@@ -124,11 +124,7 @@ pub async fn load<C: ConnectionTrait>(
         .filter(ticket::Column::Status.is_in(OPEN.map(TicketStatus::as_str)))
         .count(conn)
         .await?;
-    let unread_messages = crate::message::service::unread_counts(conn, access, &[project_id])
-        .await?
-        .get(&project_id)
-        .copied()
-        .unwrap_or(0);
+    let unread_messages = crate::message::service::unread_count(conn, access, project_id).await?;
     Ok(ProjectDashboard {
         project: project.into(),
         last_update,

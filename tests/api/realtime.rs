@@ -88,6 +88,33 @@ async fn close_code(socket: &mut Socket) -> Option<u16> {
     }
 }
 
+/// A socket of `who` subscribed to `messageAdded` on `project`, given time to attach to the bus.
+async fn watch_messages(app: &TestApp, who: &Session, project: &str) -> Socket {
+    let mut socket = connect(app, who, "graphql-transport-ws").await;
+    subscribe(
+        &mut socket,
+        "1",
+        MESSAGE_ADDED,
+        json!({ "p": project }),
+        false,
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    socket
+}
+
+/// The owner removes `member` from `project`.
+async fn remove_from_project(app: &TestApp, owner: &Session, project: &str, member: &Session) {
+    data(
+        &app.query(
+            owner,
+            "mutation($p: ID!, $u: ID!) { removeProjectMember(projectId: $p, userId: $u) { id } }",
+            json!({ "p": project, "u": member.user_id }),
+        )
+        .await,
+    );
+}
+
 async fn setup(app: &TestApp) -> (Team, String, String) {
     let team = app.create_team("acme").await;
     let project = app
@@ -349,27 +376,11 @@ async fn subscribing_to_another_project_or_tenant_is_refused() {
 async fn removal_from_the_project_ends_the_stream_at_the_next_event() {
     let app = spawn_app().await;
     let (team, project, _) = setup(&app).await;
-    let mut socket = connect(&app, &team.client, "graphql-transport-ws").await;
-    subscribe(
-        &mut socket,
-        "1",
-        MESSAGE_ADDED,
-        json!({ "p": project }),
-        false,
-    )
-    .await;
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut socket = watch_messages(&app, &team.client, &project).await;
     post(&app, &team.collaborator, &project, "before").await;
     assert_eq!(next_json(&mut socket).await.unwrap()["type"], "next");
 
-    data(
-        &app.query(
-            &team.owner,
-            "mutation($p: ID!, $u: ID!) { removeProjectMember(projectId: $p, userId: $u) { id } }",
-            json!({ "p": project, "u": team.client.user_id }),
-        )
-        .await,
-    );
+    remove_from_project(&app, &team.owner, &project, &team.client).await;
     post(&app, &team.collaborator, &project, "after").await;
     let denied = next_json(&mut socket).await.unwrap();
     assert_eq!(denied["type"], "next", "{denied}");
@@ -584,16 +595,7 @@ async fn a_message_posted_on_one_instance_reaches_a_subscriber_on_another() {
     }
     let b = spawn_instance_like(&a).await;
     let (team, project, _) = setup(&a).await;
-    let mut socket = connect(&a, &team.client, "graphql-transport-ws").await;
-    subscribe(
-        &mut socket,
-        "1",
-        MESSAGE_ADDED,
-        json!({ "p": project }),
-        false,
-    )
-    .await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut socket = watch_messages(&a, &team.client, &project).await;
     post(&b, &team.collaborator, &project, "from B").await;
     let event = next_json(&mut socket).await.unwrap();
     assert_eq!(
@@ -607,16 +609,7 @@ async fn a_subscriber_that_falls_behind_gets_an_explicit_error_not_silent_loss()
     let app = spawn_app_with(|c| c.bus_subscriber_queue = 8).await;
     let (team, project, _) = setup(&app).await;
     let project_id: Uuid = project.parse().unwrap();
-    let mut socket = connect(&app, &team.client, "graphql-transport-ws").await;
-    subscribe(
-        &mut socket,
-        "1",
-        MESSAGE_ADDED,
-        json!({ "p": project }),
-        false,
-    )
-    .await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut socket = watch_messages(&app, &team.client, &project).await;
     // A burst far larger than the subscriber's queue (8), published all at once (pipelined on
     // Redis), faster than any subscriber drains it.
     let channel = portico::pubsub::channel::project(team.workspace_id, project_id);
@@ -768,27 +761,11 @@ async fn a_removal_on_one_instance_stops_a_subscriber_on_another_at_the_next_eve
     }
     let b = spawn_instance_like(&a).await;
     let (team, project, _) = setup(&a).await;
-    let mut socket = connect(&a, &team.client, "graphql-transport-ws").await;
-    subscribe(
-        &mut socket,
-        "1",
-        MESSAGE_ADDED,
-        json!({ "p": project }),
-        false,
-    )
-    .await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut socket = watch_messages(&a, &team.client, &project).await;
     post(&b, &team.collaborator, &project, "before").await;
     assert_eq!(next_json(&mut socket).await.unwrap()["type"], "next");
     // Removed on B; the next message, also posted on B, is refused on A.
-    data(
-        &b.query(
-            &team.owner,
-            "mutation($p: ID!, $u: ID!) { removeProjectMember(projectId: $p, userId: $u) { id } }",
-            json!({ "p": project, "u": team.client.user_id }),
-        )
-        .await,
-    );
+    remove_from_project(&b, &team.owner, &project, &team.client).await;
     post(&b, &team.collaborator, &project, "after").await;
     let denied = next_json(&mut socket).await.unwrap();
     assert_eq!(
