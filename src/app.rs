@@ -34,6 +34,8 @@ pub struct App {
     pub access: AccessResolver,
     /// The GraphQL schema, with its authorization policy installed.
     pub schema: PorticoSchema,
+    /// How payments are taken: Stripe, the embedded local test checkout, or not at all.
+    pub payments: crate::payment::Gateway,
 }
 
 impl std::fmt::Debug for App {
@@ -106,6 +108,7 @@ impl App {
             bus.clone(),
             Duration::from_secs(config.rbac_cache_ttl_secs),
         );
+        let payments = crate::payment::Gateway::from_config(&config)?;
         let schema = build_schema(SchemaLimits {
             depth: config.query_depth_limit,
             complexity: config.query_complexity_limit,
@@ -126,6 +129,7 @@ impl App {
             auth,
             access,
             schema,
+            payments,
             sockets: crate::http::ws::SocketCounts::default(),
             denials: crate::telemetry::Denials::default(),
         })))

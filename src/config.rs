@@ -8,33 +8,6 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-/// Environment variables read by Portico (upper-case names of the `Config` fields).
-pub const ENV_KEYS: &[&str] = &[
-    "BIND_ADDR",
-    "DATABASE_URL",
-    "DATA_DIR",
-    "DB_MAX_CONNECTIONS",
-    "REDIS_URL",
-    "REDIS_KEY_PREFIX",
-    "JWT_SECRET",
-    "ACCESS_TOKEN_TTL_SECS",
-    "REFRESH_TOKEN_TTL_SECS",
-    "INVITATION_TTL_SECS",
-    "RBAC_CACHE_TTL_SECS",
-    "ALLOW_REGISTRATION",
-    "GRAPHIQL",
-    "CORS_ALLOWED_ORIGINS",
-    "PUBLIC_URL",
-    "LOG_FORMAT",
-    "MAX_BODY_BYTES",
-    "QUERY_DEPTH_LIMIT",
-    "QUERY_COMPLEXITY_LIMIT",
-    "MAX_BATCH_OPERATIONS",
-    "REQUEST_TIMEOUT_SECS",
-    "PASSWORD_HASH_CONCURRENCY",
-    "AUTO_MIGRATE",
-];
-
 /// A secret string: never printed by `Debug`.
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(transparent)]
@@ -152,6 +125,15 @@ pub struct Config {
     pub login_attempts_per_ip: u64,
     /// `refreshToken` and `acceptInvitation` attempts per IP per window.
     pub token_attempts_per_ip: u64,
+    /// Stripe secret key (`sk_…`). Unset: the embedded default offers a local test checkout, and
+    /// production refuses payment checkouts.
+    pub stripe_secret_key: Option<Secret>,
+    /// Signing secret of the `/webhooks/stripe` endpoint (`whsec_…`). Unset: the endpoint answers 404.
+    pub stripe_webhook_secret: Option<Secret>,
+    /// Base URL of the Stripe API, for stripe-mock or a test stand-in.
+    pub stripe_api_base: Option<String>,
+    /// How often each instance runs the payment expiry job.
+    pub payment_expiry_interval_secs: u64,
 }
 
 impl Default for Config {
@@ -195,6 +177,10 @@ impl Default for Config {
             login_attempts_per_account: 10,
             login_attempts_per_ip: 300,
             token_attempts_per_ip: 300,
+            stripe_secret_key: None,
+            stripe_webhook_secret: None,
+            stripe_api_base: None,
+            payment_expiry_interval_secs: 60,
         }
     }
 }
@@ -212,10 +198,11 @@ impl Config {
             }
             figment = figment.merge(Toml::file(file));
         }
-        let env = Env::raw().filter(|key| {
-            ENV_KEYS
+        let known = Self::keys()?;
+        let env = Env::raw().filter(move |key| {
+            known
                 .iter()
-                .any(|known| known.eq_ignore_ascii_case(key.as_str()))
+                .any(|field| field.eq_ignore_ascii_case(key.as_str()))
         });
         let config: Config = figment
             .merge(env)
@@ -223,6 +210,14 @@ impl Config {
             .context("invalid configuration")?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// Every setting's name (lower case): the environment variables read are these, upper-cased.
+    pub fn keys() -> anyhow::Result<Vec<String>> {
+        match serde_json::to_value(Config::default()).context("listing settings")? {
+            serde_json::Value::Object(fields) => Ok(fields.keys().cloned().collect()),
+            _ => bail!("settings are not a map"),
+        }
     }
 
     /// Checks settings that cannot be expressed by types.
@@ -330,6 +325,20 @@ mod tests {
             ..Config::default()
         };
         assert!(!format!("{config:?}").contains("super-secret"));
+    }
+
+    #[test]
+    fn every_setting_is_documented_and_read_from_the_environment() {
+        let readme = include_str!("../README.md");
+        let example = include_str!("../.env.example");
+        for key in Config::keys().unwrap() {
+            let var = key.to_uppercase();
+            assert!(
+                readme.contains(&format!("`{var}`")),
+                "{var} missing from README.md"
+            );
+            assert!(example.contains(&var), "{var} missing from .env.example");
+        }
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod identity;
 pub mod message;
 pub mod milestone;
 pub mod note;
+pub mod payment;
 pub mod project;
 pub mod pubsub;
 pub mod rbac;

@@ -8,6 +8,7 @@ pub mod invitation;
 pub mod membership;
 pub mod message;
 pub mod milestone;
+pub mod payment_request;
 pub mod private_note;
 pub mod project;
 pub mod project_member;
@@ -16,6 +17,7 @@ pub mod refresh_token;
 pub mod role;
 pub mod role_permission;
 pub mod session;
+pub mod stripe_event;
 pub mod task;
 pub mod task_label;
 pub mod ticket;
@@ -61,9 +63,11 @@ tenant_entity!(
     message,
     conversation_read,
     api_key,
+    payment_request,
 );
 
 impl GlobalEntity for user::Entity {}
 impl GlobalEntity for session::Entity {}
 impl GlobalEntity for refresh_token::Entity {}
 impl GlobalEntity for workspace::Entity {}
+impl GlobalEntity for stripe_event::Entity {}

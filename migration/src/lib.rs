@@ -8,6 +8,7 @@ mod m20261122_000003_tickets_and_activity;
 mod m20261122_000004_notes_and_milestones;
 mod m20261122_000005_messages;
 mod m20261122_000006_api_keys;
+mod m20261122_000007_payments;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_notes_and_milestones::Migration),
             Box::new(m20261122_000005_messages::Migration),
             Box::new(m20261122_000006_api_keys::Migration),
+            Box::new(m20261122_000007_payments::Migration),
         ]
     }
 }

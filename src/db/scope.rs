@@ -294,4 +294,56 @@ impl<'c, C: ConnectionTrait> Global<'c, C> {
     pub fn delete_many<E: GlobalEntity>(&self) -> DeleteMany<E> {
         E::delete_many()
     }
+
+    /// Records a Stripe event id before acting on it. `false` when it was already recorded (a
+    /// duplicate or replayed delivery): the caller then does nothing. Concurrent deliveries of
+    /// one event serialize on the primary key.
+    pub async fn claim_stripe_event(
+        &self,
+        event: entity::stripe_event::ActiveModel,
+    ) -> Result<bool, DbErr> {
+        use sea_orm::sea_query::OnConflict;
+        let inserted = entity::stripe_event::Entity::insert(event)
+            .on_conflict(
+                OnConflict::column(entity::stripe_event::Column::Id)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(self.conn)
+            .await?;
+        Ok(inserted == 1)
+    }
+
+    /// Payment requests looked up by a Stripe reference (checkout session, payment intent) before
+    /// the workspace is known: a verified webhook names no workspace we could trust more. Writes
+    /// then go through [`Scoped`] on the row's own workspace.
+    pub fn payment_requests_by_stripe_ref(&self) -> Select<entity::payment_request::Entity> {
+        entity::payment_request::Entity::find()
+    }
+
+    /// Expires every PENDING request whose due date is before `today`, in one conditional
+    /// statement: run on several instances at once, each row still changes exactly once.
+    pub async fn expire_due_payment_requests(
+        &self,
+        today: chrono::NaiveDate,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: u64,
+    ) -> Result<Vec<entity::payment_request::Model>, DbErr> {
+        use entity::payment_request::{Column, Entity};
+        let due = Query::select()
+            .column(Column::Id)
+            .from(Entity)
+            .and_where(Expr::col(Column::Status).eq("PENDING"))
+            .and_where(Expr::col(Column::DueDate).lt(today))
+            .limit(limit)
+            .to_owned();
+        Entity::update_many()
+            .col_expr(Column::Status, Expr::value("EXPIRED"))
+            .col_expr(Column::ClosedAt, Expr::value(now))
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::Id.in_subquery(due))
+            .filter(Column::Status.eq("PENDING"))
+            .exec_with_returning(self.conn)
+            .await
+    }
 }

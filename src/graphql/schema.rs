@@ -10,6 +10,7 @@ use crate::identity::{IdentityMutation, IdentityQuery};
 use crate::message::{MessageMutation, MessageQuery, MessageSubscription};
 use crate::milestone::MilestoneMutation;
 use crate::note::NoteMutation;
+use crate::payment::{PaymentMutation, PaymentQuery};
 use crate::project::{ProjectMutation, ProjectQuery};
 use crate::task::{BoardSubscription, TaskMutation, TaskQuery};
 use crate::ticket::{TicketMutation, TicketQuery};
@@ -29,6 +30,7 @@ pub struct QueryRoot(
     ActivityQuery,
     MessageQuery,
     ApiKeyQuery,
+    PaymentQuery,
 );
 
 /// The mutation root: every domain's mutations.
@@ -44,6 +46,7 @@ pub struct MutationRoot(
     NoteMutation,
     MessageMutation,
     ApiKeyMutation,
+    PaymentMutation,
 );
 
 /// The subscription root: live project events, re-authorized on every event.

@@ -18,3 +18,8 @@ fn holds(ctx: &Context<'_>, permission: Permission) -> bool {
 pub fn note_private(ctx: &Context<'_>) -> bool {
     holds(ctx, Permission::NotePrivate)
 }
+
+/// Shown to principals holding `payment:read`.
+pub fn payment_read(ctx: &Context<'_>) -> bool {
+    holds(ctx, Permission::PaymentRead)
+}

@@ -25,7 +25,17 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphql::handle).post(graphql::handle))
         .route("/graphql/ws", get(ws::handle))
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz));
+        .route("/readyz", get(health::readyz))
+        .route(
+            "/webhooks/stripe",
+            axum::routing::post(crate::payment::webhook::handle),
+        );
+    if state.payments.is_local_test() {
+        router = router.route(
+            "/dev/checkout/{session}",
+            get(crate::payment::checkout_page::show).post(crate::payment::checkout_page::complete),
+        );
+    }
     if state.config.graphiql_enabled() {
         router = router.route("/graphiql", get(graphql::graphiql));
     }

@@ -82,6 +82,7 @@ impl BuiltinRole {
                 TicketDecide,
                 MessageWrite,
                 NotePrivate,
+                PaymentRead,
                 FileWrite,
             ]),
             Self::Client => PermissionSet::from_iter([
@@ -90,6 +91,7 @@ impl BuiltinRole {
                 TicketCreate,
                 MilestoneValidate,
                 MessageWrite,
+                PaymentRead,
                 PaymentPay,
                 FileWrite,
             ]),

@@ -112,14 +112,18 @@ async fn write_labels<C: ConnectionTrait>(
 
 /// Publishes a board event on the task's project channel, after the change committed.
 pub async fn publish_board_event(app: &App, kind: &str, task: &task::Model) {
-    let event = json!({
+    let event = board_event(kind, task);
+    publish_project_event(app.bus.as_ref(), task.workspace_id, task.project_id, event).await;
+}
+
+fn board_event(kind: &str, task: &task::Model) -> serde_json::Value {
+    json!({
         "type": kind,
         "projectId": task.project_id,
         "taskId": task.id,
         "column": task.board_column,
         "position": task.position,
-    });
-    publish_project_event(app.bus.as_ref(), task.workspace_id, task.project_id, event).await;
+    })
 }
 
 /// A new task.
@@ -416,11 +420,21 @@ async fn record<C: ConnectionTrait>(
     action: &'static str,
     summary: String,
 ) -> ApiResult<()> {
+    record_as(scoped, access.user_id, task, action, summary).await
+}
+
+async fn record_as<C: ConnectionTrait>(
+    scoped: &Scoped<'_, C>,
+    actor_id: Uuid,
+    task: &task::Model,
+    action: &'static str,
+    summary: String,
+) -> ApiResult<()> {
     activity::service::record(
         scoped,
         Entry {
             project_id: task.project_id,
-            actor_id: access.user_id,
+            actor_id,
             action,
             subject_type: "task",
             subject_id: task.id,
@@ -436,7 +450,7 @@ async fn record<C: ConnectionTrait>(
 /// transaction (which holds the project lock).
 pub async fn insert_from_ticket<C: ConnectionTrait>(
     scoped: &Scoped<'_, C>,
-    access: &WorkspaceAccess,
+    actor_id: Uuid,
     ticket: &entity::ticket::Model,
 ) -> ApiResult<task::Model> {
     let column = TaskColumn::Backlog;
@@ -464,18 +478,23 @@ pub async fn insert_from_ticket<C: ConnectionTrait>(
             blocked_reason: Set(None),
             origin: Set(super::TaskOrigin::Ticket.as_str().to_owned()),
             ticket_id: Set(Some(ticket.id)),
-            created_by: Set(access.user_id),
+            created_by: Set(actor_id),
             created_at: Set(now),
             updated_at: Set(now),
         })
         .await?;
-    record(
+    record_as(
         scoped,
-        access,
+        actor_id,
         &created,
         "task.created",
         format!("Task created from ticket #{}", ticket.number),
     )
     .await?;
+    // Board subscribers hear of it once the transaction commits.
+    scoped.after_commit(
+        crate::pubsub::channel::project(created.workspace_id, created.project_id),
+        board_event("TASK_CREATED", &created).to_string(),
+    );
     Ok(created)
 }

@@ -63,8 +63,12 @@ async fn record<C: ConnectionTrait>(
     .await
 }
 
+fn ticket_event(ticket: &ticket::Model, kind: &str) -> serde_json::Value {
+    json!({ "type": kind, "projectId": ticket.project_id, "ticketId": ticket.id, "number": ticket.number, "status": ticket.status })
+}
+
 async fn publish(app: &App, ticket: &ticket::Model, kind: &str) {
-    let event = json!({ "type": kind, "projectId": ticket.project_id, "ticketId": ticket.id, "number": ticket.number, "status": ticket.status });
+    let event = ticket_event(ticket, kind);
     publish_project_event(
         app.bus.as_ref(),
         ticket.workspace_id,
@@ -360,7 +364,7 @@ pub async fn decide(
     )
     .await?;
     if workflow::converts_to_task(to) {
-        updated = convert_to_task(&scoped, access, updated).await?;
+        updated = convert_to_task(&scoped, access.user_id, updated).await?;
     }
     txn.commit().await?;
     publish(app, &updated, "TICKET_STATUS_CHANGED").await;
@@ -394,6 +398,10 @@ pub async fn answer_quote(
     )?;
     let scoped = txn.scoped(access.workspace_id);
     let updated = set_status(&scoped, current, to).await?;
+    if accept {
+        // The client pays the quote through a TICKET payment request (issue #5).
+        crate::payment::service::request_for_ticket(&scoped, access.user_id, &updated).await?;
+    }
     let verb = if accept { "accepted" } else { "declined" };
     record(
         &scoped,
@@ -409,16 +417,64 @@ pub async fn answer_quote(
     Ok(updated)
 }
 
+/// A verified payment settles an AWAITING_PAYMENT ticket: PAID, and its one task, in the
+/// payment's transaction. A ticket already PAID, or in a state a payment does not settle, is left
+/// as it is (logged): the money is recorded on the payment request either way.
+pub async fn settle_by_payment<C: ConnectionTrait>(
+    scoped: &Scoped<'_, C>,
+    actor_id: Uuid,
+    ticket_id: Uuid,
+) -> ApiResult<Option<ticket::Model>> {
+    let mut query = scoped
+        .find::<ticket::Entity>()
+        .filter(ticket::Column::Id.eq(ticket_id));
+    if scoped.conn().get_database_backend() == sea_orm::DatabaseBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    let Some(current) = query.one(scoped.conn()).await? else {
+        return Ok(None);
+    };
+    let from = TicketStatus::parse(&current.status);
+    if from == TicketStatus::Paid {
+        return Ok(None);
+    }
+    if let Err(err) = workflow::check(current.number, from, TicketStatus::Paid, Side::Payment) {
+        tracing::warn!(ticket = %current.id, status = %current.status, error = ?err, "a payment cannot settle this ticket");
+        return Ok(None);
+    }
+    let updated = set_status(scoped, current, TicketStatus::Paid).await?;
+    activity::service::record(
+        scoped,
+        Entry {
+            project_id: updated.project_id,
+            actor_id,
+            action: "ticket.status_changed",
+            subject_type: "ticket",
+            subject_id: updated.id,
+            summary: format!("Ticket #{} paid", updated.number),
+            payload: json!({ "number": updated.number, "status": updated.status }),
+            staff_only: false,
+        },
+    )
+    .await?;
+    let updated = convert_to_task(scoped, actor_id, updated).await?;
+    scoped.after_commit(
+        crate::pubsub::channel::project(updated.workspace_id, updated.project_id),
+        ticket_event(&updated, "TICKET_STATUS_CHANGED").to_string(),
+    );
+    Ok(Some(updated))
+}
+
 /// Makes the ticket's one task (idempotent: a ticket that has a task keeps it).
 pub async fn convert_to_task<C: ConnectionTrait>(
     scoped: &Scoped<'_, C>,
-    access: &WorkspaceAccess,
+    actor_id: Uuid,
     ticket: ticket::Model,
 ) -> ApiResult<ticket::Model> {
     if ticket.task_id.is_some() {
         return Ok(ticket);
     }
-    let task = tasks::insert_from_ticket(scoped, access, &ticket).await?;
+    let task = tasks::insert_from_ticket(scoped, actor_id, &ticket).await?;
     let mut model: ticket::ActiveModel = ticket.into();
     model.task_id = Set(Some(task.id));
     Ok(scoped.update(model).await?)

@@ -126,7 +126,11 @@ pub struct Ticket {
     pub description: String,
     /// Status.
     pub status: TicketStatus,
-    /// The quote, once priced.
+    /// The quote, once priced (an amount: `payment:read`, never shown to guests).
+    #[graphql(
+        directive = crate::graphql::directives::requires::apply(Permission::PaymentRead),
+        visible = "crate::graphql::visibility::payment_read"
+    )]
     pub quote: Option<Quote>,
     /// The task it became, once accepted or paid.
     pub task_id: Option<ID>,

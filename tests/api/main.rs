@@ -17,6 +17,7 @@ mod board;
 mod http;
 mod invitations;
 mod notes_and_milestones;
+mod payments;
 mod projects;
 mod realtime;
 mod schema;

@@ -1,0 +1,496 @@
+//! Payment request rules and transactions: creation (by staff, or when a client accepts a quote),
+//! cancellation, opening a checkout, the project balance.
+
+use super::events;
+use super::stripe::CheckoutRequest;
+use super::types::{PaymentKind, PaymentStatus, ProjectBalance};
+use crate::app::App;
+use crate::db::{Global, Scoped};
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::pagination::Page;
+use crate::project::service as projects;
+use crate::rbac::WorkspaceAccess;
+use crate::types::{Money, text};
+use chrono::{Duration, NaiveDate, Utc};
+use entity::{milestone, payment_request, ticket, user};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use std::collections::BTreeMap;
+use uuid::Uuid;
+
+/// How long a checkout session accepts the payment (Stripe allows 30 minutes to 24 hours).
+const CHECKOUT_TTL: Duration = Duration::hours(1);
+
+/// A payment request the caller may see (its project is visible to them); NOT_FOUND otherwise.
+pub async fn get_visible<C: ConnectionTrait>(
+    conn: &C,
+    access: &WorkspaceAccess,
+    id: Uuid,
+) -> ApiResult<payment_request::Model> {
+    let found = Scoped::new(conn, access.workspace_id)
+        .find_by_id::<payment_request::Entity>(id)
+        .await?
+        .ok_or(ApiError::NotFound("payment request"))?;
+    projects::get_visible(conn, access, found.project_id)
+        .await
+        .map_err(|_| ApiError::NotFound("payment request"))?;
+    Ok(found)
+}
+
+/// A project's payment requests, oldest first, optionally of one status.
+pub async fn list(
+    app: &App,
+    access: &WorkspaceAccess,
+    project_id: Uuid,
+    page: Page,
+    status: Option<PaymentStatus>,
+) -> ApiResult<(Vec<payment_request::Model>, u64, bool)> {
+    let conn = app.db.conn();
+    projects::get_visible(conn, access, project_id).await?;
+    let scoped = Scoped::new(conn, access.workspace_id);
+    let mut condition = Condition::all().add(payment_request::Column::ProjectId.eq(project_id));
+    if let Some(status) = status {
+        condition = condition.add(payment_request::Column::Status.eq(status.as_str()));
+    }
+    let total = scoped
+        .find::<payment_request::Entity>()
+        .filter(condition.clone())
+        .count(conn)
+        .await?;
+    let mut query = scoped
+        .find::<payment_request::Entity>()
+        .filter(condition)
+        .order_by_asc(payment_request::Column::Id);
+    if let Some(after) = page.after {
+        query = query.filter(payment_request::Column::Id.gt(after));
+    }
+    let mut rows = query.limit(page.limit + 1).all(conn).await?;
+    let has_next = rows.len() as u64 > page.limit;
+    rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
+    Ok((rows, total, has_next))
+}
+
+/// A new payment request, as staff ask for it.
+#[derive(Debug)]
+pub struct NewPaymentRequest {
+    pub project_id: Uuid,
+    pub kind: PaymentKind,
+    pub title: String,
+    pub description: Option<String>,
+    pub amount: Money,
+    pub due_date: Option<NaiveDate>,
+    pub milestone_id: Option<Uuid>,
+}
+
+/// Staff ask the project's client for money.
+pub async fn create(
+    app: &App,
+    access: &WorkspaceAccess,
+    new: NewPaymentRequest,
+) -> ApiResult<payment_request::Model> {
+    if new.kind == PaymentKind::Ticket {
+        return Err(ApiError::bad_field(
+            "kind",
+            "TICKET requests are created when the client accepts a quote",
+        ));
+    }
+    let title = text::required("title", &new.title, 200)?;
+    let description = text::optional("description", new.description, 5_000)?;
+    if new.due_date.is_some_and(|d| d < Utc::now().date_naive()) {
+        return Err(ApiError::bad_field(
+            "dueDate",
+            "the due date is in the past",
+        ));
+    }
+    let txn = app.db.begin().await?;
+    projects::get_visible(&*txn, access, new.project_id).await?;
+    let scoped = txn.scoped(access.workspace_id);
+    if let Some(milestone_id) = new.milestone_id {
+        let found = scoped
+            .find_by_id::<milestone::Entity>(milestone_id)
+            .await?
+            .filter(|m| m.project_id == new.project_id);
+        if found.is_none() {
+            return Err(ApiError::NotFound("milestone"));
+        }
+    }
+    let now = Utc::now();
+    let created = scoped
+        .insert(payment_request::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            workspace_id: Set(access.workspace_id),
+            project_id: Set(new.project_id),
+            kind: Set(new.kind.as_str().to_owned()),
+            title: Set(title),
+            description: Set(description),
+            amount_minor: Set(new.amount.amount_minor()),
+            currency: Set(new.amount.currency().to_owned()),
+            due_date: Set(new.due_date),
+            status: Set(PaymentStatus::Pending.as_str().to_owned()),
+            ticket_id: Set(None),
+            milestone_id: Set(new.milestone_id),
+            created_by: Set(access.user_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+            paid_at: Set(None),
+            closed_at: Set(None),
+            checkout_session_id: Set(None),
+            checkout_url: Set(None),
+            checkout_expires_at: Set(None),
+            checkout_attempts: Set(0),
+            checkout_opened_by: Set(None),
+            paid_by: Set(None),
+            payment_intent_id: Set(None),
+            amount_refunded_minor: Set(0),
+            last_failure: Set(None),
+        })
+        .await?;
+    events::record(
+        &scoped,
+        access.user_id,
+        &created,
+        "payment.requested",
+        format!("Payment \"{}\" requested", created.title),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// The TICKET request of an accepted quote, in the acceptance's transaction. Idempotent: a
+/// ticket has at most one (the column is unique).
+pub async fn request_for_ticket<C: ConnectionTrait>(
+    scoped: &Scoped<'_, C>,
+    actor_id: Uuid,
+    ticket: &ticket::Model,
+) -> ApiResult<payment_request::Model> {
+    if let Some(existing) = scoped
+        .find::<payment_request::Entity>()
+        .filter(payment_request::Column::TicketId.eq(ticket.id))
+        .one(scoped.conn())
+        .await?
+    {
+        return Ok(existing);
+    }
+    let (Some(amount_minor), Some(currency)) = (ticket.quote_amount_minor, &ticket.quote_currency)
+    else {
+        return Err(ApiError::internal(anyhow::anyhow!(
+            "ticket {} accepted without a quote",
+            ticket.id
+        )));
+    };
+    let now = Utc::now();
+    let created = scoped
+        .insert(payment_request::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            workspace_id: Set(scoped.workspace_id()),
+            project_id: Set(ticket.project_id),
+            kind: Set(PaymentKind::Ticket.as_str().to_owned()),
+            title: Set(format!("Ticket #{}: {}", ticket.number, ticket.title)
+                .chars()
+                .take(200)
+                .collect()),
+            description: Set(ticket.quote_description.clone()),
+            amount_minor: Set(amount_minor),
+            currency: Set(currency.clone()),
+            due_date: Set(None),
+            status: Set(PaymentStatus::Pending.as_str().to_owned()),
+            ticket_id: Set(Some(ticket.id)),
+            milestone_id: Set(None),
+            created_by: Set(actor_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+            paid_at: Set(None),
+            closed_at: Set(None),
+            checkout_session_id: Set(None),
+            checkout_url: Set(None),
+            checkout_expires_at: Set(None),
+            checkout_attempts: Set(0),
+            checkout_opened_by: Set(None),
+            paid_by: Set(None),
+            payment_intent_id: Set(None),
+            amount_refunded_minor: Set(0),
+            last_failure: Set(None),
+        })
+        .await?;
+    events::record(
+        scoped,
+        actor_id,
+        &created,
+        "payment.requested",
+        format!("Payment \"{}\" requested", created.title),
+    )
+    .await?;
+    Ok(created)
+}
+
+/// Staff cancel a PENDING request. Only a still-pending row changes: a payment that lands at the
+/// same moment wins, and the cancellation answers with the new status.
+pub async fn cancel(
+    app: &App,
+    access: &WorkspaceAccess,
+    id: Uuid,
+) -> ApiResult<payment_request::Model> {
+    let txn = app.db.begin().await?;
+    let current = get_visible(&*txn, access, id).await?;
+    let scoped = txn.scoped(access.workspace_id);
+    let now = Utc::now();
+    let changed = scoped
+        .update_many::<payment_request::Entity>()
+        .col_expr(
+            payment_request::Column::Status,
+            Expr::value(PaymentStatus::Cancelled.as_str()),
+        )
+        .col_expr(payment_request::Column::ClosedAt, Expr::value(now))
+        .col_expr(payment_request::Column::UpdatedAt, Expr::value(now))
+        .filter(payment_request::Column::Id.eq(id))
+        .filter(payment_request::Column::Status.eq(PaymentStatus::Pending.as_str()))
+        .exec(&*txn)
+        .await?
+        .rows_affected;
+    if changed == 0 {
+        return Err(ApiError::bad_field(
+            "id",
+            format!(
+                "\"{}\" is {}; only a PENDING request can be cancelled",
+                current.title, current.status
+            ),
+        ));
+    }
+    let cancelled = scoped
+        .find_by_id::<payment_request::Entity>(id)
+        .await?
+        .ok_or(ApiError::NotFound("payment request"))?;
+    events::record(
+        &scoped,
+        access.user_id,
+        &cancelled,
+        "payment.cancelled",
+        format!("Payment \"{}\" cancelled", cancelled.title),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(cancelled)
+}
+
+/// Where the client pays.
+#[derive(Debug, Clone)]
+pub struct Checkout {
+    pub url: String,
+    pub expires_at: Option<chrono::DateTime<Utc>>,
+    pub test_mode: bool,
+}
+
+/// A client of the project opens (or gets back) the checkout of a PENDING request. Asked twice,
+/// even concurrently, it answers the same open session: the idempotency key is the request and
+/// its attempt number, so Stripe itself returns one session for one attempt, and only the first
+/// answer is stored.
+pub async fn pay(app: &App, access: &WorkspaceAccess, id: Uuid) -> ApiResult<Checkout> {
+    let current = get_visible(app.db.conn(), access, id).await?;
+    if access.is_staff() {
+        return Err(ApiError::forbidden(
+            "only the project's client pays its payment requests",
+        ));
+    }
+    let status = PaymentStatus::parse(&current.status);
+    if status != PaymentStatus::Pending {
+        return Err(ApiError::bad_field(
+            "id",
+            format!(
+                "\"{}\" is {}; only a PENDING request can be paid",
+                current.title, current.status
+            ),
+        ));
+    }
+    let now = Utc::now();
+    if let Some(open) = open_checkout(&current, now) {
+        return Ok(open.with_mode(app));
+    }
+    let payer = Global::new(app.db.conn())
+        .find_by_id::<user::Entity>(access.user_id)
+        .await?
+        .ok_or_else(|| ApiError::unauthenticated("sign in first"))?;
+    let attempt = current.checkout_attempts;
+    let base = app.config.base_url();
+    let base = base.trim_end_matches('/');
+    let opened = app
+        .payments
+        .open_checkout(&CheckoutRequest {
+            request_id: current.id,
+            workspace_id: current.workspace_id,
+            project_id: current.project_id,
+            title: current.title.clone(),
+            description: current.description.clone(),
+            amount_minor: current.amount_minor,
+            currency: current.currency.clone(),
+            customer_email: payer.email,
+            idempotency_key: format!("portico-checkout-{}-{attempt}", current.id),
+            success_url: format!("{base}/payments/{}/done", current.id),
+            cancel_url: format!("{base}/payments/{}/cancelled", current.id),
+            expires_at: now + CHECKOUT_TTL,
+        })
+        .await?;
+    // Only the first answer for this attempt is stored; a concurrent twin got the same session.
+    let scoped = Scoped::new(app.db.conn(), access.workspace_id);
+    scoped
+        .update_many::<payment_request::Entity>()
+        .col_expr(
+            payment_request::Column::CheckoutSessionId,
+            Expr::value(opened.session_id.clone()),
+        )
+        .col_expr(
+            payment_request::Column::CheckoutUrl,
+            Expr::value(opened.url.clone()),
+        )
+        .col_expr(
+            payment_request::Column::CheckoutExpiresAt,
+            Expr::value(opened.expires_at),
+        )
+        .col_expr(
+            payment_request::Column::CheckoutAttempts,
+            Expr::value(attempt + 1),
+        )
+        .col_expr(
+            payment_request::Column::CheckoutOpenedBy,
+            Expr::value(access.user_id),
+        )
+        .col_expr(payment_request::Column::UpdatedAt, Expr::value(now))
+        .filter(payment_request::Column::Id.eq(id))
+        .filter(payment_request::Column::CheckoutAttempts.eq(attempt))
+        .filter(payment_request::Column::Status.eq(PaymentStatus::Pending.as_str()))
+        .exec(app.db.conn())
+        .await?;
+    let stored = get_visible(app.db.conn(), access, id).await?;
+    match open_checkout(&stored, now) {
+        Some(open) => Ok(open.with_mode(app)),
+        None => Err(ApiError::conflict(format!(
+            "\"{}\" changed while its checkout opened (now {}); try again",
+            stored.title, stored.status
+        ))),
+    }
+}
+
+fn open_checkout(request: &payment_request::Model, now: chrono::DateTime<Utc>) -> Option<Checkout> {
+    // A session about to expire is not handed out: the client would not finish in time.
+    let fresh = request
+        .checkout_expires_at
+        .is_none_or(|at| at > now + Duration::minutes(5));
+    match (&request.checkout_url, fresh) {
+        (Some(url), true) if request.status == PaymentStatus::Pending.as_str() => Some(Checkout {
+            url: url.clone(),
+            expires_at: request.checkout_expires_at,
+            test_mode: false,
+        }),
+        _ => None,
+    }
+}
+
+impl Checkout {
+    fn with_mode(self, app: &App) -> Self {
+        Self {
+            test_mode: app.payments.is_local_test(),
+            ..self
+        }
+    }
+}
+
+/// A project's balance per currency, in one statement.
+pub async fn balance(
+    app: &App,
+    access: &WorkspaceAccess,
+    project_id: Uuid,
+) -> ApiResult<Vec<ProjectBalance>> {
+    let conn = app.db.conn();
+    projects::get_visible(conn, access, project_id).await?;
+    let rows: Vec<(String, String, i64, i64)> = Scoped::new(conn, access.workspace_id)
+        .find::<payment_request::Entity>()
+        .select_only()
+        .column(payment_request::Column::Currency)
+        .column(payment_request::Column::Status)
+        // SUM of a BIGINT is NUMERIC on Postgres: cast back so both backends decode an i64.
+        .column_as(
+            Expr::col(payment_request::Column::AmountMinor)
+                .sum()
+                .cast_as(Alias::new("BIGINT")),
+            "amount",
+        )
+        .column_as(
+            Expr::col(payment_request::Column::AmountRefundedMinor)
+                .sum()
+                .cast_as(Alias::new("BIGINT")),
+            "refunded",
+        )
+        .filter(payment_request::Column::ProjectId.eq(project_id))
+        .group_by(payment_request::Column::Currency)
+        .group_by(payment_request::Column::Status)
+        .into_tuple()
+        .all(conn)
+        .await?;
+    Ok(fold_balance(rows))
+}
+
+/// Sums per currency: requested = pending + paid; paid = paid net of partial refunds;
+/// remaining = pending. Cancelled, expired and refunded requests are not owed.
+pub fn fold_balance(rows: Vec<(String, String, i64, i64)>) -> Vec<ProjectBalance> {
+    let mut by_currency: BTreeMap<String, ProjectBalance> = BTreeMap::new();
+    for (currency, status, amount, refunded) in rows {
+        let entry = by_currency
+            .entry(currency.clone())
+            .or_insert_with(|| ProjectBalance {
+                currency,
+                requested_minor: 0,
+                paid_minor: 0,
+                remaining_minor: 0,
+            });
+        match PaymentStatus::parse(&status) {
+            PaymentStatus::Pending => {
+                entry.requested_minor += amount;
+                entry.remaining_minor += amount;
+            }
+            PaymentStatus::Paid => {
+                entry.requested_minor += amount;
+                entry.paid_minor += amount - refunded;
+            }
+            PaymentStatus::Cancelled | PaymentStatus::Expired | PaymentStatus::Refunded => {}
+        }
+    }
+    by_currency.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn balance_is_per_currency_and_ignores_what_is_not_owed() {
+        let rows = vec![
+            ("EUR".to_owned(), "PENDING".to_owned(), 30_000, 0),
+            ("EUR".to_owned(), "PAID".to_owned(), 50_000, 5_000),
+            ("EUR".to_owned(), "CANCELLED".to_owned(), 99_999, 0),
+            ("USD".to_owned(), "PAID".to_owned(), 1_000, 0),
+            ("USD".to_owned(), "REFUNDED".to_owned(), 7_000, 7_000),
+            ("USD".to_owned(), "EXPIRED".to_owned(), 4_000, 0),
+        ];
+        let balance = fold_balance(rows);
+        assert_eq!(
+            balance,
+            vec![
+                ProjectBalance {
+                    currency: "EUR".into(),
+                    requested_minor: 80_000,
+                    paid_minor: 45_000,
+                    remaining_minor: 30_000,
+                },
+                ProjectBalance {
+                    currency: "USD".into(),
+                    requested_minor: 1_000,
+                    paid_minor: 1_000,
+                    remaining_minor: 0,
+                },
+            ]
+        );
+    }
+}
