@@ -269,6 +269,8 @@ fn main() {
             jwt_secret: Some(Secret::new("bench-secret-that-is-long-enough-0123456789")),
             auto_migrate: Some(true),
             db_max_connections: 16,
+            // Throughput is what is measured here, not the per-user budget.
+            rate_limit_points: 0,
             ..Config::default()
         };
         let state = portico::App::build(config).await.unwrap();

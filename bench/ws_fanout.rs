@@ -61,6 +61,7 @@ fn config(db_url: &str, redis: Option<String>) -> Config {
         access_token_ttl_secs: 3600,
         db_max_connections: 16,
         ws_max_sockets_per_user: 100_000,
+        rate_limit_points: 0,
         ..Config::default()
     }
 }

@@ -118,6 +118,16 @@ impl App {
                 root_fields: config.query_root_field_limit,
             },
             suggestions: config.mode() == Mode::Embedded,
+            cost: crate::graphql::cost::CostLimits {
+                principal: crate::cache::Bucket {
+                    capacity: config.rate_limit_points,
+                    refill_per_sec: config.rate_limit_refill_per_sec,
+                },
+                anonymous: crate::cache::Bucket {
+                    capacity: config.rate_limit_anonymous_points,
+                    refill_per_sec: config.rate_limit_anonymous_refill_per_sec,
+                },
+            },
             ..SchemaLimits::default()
         })?;
         Ok(AppState(Arc::new(App {

@@ -24,4 +24,82 @@ pub trait Cache: Send + Sync + 'static {
     async fn incr(&self, key: &str, window: Duration) -> anyhow::Result<(u64, Duration)>;
     /// Deletes every key starting with `prefix`.
     async fn delete_prefix(&self, prefix: &str) -> anyhow::Result<()>;
+    /// Takes `cost` points from the leaky bucket at `key` (full when new, refilling continuously),
+    /// or nothing when they are not all there. Atomic (one Lua script on Redis).
+    async fn take(&self, key: &str, bucket: Bucket, cost: u64) -> anyhow::Result<BucketState>;
+}
+
+/// A leaky bucket's shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bucket {
+    /// Points when full.
+    pub capacity: u64,
+    /// Points added back per second.
+    pub refill_per_sec: u64,
+}
+
+/// What a [`Cache::take`] did and left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BucketState {
+    /// The points were taken.
+    pub allowed: bool,
+    /// Points left.
+    pub remaining: u64,
+    /// Seconds until the bucket is full again.
+    pub reset_secs: u64,
+    /// Seconds until the refused cost would fit (0 when allowed).
+    pub retry_after_secs: u64,
+}
+
+impl Bucket {
+    /// Refills `tokens` for `elapsed_ms`, then takes `cost` if it fits: the arithmetic both
+    /// stores share (the Redis script mirrors it).
+    pub fn apply(self, tokens: f64, elapsed_ms: u64, cost: u64) -> (f64, BucketState) {
+        let capacity = self.capacity as f64;
+        let rate = self.refill_per_sec.max(1) as f64;
+        let mut tokens = (tokens + elapsed_ms as f64 * rate / 1000.0).min(capacity);
+        let cost_f = cost as f64;
+        let allowed = tokens >= cost_f;
+        let retry_after_secs = if allowed {
+            0
+        } else {
+            ((cost_f - tokens) / rate).ceil() as u64
+        };
+        if allowed {
+            tokens -= cost_f;
+        }
+        let state = BucketState {
+            allowed,
+            remaining: tokens.floor() as u64,
+            reset_secs: ((capacity - tokens) / rate).ceil() as u64,
+            retry_after_secs,
+        };
+        (tokens, state)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_refills_and_refuses_what_does_not_fit() {
+        let bucket = Bucket {
+            capacity: 1_000,
+            refill_per_sec: 50,
+        };
+        let (left, state) = bucket.apply(1_000.0, 0, 400);
+        assert!(state.allowed);
+        assert_eq!((state.remaining, state.reset_secs), (600, 8));
+        let (left, state) = bucket.apply(left, 0, 700);
+        assert!(!state.allowed);
+        assert_eq!((state.remaining, state.retry_after_secs), (600, 2));
+        // Two seconds later, 100 more points are there.
+        let (_, state) = bucket.apply(left, 2_000, 700);
+        assert!(state.allowed);
+        assert_eq!(state.remaining, 0);
+        // Refill never exceeds the capacity.
+        let (full, _) = bucket.apply(0.0, 3_600_000, 0);
+        assert_eq!(full, 1_000.0);
+    }
 }

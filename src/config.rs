@@ -134,6 +134,14 @@ pub struct Config {
     pub stripe_api_base: Option<String>,
     /// How often each instance runs the payment expiry job.
     pub payment_expiry_interval_secs: u64,
+    /// Points of each user's and API key's bucket (0: no cost limit).
+    pub rate_limit_points: u64,
+    /// Points a user's or API key's bucket regains per second.
+    pub rate_limit_refill_per_sec: u64,
+    /// Points of each anonymous IP's bucket (0: no cost limit).
+    pub rate_limit_anonymous_points: u64,
+    /// Points an anonymous IP's bucket regains per second.
+    pub rate_limit_anonymous_refill_per_sec: u64,
 }
 
 impl Default for Config {
@@ -181,6 +189,10 @@ impl Default for Config {
             stripe_webhook_secret: None,
             stripe_api_base: None,
             payment_expiry_interval_secs: 60,
+            rate_limit_points: 10_000,
+            rate_limit_refill_per_sec: 200,
+            rate_limit_anonymous_points: 1_000,
+            rate_limit_anonymous_refill_per_sec: 20,
         }
     }
 }

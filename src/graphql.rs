@@ -5,6 +5,7 @@ pub mod apq;
 pub mod authz;
 pub mod batch;
 pub mod context;
+pub mod cost;
 pub mod directives;
 pub mod flat;
 pub mod input;

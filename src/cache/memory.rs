@@ -1,6 +1,6 @@
 //! The in-process cache of the embedded default.
 
-use super::Cache;
+use super::{Bucket, BucketState, Cache};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -68,6 +68,28 @@ impl Cache for MemoryCache {
         Ok((count, expires.saturating_duration_since(now)))
     }
 
+    async fn take(&self, key: &str, bucket: Bucket, cost: u64) -> anyhow::Result<BucketState> {
+        let mut entries = self.entries.write().map_err(|_| poisoned())?;
+        let now = Instant::now();
+        let now_ms = unix_millis();
+        // Stored as "tokens@unix_ms"; the entry expires once the bucket would be full again.
+        let (tokens, elapsed_ms) = match entries.get(key) {
+            Some((expires, value)) if *expires > now => {
+                let (tokens, at) = value.split_once('@').unwrap_or(("0", "0"));
+                let at: u64 = at.parse().unwrap_or(now_ms);
+                (
+                    tokens.parse::<f64>().unwrap_or(0.0),
+                    now_ms.saturating_sub(at),
+                )
+            }
+            _ => (bucket.capacity as f64, 0),
+        };
+        let (left, state) = bucket.apply(tokens, elapsed_ms, cost);
+        let ttl = Duration::from_secs(state.reset_secs + 1);
+        entries.insert(key.to_owned(), (now + ttl, format!("{left}@{now_ms}")));
+        Ok(state)
+    }
+
     async fn delete(&self, key: &str) -> anyhow::Result<()> {
         self.entries.write().map_err(|_| poisoned())?.remove(key);
         Ok(())
@@ -80,6 +102,12 @@ impl Cache for MemoryCache {
             .retain(|key, _| !key.starts_with(prefix));
         Ok(())
     }
+}
+
+fn unix_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The Redis cache: shared by every instance, so an invalidation is seen everywhere at once.
 
-use super::Cache;
+use super::{Bucket, BucketState, Cache};
 use anyhow::Context;
 use async_trait::async_trait;
 use redis::AsyncCommands;
@@ -86,6 +86,49 @@ impl Cache for RedisCache {
             count,
             Duration::from_millis(u64::try_from(ttl).unwrap_or(0)),
         ))
+    }
+
+    async fn take(&self, key: &str, bucket: Bucket, cost: u64) -> anyhow::Result<BucketState> {
+        // The same arithmetic as `Bucket::apply`, on Redis's clock, in one atomic script.
+        const SCRIPT: &str = r"
+            local cap = tonumber(ARGV[1])
+            local rate = math.max(tonumber(ARGV[2]), 1)
+            local cost = tonumber(ARGV[3])
+            local t = redis.call('TIME')
+            local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            local v = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+            local tokens = tonumber(v[1]) or cap
+            local at = tonumber(v[2]) or now
+            tokens = math.min(cap, tokens + math.max(0, now - at) * rate / 1000)
+            local allowed = 0
+            local retry = 0
+            if tokens >= cost then
+                tokens = tokens - cost
+                allowed = 1
+            else
+                retry = math.ceil((cost - tokens) / rate)
+            end
+            redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+            local reset = math.ceil((cap - tokens) / rate)
+            redis.call('PEXPIRE', KEYS[1], (reset + 1) * 1000)
+            return {allowed, math.floor(tokens), reset, retry}
+        ";
+        let mut conn = self.conn.clone();
+        let (allowed, remaining, reset, retry): (i64, i64, i64, i64) = redis::Script::new(SCRIPT)
+            .key(self.key(key))
+            .arg(bucket.capacity)
+            .arg(bucket.refill_per_sec)
+            .arg(cost)
+            .invoke_async(&mut conn)
+            .await
+            .context("redis bucket script")?;
+        let positive = |n: i64| u64::try_from(n).unwrap_or(0);
+        Ok(BucketState {
+            allowed: allowed == 1,
+            remaining: positive(remaining),
+            reset_secs: positive(reset),
+            retry_after_secs: positive(retry),
+        })
     }
 
     async fn delete(&self, key: &str) -> anyhow::Result<()> {

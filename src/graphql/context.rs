@@ -34,6 +34,8 @@ pub struct RequestContext {
     access: OnceCell<WorkspaceAccess>,
     /// DataLoaders of this request only.
     pub loaders: Loaders,
+    /// The rate-limit state left by this request's last operation.
+    rate: std::sync::Mutex<Option<super::cost::RateReport>>,
 }
 
 impl std::fmt::Debug for RequestContext {
@@ -60,7 +62,20 @@ impl RequestContext {
             workspace_selector: workspace_selector.filter(|s| !s.trim().is_empty()),
             access: OnceCell::new(),
             loaders,
+            rate: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Keeps what the last operation of this request cost and left (for `X-RateLimit-*`).
+    pub fn record_rate(&self, report: super::cost::RateReport) {
+        if let Ok(mut rate) = self.rate.lock() {
+            *rate = Some(report);
+        }
+    }
+
+    /// What the last operation of this request cost and left.
+    pub fn rate_report(&self) -> Option<super::cost::RateReport> {
+        self.rate.lock().ok().and_then(|rate| *rate)
     }
 
     /// The context of a resolver.
@@ -260,6 +275,15 @@ impl RequestContext {
 
     /// Logs a denied field with who, what and from where (counted by the metrics work to come).
     pub fn record_denial(&self, info: &ResolveInfo<'_>, err: &ApiError) {
+        self.log_denial(
+            err,
+            &format!("{}.{}", info.parent_type, info.name),
+            &info.path_node.to_string(),
+        );
+    }
+
+    /// Counts and logs a denial of `field` at `path` (an operation-level refusal passes its own).
+    pub fn log_denial(&self, err: &ApiError, field: &str, path: &str) {
         self.app.denials.count(err.code());
         let principal = match &self.principal {
             Principal::User(u) => u.user_id.to_string(),
@@ -271,8 +295,8 @@ impl RequestContext {
             target: "portico::denied",
             code = err.code().as_str(),
             principal,
-            field = %format!("{}.{}", info.parent_type, info.name),
-            path = %info.path_node,
+            field,
+            path,
             ip = self.client.ip.as_deref().unwrap_or("-"),
             request_id = self.client.request_id.as_deref().unwrap_or("-"),
             reason = %err.message(),

@@ -68,6 +68,8 @@ pub struct SchemaLimits {
     pub suggestions: bool,
     /// Tokens, aliases and root fields.
     pub document: DocumentLimits,
+    /// Cost budgets (rate limits).
+    pub cost: super::cost::CostLimits,
 }
 
 impl Default for SchemaLimits {
@@ -78,6 +80,7 @@ impl Default for SchemaLimits {
             recursion: 64,
             suggestions: true,
             document: DocumentLimits::default(),
+            cost: super::cost::CostLimits::default(),
         }
     }
 }
@@ -94,6 +97,7 @@ pub fn build_schema(limits: SchemaLimits) -> anyhow::Result<PorticoSchema> {
         limits: limits.document,
     })
     .extension(limits.document)
+    .extension(limits.cost)
     .extension(authz.clone())
     // Also as data, for the single-pass resolver (`flat`), which applies the same policy.
     .data(authz.clone())

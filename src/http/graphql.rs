@@ -121,9 +121,25 @@ pub async fn handle(
         workspace,
         client_info(&headers, addr),
     ));
-    let mut response = state.schema.execute_batch(batch.data(context)).await;
+    let mut response = state
+        .schema
+        .execute_batch(batch.data(context.clone()))
+        .await;
     ensure_codes(&mut response);
-    GraphQLResponse::from(response).into_response()
+    let mut reply = GraphQLResponse::from(response).into_response();
+    if let Some(report) = context.rate_report()
+        && report.limit > 0
+    {
+        let headers = reply.headers_mut();
+        for (name, value) in [
+            ("x-ratelimit-limit", report.limit),
+            ("x-ratelimit-remaining", report.remaining),
+            ("x-ratelimit-reset", report.reset_secs),
+        ] {
+            headers.insert(name, http::HeaderValue::from(value));
+        }
+    }
+    reply
 }
 
 /// Errors raised before resolvers run (parse, validation, limits) carry no code: they are all

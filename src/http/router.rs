@@ -80,6 +80,11 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
             HeaderName::from_static("x-api-key"),
             REQUEST_ID,
         ])
-        .expose_headers([REQUEST_ID])
+        .expose_headers([
+            REQUEST_ID,
+            HeaderName::from_static("x-ratelimit-limit"),
+            HeaderName::from_static("x-ratelimit-remaining"),
+            HeaderName::from_static("x-ratelimit-reset"),
+        ])
         .max_age(Duration::from_secs(600))
 }

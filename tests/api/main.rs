@@ -19,6 +19,7 @@ mod invitations;
 mod notes_and_milestones;
 mod payments;
 mod projects;
+mod rate_limits;
 mod realtime;
 mod schema;
 mod tickets;
