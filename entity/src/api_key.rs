@@ -27,6 +27,8 @@ pub struct Model {
     pub revoked_at: Option<DateTimeUtc>,
     pub last_used_at: Option<DateTimeUtc>,
     pub last_used_ip: Option<String>,
+    /// The key runs only its registered trusted documents.
+    pub trusted_documents_only: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -22,6 +22,7 @@ pub mod task;
 pub mod task_label;
 pub mod ticket;
 pub mod ticket_comment;
+pub mod trusted_document;
 pub mod user;
 pub mod workspace;
 
@@ -64,6 +65,7 @@ tenant_entity!(
     conversation_read,
     api_key,
     payment_request,
+    trusted_document,
 );
 
 impl GlobalEntity for user::Entity {}

@@ -9,6 +9,7 @@ mod m20261122_000004_notes_and_milestones;
 mod m20261122_000005_messages;
 mod m20261122_000006_api_keys;
 mod m20261122_000007_payments;
+mod m20261122_000008_trusted_documents;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_messages::Migration),
             Box::new(m20261122_000006_api_keys::Migration),
             Box::new(m20261122_000007_payments::Migration),
+            Box::new(m20261122_000008_trusted_documents::Migration),
         ]
     }
 }

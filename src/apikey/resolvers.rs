@@ -1,6 +1,7 @@
 //! API key types, the `apiKeys` query and the key mutations.
 
 use super::service::{self, NewApiKey};
+use super::trusted;
 use crate::graphql::RequestContext;
 use crate::graphql::directives::requires;
 use crate::identity::User;
@@ -35,6 +36,8 @@ pub struct ApiKey {
     pub last_used_at: Option<DateTime<Utc>>,
     /// From which IP it was last used.
     pub last_used_ip: Option<String>,
+    /// It runs only its registered trusted documents (see `trustedDocuments`).
+    pub trusted_documents_only: bool,
     #[graphql(skip)]
     pub created_by: Uuid,
 }
@@ -56,6 +59,7 @@ impl ApiKey {
             revoked_at: k.revoked_at,
             last_used_at: k.last_used_at,
             last_used_ip: k.last_used_ip,
+            trusted_documents_only: k.trusted_documents_only,
             created_by: k.created_by,
         }
     }
@@ -66,6 +70,36 @@ impl ApiKey {
     /// Who created it.
     async fn created_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         Ok(RequestContext::of(ctx)?.load_user(self.created_by).await?)
+    }
+}
+
+/// A document a key restricted to trusted documents may run.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct TrustedDocument {
+    /// Trusted document ID.
+    pub id: ID,
+    /// The key it belongs to.
+    pub api_key_id: ID,
+    /// A name to recognise it by.
+    pub name: String,
+    /// Lower-case hex SHA-256 of its exact text (what a persisted-query request sends).
+    pub sha256: String,
+    /// The document.
+    pub document: String,
+    /// When it was registered.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<entity::trusted_document::Model> for TrustedDocument {
+    fn from(d: entity::trusted_document::Model) -> Self {
+        Self {
+            id: ID(d.id.to_string()),
+            api_key_id: ID(d.api_key_id.to_string()),
+            name: d.name,
+            sha256: d.sha256,
+            document: d.body,
+            created_at: d.created_at,
+        }
     }
 }
 
@@ -89,6 +123,9 @@ pub struct CreateApiKeyInput {
     pub project_ids: Option<Vec<ID>>,
     /// When it stops working (default: never).
     pub expires_at: Option<DateTime<Utc>>,
+    /// Run only registered trusted documents (default: any document).
+    #[graphql(default)]
+    pub trusted_documents_only: bool,
 }
 
 /// API key queries.
@@ -107,6 +144,19 @@ impl ApiKeyQuery {
                 .map(|k| ApiKey::of(k, service::env_of(&rc.app)))
                 .collect(),
         ))
+    }
+
+    /// The documents a key may run when restricted to trusted documents, oldest first.
+    #[graphql(directive = requires::apply(Permission::ApikeyManage))]
+    async fn trusted_documents(
+        &self,
+        ctx: &Context<'_>,
+        api_key_id: ID,
+    ) -> Result<Option<Vec<TrustedDocument>>> {
+        let rc = RequestContext::of(ctx)?;
+        let key_id = parse_id("apiKeyId", &api_key_id)?;
+        let docs = trusted::list(&rc.app, rc.access().await?, key_id).await?;
+        Ok(Some(docs.into_iter().map(TrustedDocument::from).collect()))
     }
 }
 
@@ -140,6 +190,7 @@ impl ApiKeyMutation {
                 scopes: input.scopes,
                 project_ids,
                 expires_at: input.expires_at,
+                trusted_documents_only: input.trusted_documents_only,
             },
         )
         .await?;
@@ -167,6 +218,53 @@ impl ApiKeyMutation {
             key,
             api_key: ApiKey::of(updated, service::env_of(&rc.app)),
         }))
+    }
+
+    /// Registers a document a key may run (the same text twice answers the same entry).
+    #[graphql(directive = requires::apply(Permission::ApikeyManage))]
+    async fn register_trusted_document(
+        &self,
+        ctx: &Context<'_>,
+        api_key_id: ID,
+        name: String,
+        document: String,
+    ) -> Result<Option<TrustedDocument>> {
+        let rc = RequestContext::of(ctx)?;
+        let key_id = parse_id("apiKeyId", &api_key_id)?;
+        let created =
+            trusted::register(&rc.app, rc.access().await?, key_id, &name, &document).await?;
+        Ok(Some(created.into()))
+    }
+
+    /// Removes a trusted document: its key can no longer run it.
+    #[graphql(directive = requires::apply(Permission::ApikeyManage))]
+    async fn remove_trusted_document(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<Option<TrustedDocument>> {
+        let rc = RequestContext::of(ctx)?;
+        let id = parse_id("id", &id)?;
+        Ok(Some(
+            trusted::remove(&rc.app, rc.access().await?, id)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Restricts a key to its trusted documents (`only: true`) or lifts the restriction; takes
+    /// effect on every instance at once.
+    #[graphql(directive = requires::apply(Permission::ApikeyManage))]
+    async fn set_api_key_trusted_documents_only(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        only: bool,
+    ) -> Result<Option<ApiKey>> {
+        let rc = RequestContext::of(ctx)?;
+        let id = parse_id("id", &id)?;
+        let updated = trusted::set_only(&rc.app, rc.access().await?, id, only).await?;
+        Ok(Some(ApiKey::of(updated, service::env_of(&rc.app))))
     }
 
     /// Revokes a key, on every instance at once.

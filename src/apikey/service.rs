@@ -36,6 +36,8 @@ pub struct NewApiKey {
     pub scopes: Vec<Permission>,
     pub project_ids: Option<Vec<Uuid>>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// Restricted to its registered trusted documents.
+    pub trusted_documents_only: bool,
 }
 
 /// The `<env>` part of keys: `dev` in the embedded default, `live` otherwise.
@@ -117,6 +119,7 @@ pub async fn create(
             revoked_at: Set(None),
             last_used_at: Set(None),
             last_used_ip: Set(None),
+            trusted_documents_only: Set(input.trusted_documents_only),
         })
         .await?;
     txn.commit().await?;
@@ -132,7 +135,11 @@ pub async fn list(app: &App, access: &WorkspaceAccess) -> ApiResult<Vec<api_key:
         .await?)
 }
 
-async fn live_key(app: &App, access: &WorkspaceAccess, id: Uuid) -> ApiResult<api_key::Model> {
+pub(super) async fn live_key(
+    app: &App,
+    access: &WorkspaceAccess,
+    id: Uuid,
+) -> ApiResult<api_key::Model> {
     let key = Scoped::new(app.db.conn(), access.workspace_id)
         .find_by_id::<api_key::Entity>(id)
         .await?
@@ -190,6 +197,8 @@ struct Cached {
     prev: Option<String>,
     prev_until: Option<i64>,
     expires: Option<i64>,
+    #[serde(default)]
+    trusted: bool,
 }
 
 impl From<&api_key::Model> for Cached {
@@ -204,6 +213,7 @@ impl From<&api_key::Model> for Cached {
             prev: k.previous_secret_hash.clone(),
             prev_until: k.previous_valid_until.map(|t| t.timestamp()),
             expires: k.expires_at.map(|t| t.timestamp()),
+            trusted: k.trusted_documents_only,
         }
     }
 }
@@ -286,6 +296,7 @@ pub async fn authenticate(
                 .into()
         }),
         expires_at: found.expires,
+        trusted_documents_only: found.trusted,
     })
 }
 

@@ -62,6 +62,8 @@ pub struct ApiKeyPrincipal {
     pub projects: Option<Arc<[Uuid]>>,
     /// Unix seconds.
     pub expires_at: Option<i64>,
+    /// Runs only its registered trusted documents.
+    pub trusted_documents_only: bool,
 }
 
 /// The caller of a request.

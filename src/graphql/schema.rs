@@ -93,6 +93,8 @@ pub fn build_schema(limits: SchemaLimits) -> anyhow::Result<PorticoSchema> {
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
+    // Before APQ: a key restricted to trusted documents never reads the shared APQ store.
+    .extension(crate::apikey::trusted::TrustedDocuments)
     .extension(PersistedQueries {
         limits: limits.document,
     })

@@ -327,3 +327,140 @@ async fn next_text(socket: &mut Socket) -> Value {
         }
     }
 }
+
+#[tokio::test]
+async fn a_key_restricted_to_trusted_documents_runs_only_those() {
+    let app = spawn_app().await;
+    let team = app.create_team("acme").await;
+    app.create_project(&team.owner, "Site", &[]).await;
+    let (key, key_id) = create_key(
+        &app,
+        &team.admin,
+        json!({ "name": "partner", "scopes": ["WORKSPACE_READ", "PROJECT_VIEW", "PROJECT_READ"], "trustedDocumentsOnly": true }),
+    )
+    .await;
+    // Nothing registered yet: every document is refused, before anything runs.
+    let refused = with_key(&app, &key, false, PROJECTS, json!({})).await;
+    assert_eq!(
+        error_code(&refused).as_deref(),
+        Some("FORBIDDEN"),
+        "{refused}"
+    );
+    assert!(refused["data"].is_null());
+
+    let registered = app
+        .query(
+            &team.admin,
+            "mutation($k: ID!, $d: String!) { registerTrustedDocument(apiKeyId: $k, name: \"projects\", document: $d) { id sha256 } }",
+            json!({ "k": key_id, "d": PROJECTS }),
+        )
+        .await;
+    let sha = data(&registered)["registerTrustedDocument"]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let doc_id = data(&registered)["registerTrustedDocument"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(sha.len(), 64);
+    // The exact text runs; so does its hash alone (the persisted-query protocol).
+    let ran = with_key(&app, &key, true, PROJECTS, json!({})).await;
+    assert_eq!(data(&ran)["projects"]["totalCount"], 1, "{ran}");
+    let by_hash: Value = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("X-API-Key", &key)
+        .json(&json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": sha } } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(data(&by_hash)["projects"]["totalCount"], 1, "{by_hash}");
+    // Any other text, even one character off, is refused; so is another hash.
+    for other in [
+        "{ projects(first: 10) { totalCount edges { node { name } } } } ",
+        "{ projects(first: 10) { totalCount } }",
+    ] {
+        let body = with_key(&app, &key, true, other, json!({})).await;
+        assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"), "{body}");
+    }
+    let unknown_hash: Value = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("X-API-Key", &key)
+        .json(&json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": "0".repeat(64) } } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(&unknown_hash).as_deref(),
+        Some("FORBIDDEN"),
+        "{unknown_hash}"
+    );
+
+    // Listed with their hashes; documents that do not parse are refused at registration.
+    let listed = app
+        .query(
+            &team.admin,
+            "query($k: ID!) { trustedDocuments(apiKeyId: $k) { name sha256 document } }",
+            json!({ "k": key_id }),
+        )
+        .await;
+    assert_eq!(
+        data(&listed)["trustedDocuments"],
+        json!([{ "name": "projects", "sha256": sha, "document": PROJECTS }])
+    );
+    let broken = app
+        .query(
+            &team.admin,
+            "mutation($k: ID!) { registerTrustedDocument(apiKeyId: $k, name: \"x\", document: \"{ projects(\") { id } }",
+            json!({ "k": key_id }),
+        )
+        .await;
+    assert_eq!(error_code(&broken).as_deref(), Some("BAD_USER_INPUT"));
+
+    // Removed: refused again. Restriction lifted: any document within the scopes runs.
+    app.query(
+        &team.admin,
+        "mutation($id: ID!) { removeTrustedDocument(id: $id) { id } }",
+        json!({ "id": doc_id }),
+    )
+    .await;
+    let after = with_key(&app, &key, true, PROJECTS, json!({})).await;
+    assert_eq!(error_code(&after).as_deref(), Some("FORBIDDEN"));
+    let lifted = app
+        .query(
+            &team.admin,
+            "mutation($id: ID!) { setApiKeyTrustedDocumentsOnly(id: $id, only: false) { trustedDocumentsOnly } }",
+            json!({ "id": key_id }),
+        )
+        .await;
+    assert_eq!(
+        data(&lifted)["setApiKeyTrustedDocumentsOnly"]["trustedDocumentsOnly"],
+        false
+    );
+    let free = with_key(
+        &app,
+        &key,
+        true,
+        "{ projects(first: 5) { totalCount } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(data(&free)["projects"]["totalCount"], 1, "{free}");
+    // Users are never restricted by it.
+    let user = app
+        .query(
+            &team.admin,
+            "{ projects(first: 5) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert!(error_code(&user).is_none());
+}
