@@ -36,6 +36,8 @@ pub struct App {
     pub schema: PorticoSchema,
     /// How payments are taken: Stripe, the embedded local test checkout, or not at all.
     pub payments: crate::payment::Gateway,
+    /// Seals TOTP secrets at rest (key derived from the signing secret).
+    pub mfa: crate::auth::totp::SecretBox,
 }
 
 impl std::fmt::Debug for App {
@@ -109,6 +111,7 @@ impl App {
             Duration::from_secs(config.rbac_cache_ttl_secs),
         );
         let payments = crate::payment::Gateway::from_config(&config)?;
+        let mfa = crate::auth::totp::SecretBox::derive(secret.expose());
         let schema = build_schema(SchemaLimits {
             depth: config.query_depth_limit,
             complexity: config.query_complexity_limit,
@@ -140,6 +143,7 @@ impl App {
             access,
             schema,
             payments,
+            mfa,
             sockets: crate::http::ws::SocketCounts::default(),
             denials: crate::telemetry::Denials::default(),
         })))

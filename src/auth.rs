@@ -5,6 +5,7 @@ mod jwt;
 mod password;
 mod principal;
 mod secret;
+pub mod totp;
 
 pub use jwt::{AccessClaims, JwtKeys};
 pub use password::PasswordHasher;

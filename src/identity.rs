@@ -3,6 +3,7 @@
 
 pub mod brute_force;
 mod loader;
+pub mod mfa;
 mod resolvers;
 pub mod service;
 mod types;

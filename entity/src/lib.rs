@@ -7,6 +7,7 @@ pub mod conversation_read;
 pub mod invitation;
 pub mod membership;
 pub mod message;
+pub mod mfa_recovery_code;
 pub mod milestone;
 pub mod payment_request;
 pub mod private_note;
@@ -73,3 +74,4 @@ impl GlobalEntity for session::Entity {}
 impl GlobalEntity for refresh_token::Entity {}
 impl GlobalEntity for workspace::Entity {}
 impl GlobalEntity for stripe_event::Entity {}
+impl GlobalEntity for mfa_recovery_code::Entity {}

@@ -34,6 +34,12 @@ pub struct Model {
     pub is_platform_admin: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The TOTP secret, encrypted (set at enrolment, before confirmation).
+    pub mfa_secret: Option<String>,
+    /// When MFA was confirmed; `None` while not enrolled.
+    pub mfa_enabled_at: Option<DateTimeUtc>,
+    /// The last TOTP time step accepted: a code never works twice.
+    pub mfa_last_step: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

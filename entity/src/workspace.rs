@@ -15,6 +15,8 @@ pub struct Model {
     pub email_sender_name: Option<String>,
     /// `#rrggbb`.
     pub brand_color: Option<String>,
+    /// Owners and admins must have MFA enabled to act in this workspace.
+    pub require_mfa_for_admins: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -10,6 +10,7 @@ mod m20261122_000005_messages;
 mod m20261122_000006_api_keys;
 mod m20261122_000007_payments;
 mod m20261122_000008_trusted_documents;
+mod m20261122_000009_mfa;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_api_keys::Migration),
             Box::new(m20261122_000007_payments::Migration),
             Box::new(m20261122_000008_trusted_documents::Migration),
+            Box::new(m20261122_000009_mfa::Migration),
         ]
     }
 }

@@ -74,6 +74,7 @@ mod tests {
             builtin: Some(BuiltinRole::Client),
             permissions,
             projects: None,
+            mfa_missing: false,
         }
     }
 

@@ -182,11 +182,18 @@ impl RequestContext {
         };
         // Membership is verified here on every request. A workspace the caller is not a member of
         // answers exactly like one that does not exist.
-        self.app
+        let access = self
+            .app
             .access
             .resolve(workspace_id, user_id)
             .await?
-            .ok_or(ApiError::NotFound("workspace"))
+            .ok_or(ApiError::NotFound("workspace"))?;
+        if access.mfa_missing {
+            return Err(ApiError::forbidden(
+                "this workspace requires owners and admins to use MFA: enable it with enrolMfa and confirmMfa, then sign in again",
+            ));
+        }
+        Ok(access)
     }
 
     /// Slug to ID, cached (`ws:slug:{slug}`) and forgotten when a slug changes. A stale entry

@@ -21,6 +21,8 @@ pub enum Guarded {
     Login,
     Refresh,
     Invitation,
+    /// MFA codes (login challenges, confirmation, disabling).
+    Mfa,
 }
 
 impl Guarded {
@@ -29,6 +31,7 @@ impl Guarded {
             Self::Login => "login",
             Self::Refresh => "refresh",
             Self::Invitation => "invitation",
+            Self::Mfa => "mfa",
         }
     }
 }
@@ -43,11 +46,12 @@ pub async fn attempt(
     let config = &app.config;
     let window = Duration::from_secs(config.brute_force_window_secs.max(1));
     let per_ip = match what {
-        Guarded::Login => config.login_attempts_per_ip,
+        Guarded::Login | Guarded::Mfa => config.login_attempts_per_ip,
         Guarded::Refresh | Guarded::Invitation => config.token_attempts_per_ip,
     };
-    let ip = ip.unwrap_or("unknown");
-    hit(app, &format!("bf:{}:ip:{ip}", what.name()), per_ip, window).await?;
+    if let Some(ip) = ip {
+        hit(app, &format!("bf:{}:ip:{ip}", what.name()), per_ip, window).await?;
+    }
     if let Some(account) = account {
         let account = account.trim().to_lowercase();
         hit(
@@ -63,7 +67,16 @@ pub async fn attempt(
 
 /// A successful login clears its account's counter (the per-IP one keeps counting).
 pub async fn succeeded(app: &App, account: &str) {
-    let key = format!("bf:login:account:{}", account.trim().to_lowercase());
+    succeeded_for(app, Guarded::Login, account).await;
+}
+
+/// A success clears the account's counter of `what`.
+pub async fn succeeded_for(app: &App, what: Guarded, account: &str) {
+    let key = format!(
+        "bf:{}:account:{}",
+        what.name(),
+        account.trim().to_lowercase()
+    );
     if let Err(err) = app.cache.delete(&key).await {
         tracing::warn!(error = ?err, "could not reset a login counter");
     }

@@ -1,8 +1,9 @@
 //! Identity queries and mutations. Thin: parse arguments, call the service, map the result.
 
 use super::brute_force::{self, Guarded};
+use super::mfa;
 use super::service::{self, Issued};
-use super::types::{Account, AuthPayload, Session, UserStatus};
+use super::types::{Account, AuthPayload, MfaEnrolment, Session, UserStatus};
 use crate::graphql::RequestContext;
 use crate::graphql::directives::{authenticated, platformAdmin, public};
 use crate::types::parse_id;
@@ -12,10 +13,11 @@ use async_graphql::{Context, ID, InputObject, Object, Result};
 impl From<Issued> for AuthPayload {
     fn from(issued: Issued) -> Self {
         Self {
-            access_token: issued.access_token,
-            access_token_expires_at: issued.access_token_expires_at,
-            refresh_token: issued.refresh_token,
-            user: issued.user.into(),
+            access_token: Some(issued.access_token),
+            access_token_expires_at: Some(issued.access_token_expires_at),
+            refresh_token: Some(issued.refresh_token),
+            user: Some(issued.user.into()),
+            mfa_token: None,
         }
     }
 }
@@ -87,9 +89,62 @@ impl IdentityMutation {
         let rc = RequestContext::of(ctx)?;
         let ip = rc.client.ip.as_deref();
         brute_force::attempt(&rc.app, Guarded::Login, ip, Some(&email)).await?;
-        let issued = service::login(&rc.app, &email, &password, &rc.client).await?;
+        let outcome = service::login(&rc.app, &email, &password, &rc.client).await?;
         brute_force::succeeded(&rc.app, &email).await;
-        Ok(issued.into())
+        Ok(match outcome {
+            service::LoginOutcome::Signed(issued) => (*issued).into(),
+            service::LoginOutcome::MfaChallenge(token) => AuthPayload {
+                access_token: None,
+                access_token_expires_at: None,
+                refresh_token: None,
+                user: None,
+                mfa_token: Some(token),
+            },
+        })
+    }
+
+    /// Completes a login that answered an `mfaToken`, with a TOTP code or a recovery code.
+    /// Attempts are limited per IP and per account.
+    #[graphql(directive = public::apply())]
+    async fn verify_mfa(
+        &self,
+        ctx: &Context<'_>,
+        mfa_token: String,
+        code: String,
+    ) -> Result<AuthPayload> {
+        let rc = RequestContext::of(ctx)?;
+        Ok(
+            mfa::verify_challenge(&rc.app, &mfa_token, &code, &rc.client)
+                .await?
+                .into(),
+        )
+    }
+
+    /// Starts MFA enrolment: scan the URI, then confirm with a code (`confirmMfa`).
+    #[graphql(directive = authenticated::apply())]
+    async fn enrol_mfa(&self, ctx: &Context<'_>) -> Result<Option<MfaEnrolment>> {
+        let rc = RequestContext::of(ctx)?;
+        let (secret, otpauth_uri) = mfa::enrol(&rc.app, rc.user()?).await?;
+        Ok(Some(MfaEnrolment {
+            secret,
+            otpauth_uri,
+        }))
+    }
+
+    /// Confirms MFA with a code: it is on, other sessions end, and ten recovery codes are
+    /// returned. They are shown this once.
+    #[graphql(directive = authenticated::apply())]
+    async fn confirm_mfa(&self, ctx: &Context<'_>, code: String) -> Result<Option<Vec<String>>> {
+        let rc = RequestContext::of(ctx)?;
+        Ok(Some(mfa::confirm(&rc.app, rc.user()?, &code).await?))
+    }
+
+    /// Turns MFA off, with a current code or a recovery code.
+    #[graphql(directive = authenticated::apply())]
+    async fn disable_mfa(&self, ctx: &Context<'_>, code: String) -> Result<Option<bool>> {
+        let rc = RequestContext::of(ctx)?;
+        mfa::disable(&rc.app, rc.user()?, &code).await?;
+        Ok(Some(true))
     }
 
     /// Creates an account and its first workspace, when registration is enabled.

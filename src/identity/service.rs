@@ -65,6 +65,9 @@ pub async fn create_user<C: ConnectionTrait>(
             is_platform_admin: Set(is_platform_admin),
             created_at: Set(now),
             updated_at: Set(now),
+            mfa_secret: Set(None),
+            mfa_enabled_at: Set(None),
+            mfa_last_step: Set(None),
         })
         .await
         .map_err(|err| {
@@ -140,12 +143,21 @@ fn issue(
 }
 
 /// Signs in with email and password.
+/// What a right password yields.
+#[derive(Debug)]
+pub enum LoginOutcome {
+    /// Tokens.
+    Signed(Box<Issued>),
+    /// The account uses MFA: a challenge token for `verifyMfa`.
+    MfaChallenge(String),
+}
+
 pub async fn login(
     app: &App,
     email: &str,
     password: &str,
     client: &ClientInfo,
-) -> ApiResult<Issued> {
+) -> ApiResult<LoginOutcome> {
     let email = Email::parse(email).map_err(|_| ApiError::unauthenticated(INVALID_CREDENTIALS))?;
     let user = find_user_by_email(app.db.conn(), &email).await?;
     let verified = app
@@ -158,10 +170,15 @@ pub async fn login(
     if user.status == UserStatus::Disabled {
         return Err(ApiError::unauthenticated("this account is disabled"));
     }
+    if user.mfa_enabled_at.is_some() {
+        return Ok(LoginOutcome::MfaChallenge(
+            super::mfa::challenge(app, &user).await?,
+        ));
+    }
     let txn = app.db.begin().await?;
     let issued = open_session(app, &*txn, user, client).await?;
     txn.commit().await?;
-    Ok(issued)
+    Ok(LoginOutcome::Signed(Box::new(issued)))
 }
 
 /// Rotates a refresh token. A token presented again after rotation revokes the whole session.

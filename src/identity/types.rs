@@ -54,6 +54,8 @@ pub struct Account {
     pub status: UserStatus,
     /// Whether this user operates the platform (back office).
     pub is_platform_admin: bool,
+    /// Whether sign-in needs a TOTP code.
+    pub mfa_enabled: bool,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
 }
@@ -66,6 +68,7 @@ impl From<user::Model> for Account {
             name: u.name,
             status: u.status.into(),
             is_platform_admin: u.is_platform_admin,
+            mfa_enabled: u.mfa_enabled_at.is_some(),
             created_at: u.created_at,
         }
     }
@@ -102,14 +105,26 @@ impl From<user::Model> for User {
 /// Tokens returned by login, refresh and invitation acceptance.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct AuthPayload {
-    /// Short-lived JWT; send as `Authorization: Bearer …`.
-    pub access_token: String,
+    /// Short-lived JWT; send as `Authorization: Bearer …`. Null while an MFA code is awaited.
+    pub access_token: Option<String>,
     /// When the access token expires.
-    pub access_token_expires_at: DateTime<Utc>,
+    pub access_token_expires_at: Option<DateTime<Utc>>,
     /// Opaque, single-use token for `refreshToken`. Store it securely.
-    pub refresh_token: String,
-    /// The signed-in user.
-    pub user: Account,
+    pub refresh_token: Option<String>,
+    /// The signed-in user (null while an MFA code is awaited).
+    pub user: Option<Account>,
+    /// Set instead of tokens when the account uses MFA: send it to `verifyMfa` with a code
+    /// within five minutes.
+    pub mfa_token: Option<String>,
+}
+
+/// A started MFA enrolment.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct MfaEnrolment {
+    /// The TOTP secret (base32), for apps that cannot scan.
+    pub secret: String,
+    /// The `otpauth://` URI to show as a QR code.
+    pub otpauth_uri: String,
 }
 
 /// One of the caller's sessions (a signed-in device).

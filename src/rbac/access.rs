@@ -25,6 +25,8 @@ pub struct WorkspaceAccess {
     pub permissions: PermissionSet,
     /// Only these projects (an API key restricted to some projects); `None` for members.
     pub projects: Option<Arc<[Uuid]>>,
+    /// An owner or admin without MFA in a workspace that requires it: refused until enrolled.
+    pub mfa_missing: bool,
 }
 
 impl WorkspaceAccess {
@@ -61,6 +63,8 @@ struct Cached {
     r: Uuid,
     b: Option<String>,
     p: Vec<String>,
+    #[serde(default)]
+    x: bool,
 }
 
 /// Resolves and caches [`WorkspaceAccess`].
@@ -114,6 +118,7 @@ impl AccessResolver {
                         builtin: c.b.as_deref().and_then(BuiltinRole::from_key),
                         permissions: PermissionSet::from_names(c.p.iter().map(String::as_str)),
                         projects: None,
+                        mfa_missing: c.x,
                     }));
                 }
                 Err(err) => tracing::warn!(%err, "corrupt rbac cache entry ignored"),
@@ -132,6 +137,7 @@ impl AccessResolver {
                     .into_iter()
                     .map(str::to_owned)
                     .collect(),
+                x: a.mfa_missing,
             };
             let raw = serde_json::to_string(&cached).map_err(anyhow::Error::from)?;
             if let Err(err) = self.cache.set(&key, &raw, self.ttl).await {
@@ -190,14 +196,31 @@ pub async fn load<C: ConnectionTrait>(
             ApiError::internal(anyhow::anyhow!("membership {} has no role", member.id))
         })?;
     let permissions = role_permissions(&scoped, &role).await?;
+    let builtin = role.builtin.as_deref().and_then(BuiltinRole::from_key);
+    // Only owners and admins are concerned: two more lookups for them, none for the others.
+    let mfa_missing = if matches!(builtin, Some(BuiltinRole::Owner | BuiltinRole::Admin)) {
+        let global = crate::db::Global::new(conn);
+        let required = global
+            .find_by_id::<entity::workspace::Entity>(workspace_id)
+            .await?
+            .is_some_and(|w| w.require_mfa_for_admins);
+        required
+            && global
+                .find_by_id::<entity::user::Entity>(user_id)
+                .await?
+                .is_some_and(|u| u.mfa_enabled_at.is_none())
+    } else {
+        false
+    };
     Ok(Some(WorkspaceAccess {
         workspace_id,
         user_id,
         membership_id: member.id,
         role_id: role.id,
-        builtin: role.builtin.as_deref().and_then(BuiltinRole::from_key),
+        builtin,
         permissions,
         projects: None,
+        mfa_missing,
     }))
 }
 

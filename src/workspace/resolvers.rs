@@ -122,6 +122,8 @@ pub struct UpdateWorkspaceInput {
     pub email_sender_name: MaybeUndefined<String>,
     /// Brand colour, `#rrggbb`.
     pub brand_color: MaybeUndefined<String>,
+    /// Require MFA of owners and admins (those without it are refused until they enrol).
+    pub require_mfa_for_admins: Option<bool>,
 }
 
 /// A custom role.
@@ -183,6 +185,7 @@ impl WorkspaceMutation {
             logo_url: clearable(input.logo_url),
             email_sender_name: clearable(input.email_sender_name),
             brand_color: clearable(input.brand_color),
+            require_mfa_for_admins: input.require_mfa_for_admins,
         };
         Ok(Some(
             service::update_workspace(&rc.app, rc.access().await?, changes)

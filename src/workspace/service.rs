@@ -45,6 +45,7 @@ pub async fn create_workspace_in<C: ConnectionTrait>(
             logo_url: Set(None),
             email_sender_name: Set(None),
             brand_color: Set(None),
+            require_mfa_for_admins: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
         })
@@ -167,6 +168,7 @@ pub struct WorkspaceChanges {
     pub logo_url: Option<Option<String>>,
     pub email_sender_name: Option<Option<String>>,
     pub brand_color: Option<Option<String>>,
+    pub require_mfa_for_admins: Option<bool>,
 }
 
 fn parse_color(value: Option<String>) -> ApiResult<Option<String>> {
@@ -203,6 +205,17 @@ pub async fn update_workspace(
     access: &WorkspaceAccess,
     changes: WorkspaceChanges,
 ) -> ApiResult<workspace::Model> {
+    if changes.require_mfa_for_admins == Some(true)
+        && crate::identity::service::get_user(app.db.conn(), access.user_id)
+            .await?
+            .mfa_enabled_at
+            .is_none()
+    {
+        return Err(ApiError::bad_field(
+            "requireMfaForAdmins",
+            "enable MFA on your own account first (enrolMfa, confirmMfa)",
+        ));
+    }
     let txn = app.db.begin().await?;
     let global = Global::new(&*txn);
     let current = global
@@ -210,6 +223,7 @@ pub async fn update_workspace(
         .await?
         .ok_or(ApiError::NotFound("workspace"))?;
     let old_slug = current.slug.clone();
+    let current_mfa = current.require_mfa_for_admins;
     let mut model: workspace::ActiveModel = current.into();
     if let Some(name) = changes.name {
         model.name = Set(text::required("name", &name, 200)?);
@@ -229,6 +243,12 @@ pub async fn update_workspace(
     if let Some(v) = changes.brand_color {
         model.brand_color = Set(parse_color(v)?);
     }
+    let mfa_changed = changes
+        .require_mfa_for_admins
+        .is_some_and(|v| v != current_mfa);
+    if let Some(v) = changes.require_mfa_for_admins {
+        model.require_mfa_for_admins = Set(v);
+    }
     model.updated_at = Set(Utc::now());
     let updated = global.update(model).await.map_err(|err| {
         if is_unique_violation(&err) {
@@ -238,6 +258,10 @@ pub async fn update_workspace(
         }
     })?;
     txn.commit().await?;
+    if mfa_changed {
+        // Whether owners and admins may act changed: every cached access of the workspace goes.
+        app.access.invalidate_workspace(updated.id).await?;
+    }
     for slug in [old_slug.as_str(), updated.slug.as_str()] {
         app.cache
             .delete(&slug_cache_key(slug))

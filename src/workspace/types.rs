@@ -36,6 +36,8 @@ pub struct WorkspaceSettings {
     pub email_sender_name: Option<String>,
     /// Brand colour, `#rrggbb`.
     pub brand_color: Option<String>,
+    /// Owners and admins must use MFA to act in this workspace.
+    pub require_mfa_for_admins: bool,
 }
 
 impl From<workspace::Model> for Workspace {
@@ -49,6 +51,7 @@ impl From<workspace::Model> for Workspace {
                 logo_url: w.logo_url,
                 email_sender_name: w.email_sender_name,
                 brand_color: w.brand_color,
+                require_mfa_for_admins: w.require_mfa_for_admins,
             },
             created_at: w.created_at,
         }

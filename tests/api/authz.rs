@@ -84,6 +84,10 @@ fn matrix() -> Vec<(&'static str, String, &'static [BuiltinRole], bool)> {
         ("createApiKey", "mutation { createApiKey(input: {name: \"\", scopes: []}) { key } }".into(), MANAGERS, false),
         ("rotateApiKey", format!("mutation {{ rotateApiKey(id: \"{id}\") {{ key }} }}"), MANAGERS, false),
         ("revokeApiKey", format!("mutation {{ revokeApiKey(id: \"{id}\") {{ id }} }}"), MANAGERS, false),
+        ("verifyMfa", "mutation { verifyMfa(mfaToken: \"mfa_x\", code: \"123456\") { accessToken } }".into(), ALL, true),
+        ("enrolMfa", "mutation { enrolMfa { secret } }".into(), ALL, false),
+        ("confirmMfa", "mutation { confirmMfa(code: \"1\") }".into(), ALL, false),
+        ("disableMfa", "mutation { disableMfa(code: \"1\") }".into(), ALL, false),
         ("trustedDocuments", format!("{{ trustedDocuments(apiKeyId: \"{id}\") {{ id }} }}"), MANAGERS, false),
         ("registerTrustedDocument", format!("mutation {{ registerTrustedDocument(apiKeyId: \"{id}\", name: \"n\", document: \"{{ me {{ id }} }}\") {{ id }} }}"), MANAGERS, false),
         ("removeTrustedDocument", format!("mutation {{ removeTrustedDocument(id: \"{id}\") {{ id }} }}"), MANAGERS, false),
@@ -112,6 +116,10 @@ fn outcome(body: &Value) -> Outcome {
             .as_str()
             .unwrap_or_default()
             .contains("refresh token")
+        && !body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("MFA challenge")
     {
         Outcome::Unauthenticated
     } else {

@@ -16,6 +16,7 @@ mod authz;
 mod board;
 mod http;
 mod invitations;
+mod mfa;
 mod notes_and_milestones;
 mod payments;
 mod projects;
