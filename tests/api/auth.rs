@@ -277,7 +277,39 @@ async fn forged_and_stale_access_tokens_are_rejected() {
         ),
         ("garbage", "not.a.jwt".to_owned()),
     ];
-    // Signed with another key (algorithm confusion has nothing to confuse: only HS256 is accepted).
+    // Algorithm confusion: the right secret under another HMAC, or a header claiming RS256 with
+    // the HS256 signature kept. Only HS256 is accepted.
+    {
+        use hmac::Mac;
+        let parts: Vec<&str> = ana.access_token.split('.').collect();
+        let head = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS512","typ":"JWT"}"#);
+        let mut mac = hmac::Hmac::<sha2::Sha512>::new_from_slice(
+            app.state
+                .config
+                .jwt_secret
+                .as_ref()
+                .unwrap()
+                .expose()
+                .as_bytes(),
+        )
+        .unwrap();
+        mac.update(format!("{head}.{}", parts[1]).as_bytes());
+        let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+        attacks.push((
+            "HS512 with the right secret",
+            format!("{head}.{}.{signature}", parts[1]),
+        ));
+        attacks.push((
+            "RS256 header",
+            forge(
+                &ana.access_token,
+                Some(r#"{"alg":"RS256","typ":"JWT"}"#),
+                |_| {},
+                true,
+            ),
+        ));
+    }
+    // Signed with another key.
     let other = portico::auth::JwtKeys::new(
         &portico::config::Secret::new("another-secret-that-is-long-enough-000"),
         60,

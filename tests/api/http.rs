@@ -406,3 +406,59 @@ async fn persisted_queries_save_bandwidth_but_not_limits() {
         );
     }
 }
+
+#[tokio::test]
+async fn hostile_documents_are_refused_quickly_and_clearly() {
+    let app = spawn_app().await;
+    let team = app.create_team("acme").await;
+    let started = std::time::Instant::now();
+    let deep = format!("{}{}", "{ a ".repeat(10_000), "}".repeat(10_000));
+    let aliases = format!(
+        "{{ {} }}",
+        (0..1_000)
+            .map(|i| format!("a{i}: __typename"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let nested_within_tokens = format!("{}{}", "{ me ".repeat(3_000), "}".repeat(3_000));
+    for (what, document) in [
+        ("10,000 deep", deep.as_str()),
+        ("3,000 deep", nested_within_tokens.as_str()),
+        ("1,000 aliases", aliases.as_str()),
+        (
+            "fragment cycle",
+            "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }",
+        ),
+        (
+            "self-spread",
+            "query { ...A } fragment A on Query { me { id } ...A }",
+        ),
+        (
+            "first: 100000",
+            "{ projects(first: 100000) { nodes { id } } }",
+        ),
+    ] {
+        let body = app.query(&team.owner, document, json!({})).await;
+        assert_eq!(
+            error_code(&body).as_deref(),
+            Some("BAD_USER_INPUT"),
+            "{what}: {body}"
+        );
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+
+    // The wrong content type, and a body that is not UTF-8: 4xx with a code, never a 5xx.
+    for (content_type, body) in [
+        ("text/plain", b"{ me { id } }".to_vec()),
+        ("application/xml", b"<q/>".to_vec()),
+        ("application/json", vec![0xc3, 0x28, 0xa0, 0xa1]),
+    ] {
+        let (status, body) = raw(&app, content_type, body).await;
+        assert!((400..500).contains(&status), "{content_type}: {status}");
+        assert_eq!(
+            error_code(&body).as_deref(),
+            Some("BAD_USER_INPUT"),
+            "{body}"
+        );
+    }
+}

@@ -14,6 +14,7 @@ mod apikeys;
 mod auth;
 mod authz;
 mod board;
+mod fuzz;
 mod http;
 mod invitations;
 mod mfa;
