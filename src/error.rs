@@ -128,6 +128,14 @@ impl ApiError {
     }
 
     /// Converts into a GraphQL error with `extensions.code`, logging internal causes.
+    /// As an error raised outside resolvers (extensions: parsing, validation, limits).
+    pub fn into_server_error(self) -> async_graphql::ServerError {
+        let gql = self.into_graphql();
+        let mut error = async_graphql::ServerError::new(gql.message, None);
+        error.extensions = gql.extensions;
+        error
+    }
+
     pub fn into_graphql(self) -> async_graphql::Error {
         if let Self::Internal(cause) = &self {
             tracing::error!(error = ?cause, "internal error");

@@ -14,7 +14,7 @@ use crate::rbac::WorkspaceAccess;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
 };
-use async_graphql::{Request, ServerError, ServerResult};
+use async_graphql::{Request, ServerResult};
 use chrono::Utc;
 use entity::{api_key, trusted_document};
 use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder};
@@ -161,12 +161,7 @@ impl Extension for TrustedDocuments {
         mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        let rc = request
-            .data
-            .get(&std::any::TypeId::of::<Arc<RequestContext>>())
-            .and_then(|d| d.downcast_ref::<Arc<RequestContext>>())
-            .cloned();
-        let Some(rc) = rc else {
+        let Some(rc) = RequestContext::of_request(&request) else {
             return next.run(ctx, request).await;
         };
         let Principal::ApiKey(key) = &rc.principal else {
@@ -192,21 +187,13 @@ impl Extension for TrustedDocuments {
         };
         let found = find(&rc.app, key.workspace_id, key.key_id, &sha256)
             .await
-            .map_err(|err| {
-                let gql = err.into_graphql();
-                let mut error = ServerError::new(gql.message, None);
-                error.extensions = gql.extensions;
-                error
-            })?;
+            .map_err(ApiError::into_server_error)?;
         let Some(document) = found else {
             let refusal = ApiError::forbidden(format!(
                 "this API key runs only its trusted documents; {sha256} is not one of them"
             ));
             rc.log_denial(&refusal, "(document)", &sha256);
-            let gql = refusal.into_graphql();
-            let mut error = ServerError::new(gql.message, None);
-            error.extensions = gql.extensions;
-            return Err(error);
+            return Err(refusal.into_server_error());
         };
         request.query = document.body;
         request.extensions.remove("persistedQuery");

@@ -55,11 +55,7 @@ impl Extension for PersistedQueries {
             return Err(refuse("persistedQuery needs a sha256Hash"));
         };
         // The request's own data: the query environment does not exist yet at this stage.
-        let rc = request
-            .data
-            .get(&std::any::TypeId::of::<Arc<RequestContext>>())
-            .and_then(|d| d.downcast_ref::<Arc<RequestContext>>())
-            .cloned()
+        let rc = RequestContext::of_request(&request)
             .or_else(|| ctx.data_opt::<Arc<RequestContext>>().cloned());
         let Some(rc) = rc else {
             return Err(refuse("persisted queries are not available here"));

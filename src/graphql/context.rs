@@ -78,6 +78,16 @@ impl RequestContext {
         self.rate.lock().ok().and_then(|rate| *rate)
     }
 
+    /// The context a request carries, before the query environment exists (extensions'
+    /// `prepare_request`).
+    pub fn of_request(request: &async_graphql::Request) -> Option<Arc<RequestContext>> {
+        request
+            .data
+            .get(&std::any::TypeId::of::<Arc<RequestContext>>())
+            .and_then(|d| d.downcast_ref::<Arc<RequestContext>>())
+            .cloned()
+    }
+
     /// The context of a resolver.
     pub fn of<'a>(ctx: &async_graphql::Context<'a>) -> ApiResult<&'a RequestContext> {
         ctx.data::<Arc<RequestContext>>()

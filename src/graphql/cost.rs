@@ -30,7 +30,7 @@ use std::sync::{Arc, Mutex};
 /// Size assumed for a list that takes no `first`/`last` (phases, milestones, comments, …).
 pub const LIST_ESTIMATE: u64 = 10;
 /// The largest page of a connection.
-pub const MAX_PAGE: u64 = 100;
+const MAX_PAGE: u64 = super::pagination::MAX_PAGE.unsigned_abs() as u64;
 
 /// Budgets: one bucket per user or API key, one per IP for anonymous callers. A capacity of 0
 /// turns the limit off (costs are still computed and reported).
@@ -100,11 +100,7 @@ impl Extension for CostExtension {
         request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        let rc = request
-            .data
-            .get(&std::any::TypeId::of::<Arc<RequestContext>>())
-            .and_then(|d| d.downcast_ref::<Arc<RequestContext>>())
-            .cloned();
+        let rc = RequestContext::of_request(&request);
         let operation_name = request.operation_name.clone();
         self.with_stash(|stash| {
             stash.operation_name = operation_name;
@@ -237,10 +233,7 @@ async fn charge(
             retry_after_secs: state.retry_after_secs.max(1),
         };
         rc.log_denial(&refusal, "(operation)", &format!("cost {cost}"));
-        let gql = refusal.into_graphql();
-        let mut error = ServerError::new(gql.message, None);
-        error.extensions = gql.extensions;
-        return Err(error);
+        return Err(refusal.into_server_error());
     }
     Ok(report)
 }

@@ -82,10 +82,7 @@ impl Extension for DocumentLimits {
 
 /// A BAD_USER_INPUT error for a refused document.
 pub(crate) fn refuse(message: impl Into<String>) -> ServerError {
-    let gql = ApiError::bad_input(message).into_graphql();
-    let mut error = ServerError::new(gql.message, None);
-    error.extensions = gql.extensions;
-    error
+    ApiError::bad_input(message).into_server_error()
 }
 
 /// Counts GraphQL tokens (names, numbers, strings, punctuators; not whitespace, commas or

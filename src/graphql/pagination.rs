@@ -43,6 +43,27 @@ impl Page {
     }
 }
 
+/// One page as a connection: each node with its ID's cursor, `totalCount`, and whether a page
+/// comes before (`after` was given) or after it.
+pub fn connection<T: async_graphql::OutputType>(
+    page: Page,
+    total_count: u64,
+    has_next: bool,
+    nodes: impl IntoIterator<Item = (Uuid, T)>,
+) -> async_graphql::connection::Connection<String, T, ConnectionFields> {
+    let mut connection = async_graphql::connection::Connection::with_additional_fields(
+        page.after.is_some(),
+        has_next,
+        ConnectionFields { total_count },
+    );
+    connection.edges.extend(
+        nodes
+            .into_iter()
+            .map(|(id, node)| async_graphql::connection::Edge::new(encode_cursor(id), node)),
+    );
+    connection
+}
+
 /// The cursor of an item with this ID.
 pub fn encode_cursor(id: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(id.as_bytes())

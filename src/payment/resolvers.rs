@@ -4,10 +4,10 @@ use super::service::{self, NewPaymentRequest};
 use super::types::{CheckoutSession, PaymentKind, PaymentRequest, PaymentStatus, ProjectBalance};
 use crate::graphql::RequestContext;
 use crate::graphql::directives::requires;
-use crate::graphql::pagination::{ConnectionFields, Page, encode_cursor};
+use crate::graphql::pagination::{ConnectionFields, Page, connection};
 use crate::rbac::Permission;
 use crate::types::{Money, parse_id};
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::NaiveDate;
 
@@ -32,16 +32,12 @@ impl PaymentQuery {
         let page = Page::new(first, after.as_deref())?;
         let (rows, total_count, has_next) =
             service::list(&rc.app, rc.access().await?, project_id, page, status).await?;
-        let mut connection = Connection::with_additional_fields(
-            page.after.is_some(),
+        Ok(Some(connection(
+            page,
+            total_count,
             has_next,
-            ConnectionFields { total_count },
-        );
-        connection.edges.extend(
-            rows.into_iter()
-                .map(|p| Edge::new(encode_cursor(p.id), PaymentRequest::from(p))),
-        );
-        Ok(Some(connection))
+            rows.into_iter().map(|p| (p.id, PaymentRequest::from(p))),
+        )))
     }
 
     /// One payment request, if the caller may see its project.

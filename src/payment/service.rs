@@ -117,36 +117,22 @@ pub async fn create(
             return Err(ApiError::NotFound("milestone"));
         }
     }
-    let now = Utc::now();
     let created = scoped
-        .insert(payment_request::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            workspace_id: Set(access.workspace_id),
-            project_id: Set(new.project_id),
-            kind: Set(new.kind.as_str().to_owned()),
-            title: Set(title),
-            description: Set(description),
-            amount_minor: Set(new.amount.amount_minor()),
-            currency: Set(new.amount.currency().to_owned()),
-            due_date: Set(new.due_date),
-            status: Set(PaymentStatus::Pending.as_str().to_owned()),
-            ticket_id: Set(None),
-            milestone_id: Set(new.milestone_id),
-            created_by: Set(access.user_id),
-            created_at: Set(now),
-            updated_at: Set(now),
-            paid_at: Set(None),
-            closed_at: Set(None),
-            checkout_session_id: Set(None),
-            checkout_url: Set(None),
-            checkout_expires_at: Set(None),
-            checkout_attempts: Set(0),
-            checkout_opened_by: Set(None),
-            paid_by: Set(None),
-            payment_intent_id: Set(None),
-            amount_refunded_minor: Set(0),
-            last_failure: Set(None),
-        })
+        .insert(pending(
+            access.workspace_id,
+            access.user_id,
+            Draft {
+                project_id: new.project_id,
+                kind: new.kind,
+                title,
+                description,
+                amount_minor: new.amount.amount_minor(),
+                currency: new.amount.currency().to_owned(),
+                due_date: new.due_date,
+                ticket_id: None,
+                milestone_id: new.milestone_id,
+            },
+        ))
         .await?;
     events::record(
         &scoped,
@@ -158,6 +144,52 @@ pub async fn create(
     .await?;
     txn.commit().await?;
     Ok(created)
+}
+
+/// What a new request is made of.
+struct Draft {
+    project_id: Uuid,
+    kind: PaymentKind,
+    title: String,
+    description: Option<String>,
+    amount_minor: i64,
+    currency: String,
+    due_date: Option<NaiveDate>,
+    ticket_id: Option<Uuid>,
+    milestone_id: Option<Uuid>,
+}
+
+/// A new PENDING request, without a checkout yet.
+fn pending(workspace_id: Uuid, created_by: Uuid, d: Draft) -> payment_request::ActiveModel {
+    let now = Utc::now();
+    payment_request::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        workspace_id: Set(workspace_id),
+        project_id: Set(d.project_id),
+        kind: Set(d.kind.as_str().to_owned()),
+        title: Set(d.title),
+        description: Set(d.description),
+        amount_minor: Set(d.amount_minor),
+        currency: Set(d.currency),
+        due_date: Set(d.due_date),
+        status: Set(PaymentStatus::Pending.as_str().to_owned()),
+        ticket_id: Set(d.ticket_id),
+        milestone_id: Set(d.milestone_id),
+        created_by: Set(created_by),
+        created_at: Set(now),
+        updated_at: Set(now),
+        paid_at: Set(None),
+        closed_at: Set(None),
+        checkout_session_id: Set(None),
+        checkout_url: Set(None),
+        checkout_expires_at: Set(None),
+        checkout_attempts: Set(0),
+        checkout_opened_by: Set(None),
+        paid_by: Set(None),
+        payment_intent_id: Set(None),
+        amount_refunded_minor: Set(0),
+        last_failure: Set(None),
+    }
 }
 
 /// The TICKET request of an accepted quote, in the acceptance's transaction. Idempotent: a
@@ -182,39 +214,25 @@ pub async fn request_for_ticket<C: ConnectionTrait>(
             ticket.id
         )));
     };
-    let now = Utc::now();
     let created = scoped
-        .insert(payment_request::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            workspace_id: Set(scoped.workspace_id()),
-            project_id: Set(ticket.project_id),
-            kind: Set(PaymentKind::Ticket.as_str().to_owned()),
-            title: Set(format!("Ticket #{}: {}", ticket.number, ticket.title)
-                .chars()
-                .take(200)
-                .collect()),
-            description: Set(ticket.quote_description.clone()),
-            amount_minor: Set(amount_minor),
-            currency: Set(currency.clone()),
-            due_date: Set(None),
-            status: Set(PaymentStatus::Pending.as_str().to_owned()),
-            ticket_id: Set(Some(ticket.id)),
-            milestone_id: Set(None),
-            created_by: Set(actor_id),
-            created_at: Set(now),
-            updated_at: Set(now),
-            paid_at: Set(None),
-            closed_at: Set(None),
-            checkout_session_id: Set(None),
-            checkout_url: Set(None),
-            checkout_expires_at: Set(None),
-            checkout_attempts: Set(0),
-            checkout_opened_by: Set(None),
-            paid_by: Set(None),
-            payment_intent_id: Set(None),
-            amount_refunded_minor: Set(0),
-            last_failure: Set(None),
-        })
+        .insert(pending(
+            scoped.workspace_id(),
+            actor_id,
+            Draft {
+                project_id: ticket.project_id,
+                kind: PaymentKind::Ticket,
+                title: format!("Ticket #{}: {}", ticket.number, ticket.title)
+                    .chars()
+                    .take(200)
+                    .collect(),
+                description: ticket.quote_description.clone(),
+                amount_minor,
+                currency: currency.clone(),
+                due_date: None,
+                ticket_id: Some(ticket.id),
+                milestone_id: None,
+            },
+        ))
         .await?;
     events::record(
         scoped,

@@ -5,11 +5,11 @@ use super::types::{Project, ProjectStatus};
 use crate::graphql::RequestContext;
 use crate::graphql::directives::requires;
 use crate::graphql::input::clearable;
-use crate::graphql::pagination::{ConnectionFields, Page, encode_cursor};
+use crate::graphql::pagination::{ConnectionFields, Page, connection};
 use crate::identity::User;
 use crate::rbac::Permission;
 use crate::types::parse_id;
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use chrono::NaiveDate;
 
@@ -41,17 +41,12 @@ impl ProjectQuery {
             with_total,
         )
         .await?;
-        let mut connection = Connection::with_additional_fields(
-            page.after.is_some(),
+        Ok(Some(connection(
+            page,
+            total_count,
             has_next,
-            ConnectionFields { total_count },
-        );
-        connection.edges.extend(
-            Project::list(rows)
-                .into_iter()
-                .map(|p| Edge::new(encode_cursor(p.uuid), p)),
-        );
-        Ok(Some(connection))
+            Project::list(rows).into_iter().map(|p| (p.uuid, p)),
+        )))
     }
 
     /// One project, if the caller may see it.

@@ -4,10 +4,10 @@ use super::service::{self, QuoteTerms, TicketFilter};
 use super::types::{Ticket, TicketComment, TicketKind, TicketStatus};
 use crate::graphql::RequestContext;
 use crate::graphql::directives::requires;
-use crate::graphql::pagination::{ConnectionFields, Page, encode_cursor};
+use crate::graphql::pagination::{ConnectionFields, Page, connection};
 use crate::rbac::Permission;
 use crate::types::{Money, parse_id};
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object, Result};
 
 /// Ticket queries.
@@ -41,16 +41,12 @@ impl TicketQuery {
         };
         let (rows, total_count, has_next) =
             service::list(&rc.app, rc.access().await?, project_id, page, filter).await?;
-        let mut connection = Connection::with_additional_fields(
-            page.after.is_some(),
+        Ok(Some(connection(
+            page,
+            total_count,
             has_next,
-            ConnectionFields { total_count },
-        );
-        connection.edges.extend(
-            rows.into_iter()
-                .map(|t| Edge::new(encode_cursor(t.id), Ticket::from(t))),
-        );
-        Ok(Some(connection))
+            rows.into_iter().map(|t| (t.id, Ticket::from(t))),
+        )))
     }
 
     /// One ticket, if the caller may see its project.

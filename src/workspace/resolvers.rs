@@ -5,11 +5,11 @@ use super::types::{Invitation, InvitationCreated, Member, MyWorkspace, Role, Wor
 use crate::graphql::RequestContext;
 use crate::graphql::directives::{authenticated, public, requires};
 use crate::graphql::input::clearable;
-use crate::graphql::pagination::{ConnectionFields, Page, encode_cursor};
+use crate::graphql::pagination::{ConnectionFields, Page, connection};
 use crate::identity::AuthPayload;
 use crate::rbac::Permission;
 use crate::types::parse_id;
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 
 /// Workspace queries.
@@ -70,17 +70,12 @@ impl WorkspaceQuery {
         let page = Page::new(first, after.as_deref())?;
         let (rows, total_count, has_next) =
             service::list_members(&rc.app, rc.access().await?, page).await?;
-        let mut connection = Connection::with_additional_fields(
-            page.after.is_some(),
+        Ok(Some(connection(
+            page,
+            total_count,
             has_next,
-            ConnectionFields { total_count },
-        );
-        connection.edges.extend(
-            Member::list(rows)
-                .into_iter()
-                .map(|m| Edge::new(encode_cursor(m.membership_id), m)),
-        );
-        Ok(Some(connection))
+            Member::list(rows).into_iter().map(|m| (m.membership_id, m)),
+        )))
     }
 
     /// Roles of the selected workspace, built-in first.
