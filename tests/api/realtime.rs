@@ -773,3 +773,38 @@ async fn a_removal_on_one_instance_stops_a_subscriber_on_another_at_the_next_eve
         "{denied}"
     );
 }
+
+#[tokio::test]
+async fn subscribing_is_charged_to_the_same_budget() {
+    let app = spawn_app_with(|c| {
+        c.rate_limit_points = 5;
+        c.rate_limit_refill_per_sec = 1;
+    })
+    .await;
+    let (team, project, _) = setup(&app).await;
+    let mut socket = connect(&app, &team.client, "graphql-transport-ws").await;
+    // Each subscription costs 2 (the message and its author) when it starts: two fit in 5 points,
+    // a third does not.
+    for id in ["1", "2", "3"] {
+        subscribe(
+            &mut socket,
+            id,
+            "subscription($p: ID!) { messageAdded(projectId: $p) { id author { id } } }",
+            json!({ "p": project }),
+            false,
+        )
+        .await;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let refused = next_json(&mut socket).await.unwrap();
+    assert_eq!(refused["id"], "3", "{refused}");
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+        "{refused}"
+    );
+    assert!(
+        refused["payload"]["errors"][0]["extensions"]["retryAfter"]
+            .as_u64()
+            .is_some()
+    );
+}
