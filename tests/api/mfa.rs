@@ -167,6 +167,34 @@ async fn a_workspace_can_require_mfa_of_owners_and_admins() {
     let app = spawn_app().await;
     let team = app.create_team("acme").await;
     const REQUIRE: &str = "mutation { updateWorkspace(input: {requireMfaForAdmins: true}) { settings { requireMfaForAdmins } } }";
+    // A key the admin made before the requirement.
+    let created = app
+        .query(
+            &team.admin,
+            "mutation { createApiKey(input: {name: \"k\", scopes: [WORKSPACE_READ]}) { key } }",
+            json!({}),
+        )
+        .await;
+    let key = data(&created)["createApiKey"]["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let with_key = |key: String| {
+        let app = &app;
+        async move {
+            app.client
+                .post(format!("{}/graphql", app.address))
+                .header("X-API-Key", key)
+                .json(&json!({ "query": "{ workspace { id } }" }))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    assert!(error_code(&with_key(key.clone()).await).is_none());
     // Nobody locks themselves out: the owner needs MFA first.
     let refused = app.query(&team.owner, REQUIRE, json!({})).await;
     assert_eq!(
@@ -193,6 +221,13 @@ async fn a_workspace_can_require_mfa_of_owners_and_admins() {
             .unwrap()
             .contains("enrolMfa")
     );
+    // The admin's key is suspended with them.
+    let suspended = with_key(key.clone()).await;
+    assert_eq!(
+        error_code(&suspended).as_deref(),
+        Some("FORBIDDEN"),
+        "{suspended}"
+    );
     // Others are not concerned.
     for s in [&team.collaborator, &team.client] {
         let body = app.query(s, "{ workspace { id } }", json!({})).await;
@@ -204,4 +239,6 @@ async fn a_workspace_can_require_mfa_of_owners_and_admins() {
         .query(&team.admin, "{ workspace { id } }", json!({}))
         .await;
     assert!(error_code(&after).is_none(), "{after}");
+    let resumed = with_key(key).await;
+    assert!(error_code(&resumed).is_none(), "{resumed}");
 }
