@@ -299,82 +299,93 @@ impl Walker<'_> {
         }
         let mut total: u64 = 0;
         for selection in &set.items {
-            let cost = match &selection.node {
-                Selection::Field(field) => {
-                    let field = &field.node;
-                    let Some(meta) = self
-                        .registry
-                        .types
-                        .get(type_name)
-                        .and_then(|t| t.field_by_name(field.name.node.as_str()))
-                    else {
-                        continue; // __typename, introspection, or a field validation refused.
-                    };
-                    let named = MetaTypeName::concrete_typename(&meta.ty);
-                    let is_object = self
-                        .registry
-                        .types
-                        .get(named)
-                        .is_some_and(|t| t.is_composite());
-                    if !is_object {
-                        continue;
-                    }
-                    let page = self.page(field)?;
-                    let is_list = is_list(&meta.ty);
-                    let count = match (page, is_list) {
-                        (Some(n), _) => n,
-                        (None, true) => LIST_ESTIMATE,
-                        (None, false) => 1,
-                    };
-                    if named.ends_with("Connection") && page.is_none() {
-                        return Err(refuse(format!(
-                            "`{}` is a connection: pass `first` or `last`, 1 to {MAX_PAGE}",
-                            field.name.node
-                        )));
-                    }
-                    if named.ends_with("Connection") {
-                        // The connection object itself, then its pages of `count` items.
-                        let own = multiplier;
-                        own.saturating_add(self.connection(
-                            &field.selection_set.node,
-                            named,
-                            multiplier,
-                            count,
-                            depth + 1,
-                        )?)
-                    } else {
-                        let objects = multiplier.saturating_mul(count);
-                        objects.saturating_add(self.set(
-                            &field.selection_set.node,
-                            named,
-                            objects,
-                            depth + 1,
-                        )?)
-                    }
-                }
-                Selection::InlineFragment(fragment) => {
-                    let on = fragment
-                        .node
-                        .type_condition
-                        .as_ref()
-                        .map_or(type_name, |c| c.node.on.node.as_str());
-                    self.set(&fragment.node.selection_set.node, on, multiplier, depth + 1)?
-                }
-                Selection::FragmentSpread(spread) => {
-                    match self.fragments.get(&spread.node.fragment_name.node) {
-                        Some(fragment) => self.set(
-                            &fragment.node.selection_set.node,
-                            fragment.node.type_condition.node.on.node.as_str(),
-                            multiplier,
-                            depth + 1,
-                        )?,
-                        None => 0,
-                    }
-                }
-            };
+            let cost = self.selection(&selection.node, type_name, multiplier, depth)?;
             total = total.saturating_add(cost);
         }
         Ok(total)
+    }
+
+    /// The cost of one selection of `set`.
+    fn selection(
+        &self,
+        selection: &Selection,
+        type_name: &str,
+        multiplier: u64,
+        depth: usize,
+    ) -> Result<u64, ServerError> {
+        Ok(match selection {
+            Selection::Field(field) => {
+                let field = &field.node;
+                let Some(meta) = self
+                    .registry
+                    .types
+                    .get(type_name)
+                    .and_then(|t| t.field_by_name(field.name.node.as_str()))
+                else {
+                    return Ok(0); // __typename, introspection, or a field validation refused.
+                };
+                let named = MetaTypeName::concrete_typename(&meta.ty);
+                let is_object = self
+                    .registry
+                    .types
+                    .get(named)
+                    .is_some_and(|t| t.is_composite());
+                if !is_object {
+                    return Ok(0);
+                }
+                let page = self.page(field)?;
+                let is_list = is_list(&meta.ty);
+                let count = match (page, is_list) {
+                    (Some(n), _) => n,
+                    (None, true) => LIST_ESTIMATE,
+                    (None, false) => 1,
+                };
+                if named.ends_with("Connection") && page.is_none() {
+                    return Err(refuse(format!(
+                        "`{}` is a connection: pass `first` or `last`, 1 to {MAX_PAGE}",
+                        field.name.node
+                    )));
+                }
+                if named.ends_with("Connection") {
+                    // The connection object itself, then its pages of `count` items.
+                    let own = multiplier;
+                    own.saturating_add(self.connection(
+                        &field.selection_set.node,
+                        named,
+                        multiplier,
+                        count,
+                        depth + 1,
+                    )?)
+                } else {
+                    let objects = multiplier.saturating_mul(count);
+                    objects.saturating_add(self.set(
+                        &field.selection_set.node,
+                        named,
+                        objects,
+                        depth + 1,
+                    )?)
+                }
+            }
+            Selection::InlineFragment(fragment) => {
+                let on = fragment
+                    .node
+                    .type_condition
+                    .as_ref()
+                    .map_or(type_name, |c| c.node.on.node.as_str());
+                self.set(&fragment.node.selection_set.node, on, multiplier, depth + 1)?
+            }
+            Selection::FragmentSpread(spread) => {
+                match self.fragments.get(&spread.node.fragment_name.node) {
+                    Some(fragment) => self.set(
+                        &fragment.node.selection_set.node,
+                        fragment.node.type_condition.node.on.node.as_str(),
+                        multiplier,
+                        depth + 1,
+                    )?,
+                    None => 0,
+                }
+            }
+        })
     }
 
     /// Inside a connection: `nodes` and `edges` are pages of `count`; the rest (`pageInfo`) is one.
@@ -409,14 +420,7 @@ impl Walker<'_> {
                         depth + 1,
                     )?)
                 }
-                _ => self.set(
-                    &SelectionSet {
-                        items: vec![selection.clone()],
-                    },
-                    type_name,
-                    multiplier,
-                    depth + 1,
-                )?,
+                other => self.selection(other, type_name, multiplier, depth + 1)?,
             };
             total = total.saturating_add(cost);
         }

@@ -183,14 +183,17 @@ fn metadata(request: &CheckoutRequest) -> HashMap<String, String> {
 }
 
 /// Stripe's refusals of the request itself (an idempotency key reused with other parameters,
-/// an invalid amount) are CONFLICT or BAD_USER_INPUT; transport and server failures are logged.
+/// an invalid amount) are CONFLICT or BAD_USER_INPUT; authentication, transport and server
+/// failures are logged and answered INTERNAL.
 fn stripe_error(err: stripe::StripeError) -> ApiError {
     match err {
         stripe::StripeError::Stripe(ref api, status) if status == 409 || is_idempotency(api) => {
             tracing::warn!(error = ?err, "Stripe refused the checkout: idempotency conflict");
             ApiError::conflict("a checkout is already being opened for this request; try again")
         }
-        stripe::StripeError::Stripe(ref api, status) if (400..500).contains(&status) => {
+        // 400 and 402 are about the payment itself; 401, 403 and the rest are this server's
+        // configuration (a wrong key), which the caller must not see.
+        stripe::StripeError::Stripe(ref api, status) if status == 400 || status == 402 => {
             tracing::warn!(error = ?err, "Stripe refused the checkout");
             ApiError::bad_input(format!(
                 "the payment provider refused this payment: {}",
