@@ -4,7 +4,7 @@
 //!   (a) one project by id, with status and name;
 //!   (b) the board: 20 projects with their tasks (id, title, column, position, assignee { id name }).
 //! Run with `make bench-board`; `BENCH_SECONDS` (default 10) sets each run's duration, and
-//! `BENCH_ONLY=a` or `BENCH_ONLY=b` runs one query only.
+//! `BENCH_ONLY=a` or `BENCH_ONLY=b` runs one query only; `BENCH_BOARD_QUERY` replaces query (b).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -310,9 +310,12 @@ fn main() {
             let ids = ids.clone();
             Arc::new(move |i| json!({ "query": "query($id: ID!) { project(id: $id) { status name } }", "variables": { "id": ids[i % ids.len()] } }))
         };
-        let board: Arc<dyn Fn(usize) -> Value + Send + Sync> = Arc::new(|_| {
-            json!({ "query": "{ projects(first: 20) { edges { node { id name tasks(first: 50) { edges { node { id title column position assignee { id name } } } } } } } }" })
+        // `BENCH_BOARD_QUERY` replaces query (b), to profile a variant.
+        let board_query = std::env::var("BENCH_BOARD_QUERY").unwrap_or_else(|_| {
+            "{ projects(first: 20) { edges { node { id name tasks(first: 50) { edges { node { id title column position assignee { id name } } } } } } } }".to_owned()
         });
+        let board: Arc<dyn Fn(usize) -> Value + Send + Sync> =
+            Arc::new(move |_| json!({ "query": board_query }));
         // Warm up.
         drive(url.clone(), token.clone(), ws.slug.clone(), by_id.clone(), 1).await;
         drive(url.clone(), token.clone(), ws.slug.clone(), board.clone(), 1).await;

@@ -11,6 +11,7 @@ mod m20261122_000006_api_keys;
 mod m20261122_000007_payments;
 mod m20261122_000008_trusted_documents;
 mod m20261122_000009_mfa;
+mod m20261122_000010_board_order;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_payments::Migration),
             Box::new(m20261122_000008_trusted_documents::Migration),
             Box::new(m20261122_000009_mfa::Migration),
+            Box::new(m20261122_000010_board_order::Migration),
         ]
     }
 }

@@ -161,6 +161,8 @@ impl<'c, C: ConnectionTrait> Scoped<'c, C> {
     /// Up to `limit` rows per parent (`parent_column` in `parents`), ordered by `order`, matching
     /// `filter`, in one statement: a `ROW_NUMBER() OVER (PARTITION BY parent …)` window over the
     /// workspace's rows. This is how a DataLoader serves `tasks(first: 50)` for 20 projects.
+    /// Rows come back by parent, then in `order`, whose expressions must name columns unqualified
+    /// (the outer query orders by them again).
     pub async fn top_n_per_parent<E>(
         &self,
         parent_column: E::Column,
@@ -176,8 +178,8 @@ impl<'c, C: ConnectionTrait> Scoped<'c, C> {
             return Ok(Vec::new());
         }
         let mut window = WindowStatement::partition_by(parent_column);
-        for (expr, direction) in order {
-            window.order_by_expr(expr, direction);
+        for (expr, direction) in &order {
+            window.order_by_expr(expr.clone(), direction.clone());
         }
         let inner = Query::select()
             .column(Asterisk)
@@ -198,8 +200,14 @@ impl<'c, C: ConnectionTrait> Scoped<'c, C> {
             .column(Asterisk)
             .from_subquery(inner, Alias::new("ranked"))
             .and_where(Expr::col(Alias::new("portico_rank")).lte(limit))
-            .order_by(Alias::new("portico_rank"), Order::Asc)
             .to_owned();
+        // The window's own order (parent, then `order`): the rows leave the window sorted this
+        // way, so the database does not sort them again.
+        let mut outer = outer;
+        outer.order_by(parent_column, Order::Asc);
+        for (expr, direction) in order {
+            outer.order_by_expr(expr, direction);
+        }
         let backend = self.conn.get_database_backend();
         E::find()
             .from_raw_sql(backend.build(&outer))

@@ -11,10 +11,11 @@
 
 use super::RequestContext;
 use super::authz::{self, Authz};
+use super::policy::{Policy, Requirement};
 use crate::error::ApiError;
 use async_graphql::extensions::ResolveInfo;
 use async_graphql::indexmap::IndexMap;
-use async_graphql::parser::types::{Field, Selection, SelectionSet};
+use async_graphql::parser::types::{Field, FragmentDefinition, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::{ContainerType, resolve_container};
 use async_graphql::{
@@ -22,14 +23,56 @@ use async_graphql::{
     ServerResult, Value,
 };
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::future::BoxFuture;
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::Arc;
+
+mod connection;
+
+pub use connection::{Cursor, FlatConnection};
 
 /// An object whose stored fields can be read without a resolver.
 pub trait PlainFields: ContainerType + OutputType {
     /// The value of the plain field `name` (GraphQL name), or `None` when the field needs its
     /// resolver (arguments, loading, computing).
     fn plain_field(&self, name: &str) -> Option<Value>;
+
+    /// The plan of the object field `name` for its selection `set`, when [`Self::plain_object`]
+    /// can serve that field (an object loaded with this one, such as a card's assignee).
+    fn object_plan<'a>(
+        _name: &str,
+        _cx: PlanContext<'a>,
+        _set: &'a SelectionSet,
+    ) -> Option<Plan<'a>> {
+        None
+    }
+
+    /// The object field `name`, when it was loaded with this object: `Some(None)` is null, and
+    /// `None` leaves the field to its resolver.
+    fn plain_object(&self, _name: &str) -> Option<Option<&dyn PlainObject>> {
+        None
+    }
+}
+
+/// A [`PlainFields`] object behind a reference of unknown type, resolved by its plan.
+pub trait PlainObject: Send + Sync {
+    /// Resolves this object by `plan`, made by [`PlainFields::object_plan`] of its parent.
+    fn resolve_by<'b>(
+        &'b self,
+        ctx: &'b ContextSelectionSet<'b>,
+        plan: &'b Plan<'b>,
+    ) -> BoxFuture<'b, ServerResult<Value>>;
+}
+
+impl<T: PlainFields + Send + Sync> PlainObject for T {
+    fn resolve_by<'b>(
+        &'b self,
+        ctx: &'b ContextSelectionSet<'b>,
+        plan: &'b Plan<'b>,
+    ) -> BoxFuture<'b, ServerResult<Value>> {
+        Box::pin(resolve_planned(ctx, self, plan))
+    }
 }
 
 /// `T`, resolved in a single pass. See the module documentation.
@@ -64,19 +107,88 @@ pub async fn resolve_flat<T: PlainFields>(
     ctx: &ContextSelectionSet<'_>,
     root: &T,
 ) -> ServerResult<Value> {
+    match plan::<T>(ctx) {
+        Some(plan) => resolve_planned(ctx, root, &plan).await,
+        None => resolve_container(ctx, root).await,
+    }
+}
+
+/// A selection on `T`, flattened once and applied to every object of a list: its fields, each
+/// with the rule the policy states for it, and the plans of the objects loaded with `T`.
+#[derive(Debug)]
+pub struct Plan<'a> {
+    type_name: Cow<'static, str>,
+    fields: Vec<Planned<'a>>,
+}
+
+#[derive(Debug)]
+struct Planned<'a> {
+    field: &'a Positioned<Field>,
+    requirement: Option<&'a Requirement>,
+    /// For an object field that [`PlainFields::plain_object`] serves: its plan.
+    object: Option<Box<Plan<'a>>>,
+}
+
+/// What planning needs from the request: its fragments and the policy.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanContext<'a> {
+    fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
+    policy: &'a Policy,
+}
+
+impl<'a> PlanContext<'a> {
+    /// `None` without an installed policy: then nothing takes the single-pass path.
+    pub fn of(ctx: &ContextSelectionSet<'a>) -> Option<Self> {
+        Some(Self {
+            fragments: &ctx.query_env.fragments,
+            policy: ctx.data_opt::<Authz>().and_then(Authz::policy)?,
+        })
+    }
+}
+
+/// The plan of `ctx`'s selection on `T`, or `None` when it needs the general path (no policy
+/// installed, or a selection [`collect`] does not flatten).
+pub fn plan<'a, T: PlainFields>(ctx: &ContextSelectionSet<'a>) -> Option<Plan<'a>> {
+    plan_of::<T>(PlanContext::of(ctx)?, &ctx.item.node)
+}
+
+/// The plan of the selection `set` on `T`.
+pub fn plan_of<'a, T: PlainFields>(cx: PlanContext<'a>, set: &'a SelectionSet) -> Option<Plan<'a>> {
     let type_name = T::type_name();
-    let mut fields = Vec::with_capacity(ctx.item.node.items.len());
-    let authz = ctx.data_opt::<Authz>();
-    let policy = authz.and_then(Authz::policy);
-    let (Some(policy), true) = (
-        policy,
-        collect(ctx, &type_name, &ctx.item.node, &mut fields),
-    ) else {
-        return resolve_container(ctx, root).await;
-    };
+    let mut fields = Vec::with_capacity(set.items.len());
+    if !collect(cx.fragments, &type_name, set, &mut fields) {
+        return None;
+    }
+    let fields = fields
+        .into_iter()
+        .map(|field| {
+            let name = field.node.name.node.as_str();
+            let selection = &field.node.selection_set.node;
+            let object = (field.node.arguments.is_empty() && !selection.items.is_empty())
+                .then(|| T::object_plan(name, cx, selection))
+                .flatten()
+                .map(Box::new);
+            Planned {
+                field,
+                requirement: cx.policy.requirement(&type_name, name),
+                object,
+            }
+        })
+        .collect();
+    Some(Plan { type_name, fields })
+}
+
+/// Resolves `root` by `plan` (made for this same selection).
+pub async fn resolve_planned<T: PlainFields>(
+    ctx: &ContextSelectionSet<'_>,
+    root: &T,
+    plan: &Plan<'_>,
+) -> ServerResult<Value> {
+    let type_name = &plan.type_name;
     let rc = ctx.data_opt::<Arc<RequestContext>>();
-    let mut map = IndexMap::with_capacity(fields.len());
-    for field in fields {
+    let mut map = IndexMap::with_capacity(plan.fields.len());
+    for planned in &plan.fields {
+        let (field, requirement) = (planned.field, planned.requirement);
         let key = field.node.response_key().node.clone();
         let name = field.node.name.node.as_str();
         if name == "__typename" {
@@ -84,10 +196,10 @@ pub async fn resolve_flat<T: PlainFields>(
             continue;
         }
         let ctx_field = ctx.with_field(field);
-        let info = || resolve_info(&ctx_field, &type_name, field);
-        if let Some(requirement) = policy.requirement(&type_name, name) {
+        let info = || resolve_info(&ctx_field, type_name, field);
+        if let Some(requirement) = requirement {
             let Some(info) = info() else {
-                return Err(unknown_field(&type_name, field));
+                return Err(unknown_field(type_name, field));
             };
             if let Err(err) = authz::check(requirement, rc, &info, false).await {
                 settle(&ctx_field, &info, &mut map, key, err)?;
@@ -100,9 +212,17 @@ pub async fn resolve_flat<T: PlainFields>(
             } else {
                 None
             };
-        let value = match plain {
-            Some(value) => Ok(Some(value)),
-            None => root.resolve_field(&ctx_field).await,
+        let value = match (plain, &planned.object) {
+            (Some(value), _) => Ok(Some(value)),
+            (None, Some(object_plan)) => match root.plain_object(name) {
+                Some(Some(object)) => {
+                    let ctx_set = ctx_field.with_selection_set(&field.node.selection_set);
+                    object.resolve_by(&ctx_set, object_plan).await.map(Some)
+                }
+                Some(None) => Ok(Some(Value::Null)),
+                None => root.resolve_field(&ctx_field).await,
+            },
+            (None, None) => root.resolve_field(&ctx_field).await,
         };
         match value {
             Ok(value) => {
@@ -110,7 +230,7 @@ pub async fn resolve_flat<T: PlainFields>(
             }
             Err(err) => {
                 let Some(info) = info() else {
-                    return Err(unknown_field(&type_name, field));
+                    return Err(unknown_field(type_name, field));
                 };
                 settle(&ctx_field, &info, &mut map, key, err)?;
             }
@@ -170,8 +290,8 @@ fn unknown_field(type_name: &str, field: &Positioned<Field>) -> ServerError {
 }
 
 /// Flattens the selection into its fields; `false` when it needs the general path.
-fn collect<'a>(
-    ctx: &ContextSelectionSet<'a>,
+pub(crate) fn collect<'a>(
+    fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
     type_name: &str,
     set: &'a SelectionSet,
     out: &mut Vec<&'a Positioned<Field>>,
@@ -195,19 +315,18 @@ fn collect<'a>(
                     .is_none_or(|c| c.node.on.node == type_name);
                 if !fragment.node.directives.is_empty()
                     || !applies
-                    || !collect(ctx, type_name, &fragment.node.selection_set.node, out)
+                    || !collect(fragments, type_name, &fragment.node.selection_set.node, out)
                 {
                     return false;
                 }
             }
             Selection::FragmentSpread(spread) => {
-                let Some(fragment) = ctx.query_env.fragments.get(&spread.node.fragment_name.node)
-                else {
+                let Some(fragment) = fragments.get(&spread.node.fragment_name.node) else {
                     return false;
                 };
                 if !spread.node.directives.is_empty()
                     || fragment.node.type_condition.node.on.node != type_name
-                    || !collect(ctx, type_name, &fragment.node.selection_set.node, out)
+                    || !collect(fragments, type_name, &fragment.node.selection_set.node, out)
                 {
                     return false;
                 }
@@ -260,8 +379,13 @@ pub fn plain_enum<E: EnumType>(value: E) -> Value {
 
 /// Implements [`PlainFields`]: `plain_fields!(Task { "id" => id, "title" => title; enums "column" => column })`.
 #[macro_export]
+/// `objects` names fields of type [`Preloaded<T>`]: `objects "assignee" => assignee_loaded: User`.
 macro_rules! plain_fields {
-    ($ty:ty { $($name:literal => $field:ident),* $(,)? $(; enums $($ename:literal => $efield:ident),* $(,)?)? }) => {
+    ($ty:ty {
+        $($name:literal => $field:ident),* $(,)?
+        $(; enums $($ename:literal => $efield:ident),* $(,)?)?
+        $(; objects $($oname:literal => $ofield:ident : $oty:ty),* $(,)?)?
+    }) => {
         impl $crate::graphql::flat::PlainFields for $ty {
             fn plain_field(&self, name: &str) -> Option<async_graphql::Value> {
                 use $crate::graphql::flat::Plain;
@@ -271,8 +395,55 @@ macro_rules! plain_fields {
                     _ => None,
                 }
             }
+
+            $(
+            fn object_plan<'a>(
+                name: &str,
+                cx: $crate::graphql::flat::PlanContext<'a>,
+                set: &'a async_graphql::parser::types::SelectionSet,
+            ) -> Option<$crate::graphql::flat::Plan<'a>> {
+                match name {
+                    $($oname => $crate::graphql::flat::plan_of::<$oty>(cx, set),)*
+                    _ => None,
+                }
+            }
+
+            fn plain_object(
+                &self,
+                name: &str,
+            ) -> Option<Option<&dyn $crate::graphql::flat::PlainObject>> {
+                match name {
+                    $($oname => self.$ofield.as_plain(),)*
+                    _ => None,
+                }
+            }
+            )?
         }
     };
+}
+
+/// An object field loaded together with its parent (a card's assignee), or not loaded, in which
+/// case the field's resolver loads it.
+#[derive(Debug, Clone, Default)]
+pub enum Preloaded<T> {
+    /// Not loaded: the resolver loads it.
+    #[default]
+    No,
+    /// Loaded, and null.
+    Null,
+    /// Loaded.
+    Object(Arc<T>),
+}
+
+impl<T: PlainObject> Preloaded<T> {
+    /// As [`PlainFields::plain_object`] answers it.
+    pub fn as_plain(&self) -> Option<Option<&dyn PlainObject>> {
+        match self {
+            Preloaded::No => None,
+            Preloaded::Null => Some(None),
+            Preloaded::Object(object) => Some(Some(&**object as &dyn PlainObject)),
+        }
+    }
 }
 
 #[cfg(test)]

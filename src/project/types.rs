@@ -3,11 +3,9 @@
 use super::loaders::{self, TaskCounts};
 use crate::graphql::RequestContext;
 use crate::graphql::batch::Batch;
-use crate::graphql::flat::Flat;
-use crate::graphql::pagination::ConnectionFields;
+use crate::graphql::flat::FlatConnection;
 use crate::rbac::Permission;
 use crate::task::{Task, TaskColumn, TaskFilter};
-use async_graphql::connection::Connection;
 use async_graphql::{ComplexObject, Context, Enum, ID, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{project, project_phase};
@@ -265,7 +263,7 @@ impl Project {
         #[graphql(desc = "Only tasks with this label.")] label: Option<String>,
         #[graphql(desc = "Only tasks whose title contains this text (case-insensitive).")]
         search: Option<String>,
-    ) -> Result<Connection<String, Flat<Task>, ConnectionFields>> {
+    ) -> Result<FlatConnection<Task>> {
         let filter = TaskFilter::new(
             first,
             after.as_deref(),

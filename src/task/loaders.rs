@@ -1,40 +1,26 @@
 //! Task relations of a batch of projects or tasks. `tasks(first: 50)` of 20 projects is one
 //! statement (a ranked window per project); counts, labels and assignees one statement each.
 
-use super::types::{Task, TaskColumn, TaskCursor, TaskFilter};
+use super::types::{Task, TaskCursor, TaskFilter};
 use crate::db::{Db, Global, Scoped, contains_ci};
 use crate::error::ApiResult;
 use crate::graphql::RequestContext;
 use crate::graphql::batch::Batch;
-use crate::graphql::flat::Flat;
-use crate::graphql::pagination::ConnectionFields;
+use crate::graphql::flat::{FlatConnection, Preloaded};
 use crate::identity::User;
-use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Result};
 use entity::{task, task_label, user};
-use sea_orm::sea_query::{Expr, ExprTrait, Order, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Order, SimpleExpr};
 use sea_orm::{ColumnTrait, Condition, FromQueryResult, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// `CASE board_column WHEN 'BACKLOG' THEN 0 … END`: the board order of columns.
+/// `tasks.column_rank`: the board order of columns (BACKLOG 0 … DONE 3), a column the database
+/// generates from `board_column` (migration 000010). Unqualified, so the ordered window's outer
+/// query can name it too.
 fn rank_expr() -> SimpleExpr {
-    let mut case = Expr::case(
-        task::Column::BoardColumn.eq(TaskColumn::Backlog.as_str()),
-        0,
-    );
-    for column in [
-        TaskColumn::InProgress,
-        TaskColumn::WaitingClient,
-        TaskColumn::Done,
-    ] {
-        case = case.case(
-            task::Column::BoardColumn.eq(column.as_str()),
-            i32::from(column.rank()),
-        );
-    }
-    case.finally(9).into()
+    Expr::col(Alias::new("column_rank"))
 }
 
 /// The SQL condition of a filter (pagination included when `after` is set).
@@ -80,18 +66,17 @@ fn condition(scoped: &Scoped<'_, impl sea_orm::ConnectionTrait>, filter: &TaskFi
     condition
 }
 
-/// A page of one project's tasks.
-#[derive(Debug, Clone, Default)]
+/// A page of one project's tasks, built once and shared by every connection that shows it.
+#[derive(Debug, Clone)]
 pub struct TaskPage {
-    pub tasks: Vec<task::Model>,
+    pub tasks: Arc<[Task]>,
     pub has_next: bool,
 }
 
-/// Pages of several projects' tasks, and the batch their tasks share.
+/// Pages of several projects' tasks (their tasks share one [`TaskBatch`]).
 #[derive(Debug)]
 pub struct TaskPages {
     pub by_project: HashMap<Uuid, TaskPage>,
-    pub batch: Arc<TaskBatch>,
 }
 
 /// Tasks resolved together: their labels and assignees load for all of them at once.
@@ -114,12 +99,15 @@ impl TaskBatch {
     }
 }
 
-/// The first `filter.first` tasks of each project (one statement: a ranked window per project).
+/// The first `filter.first` tasks of each project (one statement: a ranked window per project),
+/// and with `with_assignees` their assignees (one more statement), so that a board resolves its
+/// cards and their people in one pass.
 pub async fn pages(
     db: &Db,
     workspace_id: Uuid,
     projects: &[Uuid],
     filter: &TaskFilter,
+    with_assignees: bool,
 ) -> ApiResult<TaskPages> {
     let scoped = Scoped::new(db.conn(), workspace_id);
     let order = vec![
@@ -137,20 +125,48 @@ pub async fn pages(
             filter.first + 1,
         )
         .await?;
-    let mut by_project: HashMap<Uuid, TaskPage> =
-        projects.iter().map(|p| (*p, TaskPage::default())).collect();
+    let mut rows_by_project: HashMap<Uuid, (Vec<task::Model>, bool)> =
+        projects.iter().map(|p| (*p, (Vec::new(), false))).collect();
     for row in rows {
-        if let Some(page) = by_project.get_mut(&row.project_id) {
-            if page.tasks.len() as u64 == filter.first {
-                page.has_next = true;
+        if let Some((tasks, has_next)) = rows_by_project.get_mut(&row.project_id) {
+            if tasks.len() as u64 == filter.first {
+                *has_next = true;
             } else {
-                page.tasks.push(row);
+                tasks.push(row);
             }
         }
     }
-    let all: Vec<&task::Model> = by_project.values().flat_map(|p| p.tasks.iter()).collect();
+    let all: Vec<&task::Model> = rows_by_project.values().flat_map(|p| p.0.iter()).collect();
     let batch = TaskBatch::new(workspace_id, &all);
-    Ok(TaskPages { by_project, batch })
+    let assignees: HashMap<Uuid, Arc<User>> = if with_assignees {
+        users(db, &batch.assignees)
+            .await?
+            .into_iter()
+            .map(|(id, user)| (id, Arc::new(user)))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let by_project = rows_by_project
+        .into_iter()
+        .map(|(project, (tasks, has_next))| {
+            let tasks = tasks
+                .into_iter()
+                .map(|t| {
+                    let mut task = Task::with_batch(t, batch.clone());
+                    if with_assignees {
+                        task.assignee_loaded = task
+                            .assignee_id
+                            .and_then(|id| assignees.get(&id))
+                            .map_or(Preloaded::Null, |user| Preloaded::Object(user.clone()));
+                    }
+                    task
+                })
+                .collect();
+            (project, TaskPage { tasks, has_next })
+        })
+        .collect();
+    Ok(TaskPages { by_project })
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -225,12 +241,15 @@ pub async fn connection_for_project(
     project_id: Uuid,
     filter: TaskFilter,
     with_total: bool,
-) -> Result<Connection<String, Flat<Task>, ConnectionFields>> {
+) -> Result<FlatConnection<Task>> {
     let db = &RequestContext::of(ctx)?.app.db;
     let workspace_id = projects.workspace_id;
+    let look = ctx.look_ahead();
+    let with_assignees = look.field("edges").field("node").field("assignee").exists()
+        || look.field("nodes").field("assignee").exists();
     let loaded = projects
-        .load(format!("tasks:{filter:?}"), || {
-            pages(db, workspace_id, &projects.ids, &filter)
+        .load(format!("tasks:{filter:?}:{with_assignees}"), || {
+            pages(db, workspace_id, &projects.ids, &filter, with_assignees)
         })
         .await?;
     let total_count = if with_total {
@@ -243,21 +262,14 @@ pub async fn connection_for_project(
     } else {
         0
     };
-    let page = loaded
+    let (tasks, has_next) = loaded
         .by_project
         .get(&project_id)
-        .cloned()
-        .unwrap_or_default();
-    let mut connection = Connection::with_additional_fields(
+        .map_or_else(|| (Arc::from([]), false), |p| (p.tasks.clone(), p.has_next));
+    Ok(FlatConnection::new(
+        tasks,
         filter.after.is_some(),
-        page.has_next,
-        ConnectionFields { total_count },
-    );
-    connection.edges.extend(page.tasks.into_iter().map(|t| {
-        Edge::new(
-            TaskCursor::of(&t).encode(),
-            Flat(Task::with_batch(t, loaded.batch.clone())),
-        )
-    }));
-    Ok(connection)
+        has_next,
+        total_count,
+    ))
 }

@@ -3,7 +3,7 @@
 use super::loaders::TaskBatch;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::RequestContext;
-use crate::graphql::flat::Flat;
+use crate::graphql::flat::{Cursor, Flat, Preloaded};
 use crate::graphql::pagination::MAX_PAGE;
 use crate::identity::User;
 use crate::types::parse_id;
@@ -138,6 +138,12 @@ pub struct Task {
     /// The tasks resolved with this one (labels and assignees load for all at once).
     #[graphql(skip)]
     pub batch: Arc<TaskBatch>,
+    /// The assignee, when it was loaded with the page (see `loaders::pages`).
+    #[graphql(skip)]
+    pub assignee_loaded: Preloaded<User>,
+    /// Where this task sits in board order.
+    #[graphql(skip)]
+    pub cursor: TaskCursor,
 }
 
 crate::plain_fields!(Task {
@@ -152,8 +158,15 @@ crate::plain_fields!(Task {
     "ticketId" => ticket_id,
     "createdAt" => created_at,
     "updatedAt" => updated_at;
-    enums "column" => column, "origin" => origin
+    enums "column" => column, "origin" => origin;
+    objects "assignee" => assignee_loaded: User
 });
+
+impl Cursor for Task {
+    fn cursor(&self) -> String {
+        self.cursor.encode()
+    }
+}
 
 impl From<task::Model> for Task {
     fn from(t: task::Model) -> Self {
@@ -165,6 +178,7 @@ impl From<task::Model> for Task {
 impl Task {
     /// A task resolved with the others of `batch`.
     pub fn with_batch(t: task::Model, batch: Arc<TaskBatch>) -> Self {
+        let cursor = TaskCursor::of(&t);
         Self {
             id: ID(t.id.to_string()),
             project_id: ID(t.project_id.to_string()),
@@ -185,6 +199,8 @@ impl Task {
             workspace_id: t.workspace_id,
             assignee_id: t.assignee_id,
             batch,
+            assignee_loaded: Preloaded::No,
+            cursor,
         }
     }
 }
@@ -193,6 +209,11 @@ impl Task {
 impl Task {
     /// The workspace member it is assigned to.
     async fn assignee(&self, ctx: &Context<'_>) -> Result<Option<Flat<User>>> {
+        match &self.assignee_loaded {
+            Preloaded::No => {}
+            Preloaded::Null => return Ok(None),
+            Preloaded::Object(user) => return Ok(Some(Flat(User::clone(user)))),
+        }
         let Some(id) = self.assignee_id else {
             return Ok(None);
         };

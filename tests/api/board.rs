@@ -429,3 +429,90 @@ async fn a_depth_three_board_query_costs_the_same_statements_for_one_or_fifty_pr
         counts[1]
     );
 }
+
+/// The board resolves its connections, cards and assignees in one pass (`graphql::flat`). A
+/// directive on a field sends the same selection through async-graphql's general path, so both
+/// must answer the same data and the same field errors: here a client, who may not read
+/// assignees' emails, and staff, who may.
+#[tokio::test]
+async fn the_single_pass_board_answers_exactly_like_the_general_path() {
+    let app = spawn_app().await;
+    let team = app.create_team("acme").await;
+    let project = app
+        .create_project(&team.owner, "Website", &[&team.client])
+        .await;
+    for (i, column) in [
+        "DONE",
+        "BACKLOG",
+        "IN_PROGRESS",
+        "BACKLOG",
+        "WAITING_CLIENT",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let task = app
+            .create_task(&team.owner, &project, &format!("T{i}"), column)
+            .await;
+        if i != 1 {
+            data(
+                &app.query(
+                    &team.owner,
+                    "mutation($t: ID!, $a: ID) { updateTask(id: $t, input: {assigneeId: $a}) { id } }",
+                    json!({ "t": task, "a": team.collaborator.user_id }),
+                )
+                .await,
+            );
+        }
+    }
+    let fast = "{ projects(first: 5) { totalCount edges { cursor node { id \
+        tasks(first: 4) { __typename totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } \
+        edges { __typename cursor node { __typename id title column position card: title \
+        assignee { id name email } ...Labels } } \
+        nodes { id assignee { __typename name } } } } } } } \
+        fragment Labels on Task { labels blockedByClient }";
+    let general = fast.replace("edges {", "edges @include(if: true) {");
+    assert_ne!(fast, general);
+    let errors = |body: &Value| {
+        let mut errors: Vec<(String, String)> = body["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                (
+                    e["path"].to_string(),
+                    e["extensions"]["code"].as_str().unwrap_or("-").to_owned(),
+                )
+            })
+            .collect();
+        errors.sort();
+        errors
+    };
+    for (session, denied) in [(&team.owner, 0), (&team.client, 3)] {
+        let one_pass = app.query(session, fast, json!({})).await;
+        let general_path = app.query(session, &general, json!({})).await;
+        assert_eq!(one_pass["data"], general_path["data"], "{one_pass:#}");
+        assert_eq!(errors(&one_pass), errors(&general_path));
+        // Three cards of the page are assigned; only their `email` is refused, and only to the
+        // client.
+        let refused = errors(&one_pass);
+        assert_eq!(refused.len(), denied, "{refused:?}");
+        assert!(
+            refused
+                .iter()
+                .all(|(path, code)| code == "FORBIDDEN" && path.ends_with("\"email\"]"))
+        );
+        let tasks = &one_pass["data"]["projects"]["edges"][0]["node"]["tasks"];
+        assert_eq!(tasks["totalCount"], 5);
+        assert_eq!(tasks["pageInfo"]["hasNextPage"], true);
+        let titles: Vec<&str> = tasks["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["node"]["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(titles, ["T1", "T3", "T2", "T4"], "board order");
+        assert_eq!(tasks["edges"][0]["node"]["assignee"], Value::Null);
+        assert!(tasks["edges"][1]["node"]["assignee"]["name"].is_string());
+    }
+}
