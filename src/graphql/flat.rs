@@ -220,9 +220,10 @@ pub async fn resolve_planned<T: PlainFields>(
                     object.resolve_by(&ctx_set, object_plan).await.map(Some)
                 }
                 Some(None) => Ok(Some(Value::Null)),
-                None => root.resolve_field(&ctx_field).await,
+                None => Box::pin(root.resolve_field(&ctx_field)).await,
             },
-            (None, None) => root.resolve_field(&ctx_field).await,
+            // Boxed: a resolver's future is large, and most fields of a plan never need it.
+            (None, None) => Box::pin(root.resolve_field(&ctx_field)).await,
         };
         match value {
             Ok(value) => {

@@ -4,12 +4,12 @@ use super::service::{self, NewProject, ProjectChanges, ProjectFilter};
 use super::types::{Project, ProjectStatus};
 use crate::graphql::RequestContext;
 use crate::graphql::directives::requires;
+use crate::graphql::flat::FlatConnection;
 use crate::graphql::input::clearable;
-use crate::graphql::pagination::{ConnectionFields, Page, connection};
+use crate::graphql::pagination::Page;
 use crate::identity::User;
 use crate::rbac::Permission;
 use crate::types::parse_id;
-use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use chrono::NaiveDate;
 
@@ -29,7 +29,7 @@ impl ProjectQuery {
         #[graphql(desc = "Cursor of the last project of the previous page.")] after: Option<String>,
         #[graphql(desc = "Only projects with this status.")] status: Option<ProjectStatus>,
         #[graphql(desc = "Only projects whose name contains this text (case-insensitive).")] search: Option<String>,
-    ) -> Result<Option<Connection<String, Project, ConnectionFields>>> {
+    ) -> Result<Option<FlatConnection<Project>>> {
         let rc = RequestContext::of(ctx)?;
         let page = Page::new(first, after.as_deref())?;
         let with_total = ctx.look_ahead().field("totalCount").exists();
@@ -41,11 +41,11 @@ impl ProjectQuery {
             with_total,
         )
         .await?;
-        Ok(Some(connection(
-            page,
-            total_count,
+        Ok(Some(FlatConnection::new(
+            Project::list(rows).into(),
+            page.after.is_some(),
             has_next,
-            Project::list(rows).into_iter().map(|p| (p.uuid, p)),
+            total_count,
         )))
     }
 

@@ -3,7 +3,8 @@
 use super::loaders::{self, TaskCounts};
 use crate::graphql::RequestContext;
 use crate::graphql::batch::Batch;
-use crate::graphql::flat::FlatConnection;
+use crate::graphql::flat::{Cursor, FlatConnection};
+use crate::graphql::pagination::encode_cursor;
 use crate::rbac::Permission;
 use crate::task::{Task, TaskColumn, TaskFilter};
 use async_graphql::{ComplexObject, Context, Enum, ID, Result, SimpleObject};
@@ -98,6 +99,24 @@ pub struct Project {
     /// The projects resolved with this one (relations load for all of them at once).
     #[graphql(skip)]
     pub batch: Arc<Batch>,
+}
+
+crate::plain_fields!(Project {
+    "id" => id,
+    "name" => name,
+    "description" => description,
+    "nextStep" => next_step,
+    "clientAction" => client_action,
+    "estimatedDelivery" => estimated_delivery,
+    "createdAt" => created_at,
+    "updatedAt" => updated_at;
+    enums "status" => status
+});
+
+impl Cursor for Project {
+    fn cursor(&self) -> String {
+        encode_cursor(self.uuid)
+    }
 }
 
 impl Project {
