@@ -7,7 +7,12 @@
 //! read directly, every other field goes through `T`'s own resolver, and **every field still
 //! passes the authorization rule of the [`Policy`](super::policy::Policy)**, through the same
 //! check as the extension. A selection with anything unusual (a fragment on another type, a
-//! repeated response key, a custom directive) falls back to async-graphql's general path.
+//! repeated response key, a directive) falls back to async-graphql's general path.
+//!
+//! A selection is planned once ([`Plan`]: its fields and their rules) and applied to every object
+//! of a list. An object loaded together with its parent ([`Preloaded`], a card's assignee) is
+//! resolved in the same pass by a plan of its own, made once with the parent's plan. Lists come as
+//! [`FlatConnection`]s, whose edges are built in one loop.
 
 use super::RequestContext;
 use super::authz::{self, Authz};

@@ -219,6 +219,14 @@ pub async fn labels(
     Ok(out)
 }
 
+/// The columns of a user that a card shows (not the password hash nor the MFA secret).
+#[derive(Debug, FromQueryResult)]
+struct UserCard {
+    id: Uuid,
+    name: String,
+    email: String,
+}
+
 /// Users by ID (the assignees of a batch of tasks).
 pub async fn users(db: &Db, ids: &[Uuid]) -> ApiResult<HashMap<Uuid, User>> {
     if ids.is_empty() {
@@ -226,11 +234,21 @@ pub async fn users(db: &Db, ids: &[Uuid]) -> ApiResult<HashMap<Uuid, User>> {
     }
     Ok(Global::new(db.conn())
         .find::<user::Entity>()
+        .select_only()
+        .columns([user::Column::Id, user::Column::Name, user::Column::Email])
         .filter(user::Column::Id.is_in(ids.iter().copied()))
+        .into_model::<UserCard>()
         .all(db.conn())
         .await?
         .into_iter()
-        .map(|u| (u.id, User::from(u)))
+        .map(|u| {
+            let user = User {
+                id: async_graphql::ID(u.id.to_string()),
+                name: u.name,
+                email: Some(u.email),
+            };
+            (u.id, user)
+        })
         .collect())
 }
 
