@@ -518,7 +518,8 @@ mod tests {
         }
     }
 
-    fn schema<Q: async_graphql::ObjectType + 'static>(
+    /// A schema with the authorization extension and the policy read from its own SDL.
+    pub(super) fn schema<Q: async_graphql::ObjectType + 'static>(
         query: Q,
     ) -> Schema<Q, EmptyMutation, EmptySubscription> {
         let authz = Authz::new();

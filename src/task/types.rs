@@ -141,9 +141,6 @@ pub struct Task {
     /// The assignee, when it was loaded with the page (see `loaders::pages`).
     #[graphql(skip)]
     pub assignee_loaded: Preloaded<User>,
-    /// Where this task sits in board order.
-    #[graphql(skip)]
-    pub cursor: TaskCursor,
 }
 
 crate::plain_fields!(Task {
@@ -164,7 +161,14 @@ crate::plain_fields!(Task {
 
 impl Cursor for Task {
     fn cursor(&self) -> String {
-        self.cursor.encode()
+        TaskCursor {
+            rank: self.column.rank(),
+            // Exact: `position` came from an i64 far below 2^53 (see `with_batch`).
+            #[allow(clippy::cast_possible_truncation)]
+            position: self.position as i64,
+            id: self.uuid,
+        }
+        .encode()
     }
 }
 
@@ -178,7 +182,6 @@ impl From<task::Model> for Task {
 impl Task {
     /// A task resolved with the others of `batch`.
     pub fn with_batch(t: task::Model, batch: Arc<TaskBatch>) -> Self {
-        let cursor = TaskCursor::of(&t);
         Self {
             id: ID(t.id.to_string()),
             project_id: ID(t.project_id.to_string()),
@@ -200,7 +203,6 @@ impl Task {
             assignee_id: t.assignee_id,
             batch,
             assignee_loaded: Preloaded::No,
-            cursor,
         }
     }
 }
@@ -250,14 +252,6 @@ pub struct TaskCursor {
 }
 
 impl TaskCursor {
-    pub fn of(task: &task::Model) -> Self {
-        Self {
-            rank: TaskColumn::parse(&task.board_column).rank(),
-            position: task.position,
-            id: task.id,
-        }
-    }
-
     pub fn encode(self) -> String {
         URL_SAFE_NO_PAD.encode(format!("{}:{}:{}", self.rank, self.position, self.id))
     }

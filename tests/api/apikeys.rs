@@ -22,10 +22,21 @@ async fn create_key(app: &TestApp, who: &Session, input: Value) -> (String, Stri
 
 /// Calls the API with `key` as `Authorization: Bearer` (or `X-API-Key`).
 async fn with_key(app: &TestApp, key: &str, header: bool, query: &str, variables: Value) -> Value {
+    post_with_key(
+        app,
+        key,
+        header,
+        json!({ "query": query, "variables": variables }),
+    )
+    .await
+}
+
+/// Posts any GraphQL request body with the key, in `X-API-Key` or as a bearer token.
+async fn post_with_key(app: &TestApp, key: &str, header: bool, body: Value) -> Value {
     let mut request = app
         .client
         .post(format!("{}/graphql", app.address))
-        .json(&json!({ "query": query, "variables": variables }));
+        .json(&body);
     request = if header {
         request.header("X-API-Key", key)
     } else {
@@ -367,17 +378,13 @@ async fn a_key_restricted_to_trusted_documents_runs_only_those() {
     // The exact text runs; so does its hash alone (the persisted-query protocol).
     let ran = with_key(&app, &key, true, PROJECTS, json!({})).await;
     assert_eq!(data(&ran)["projects"]["totalCount"], 1, "{ran}");
-    let by_hash: Value = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .header("X-API-Key", &key)
-        .json(&json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": sha } } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let by_hash = post_with_key(
+        &app,
+        &key,
+        true,
+        json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": sha } } }),
+    )
+    .await;
     assert_eq!(data(&by_hash)["projects"]["totalCount"], 1, "{by_hash}");
     // Any other text, even one character off, is refused; so is another hash.
     for other in [
@@ -387,17 +394,13 @@ async fn a_key_restricted_to_trusted_documents_runs_only_those() {
         let body = with_key(&app, &key, true, other, json!({})).await;
         assert_eq!(error_code(&body).as_deref(), Some("FORBIDDEN"), "{body}");
     }
-    let unknown_hash: Value = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .header("X-API-Key", &key)
-        .json(&json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": "0".repeat(64) } } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let unknown_hash = post_with_key(
+        &app,
+        &key,
+        true,
+        json!({ "extensions": { "persistedQuery": { "version": 1, "sha256Hash": "0".repeat(64) } } }),
+    )
+    .await;
     assert_eq!(
         error_code(&unknown_hash).as_deref(),
         Some("FORBIDDEN"),

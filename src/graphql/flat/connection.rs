@@ -299,13 +299,12 @@ fn key(field: &Positioned<Field>) -> async_graphql::Name {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::schema;
     use super::*;
     use crate::graphql::directives::{public, requires};
     use crate::graphql::flat::Preloaded;
     use crate::rbac::Permission;
-    use async_graphql::{
-        ComplexObject, EmptyMutation, EmptySubscription, ID, Object, Schema, SimpleObject,
-    };
+    use async_graphql::{ComplexObject, ID, Object, SimpleObject};
 
     /// A person with a guarded field.
     #[derive(Debug, Clone, SimpleObject)]
@@ -393,20 +392,6 @@ mod tests {
         async fn cards(&self) -> FlatConnection<Card> {
             FlatConnection::new(cards().into(), false, true, 7)
         }
-    }
-
-    fn schema<Q: async_graphql::ObjectType + 'static>(
-        query: Q,
-    ) -> Schema<Q, EmptyMutation, EmptySubscription> {
-        let authz = Authz::new();
-        let schema = Schema::build(query, EmptyMutation, EmptySubscription)
-            .extension(authz.clone())
-            .data(authz.clone())
-            .finish();
-        authz
-            .install(Policy::from_sdl(&schema.sdl()).unwrap())
-            .unwrap();
-        schema
     }
 
     #[tokio::test]
