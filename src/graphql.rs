@@ -14,6 +14,7 @@ pub mod live;
 pub mod loaders;
 pub mod pagination;
 pub mod policy;
+pub mod safe_methods;
 mod schema;
 pub mod visibility;
 

@@ -12,6 +12,8 @@ pub struct Model {
     pub role_id: Uuid,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Sessions opened before this time are refused in this workspace (`endMemberSessions`).
+    pub sessions_not_before: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod m20261122_000007_payments;
 mod m20261122_000008_trusted_documents;
 mod m20261122_000009_mfa;
 mod m20261122_000010_board_order;
+mod m20261130_000011_member_session_cutoff;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_trusted_documents::Migration),
             Box::new(m20261122_000009_mfa::Migration),
             Box::new(m20261122_000010_board_order::Migration),
+            Box::new(m20261130_000011_member_session_cutoff::Migration),
         ]
     }
 }

@@ -75,6 +75,8 @@ mod tests {
             permissions,
             projects: None,
             mfa_missing: false,
+            user_active: true,
+            sessions_not_before: None,
         }
     }
 

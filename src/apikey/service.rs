@@ -319,8 +319,8 @@ fn touch(db: &Db, id: Uuid, ip: Option<&str>) {
 }
 
 /// The access of a key: its scopes within its creator's current permissions, restricted to its
-/// projects. The creator leaving the workspace ends the key; a creator the workspace refuses until
-/// they enable MFA suspends it.
+/// projects. The creator leaving the workspace, or an account that is not ACTIVE, ends the key; a
+/// creator the workspace refuses until they enable MFA suspends it.
 pub async fn access_of(app: &App, key: &ApiKeyPrincipal) -> ApiResult<WorkspaceAccess> {
     let creator = app
         .access
@@ -329,6 +329,11 @@ pub async fn access_of(app: &App, key: &ApiKeyPrincipal) -> ApiResult<WorkspaceA
         .ok_or_else(|| {
             ApiError::unauthenticated("the member who created this API key left the workspace")
         })?;
+    if !creator.user_active {
+        return Err(ApiError::unauthenticated(
+            "the member who created this API key is not active",
+        ));
+    }
     if creator.mfa_missing {
         return Err(ApiError::forbidden(
             "this workspace requires MFA of owners and admins, and this key's creator has not enabled it",

@@ -36,6 +36,10 @@ pub struct RequestContext {
     pub loaders: Loaders,
     /// The rate-limit state left by this request's last operation.
     rate: std::sync::Mutex<Option<super::cost::RateReport>>,
+    /// A GET request: no operation may mutate ([`super::safe_methods`]).
+    read_only: std::sync::atomic::AtomicBool,
+    /// An operation was refused for its method (the HTTP layer answers 405).
+    method_refused: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for RequestContext {
@@ -63,7 +67,32 @@ impl RequestContext {
             access: OnceCell::new(),
             loaders,
             rate: std::sync::Mutex::new(None),
+            read_only: std::sync::atomic::AtomicBool::new(false),
+            method_refused: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Marks the request as sent with a safe method (GET): mutations are refused.
+    pub fn set_read_only(&self) {
+        self.read_only
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether mutations are refused for this request.
+    pub fn read_only(&self) -> bool {
+        self.read_only.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Records that an operation was refused for its method.
+    pub fn refuse_method(&self) {
+        self.method_refused
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether an operation of this request was refused for its method.
+    pub fn method_refused(&self) -> bool {
+        self.method_refused
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Keeps what the last operation of this request cost and left (for `X-RateLimit-*`).
@@ -148,7 +177,7 @@ impl RequestContext {
                         "select a workspace with the X-Workspace header (slug or ID)",
                     )
                 })?;
-                self.resolve_access(user.user_id, selector).await
+                self.resolve_access(user, selector).await
             })
             .await
     }
@@ -169,20 +198,24 @@ impl RequestContext {
             Some(_) if matches!(self.principal, Principal::ApiKey(_)) => {
                 self.access().await.cloned()
             }
-            Some(s) => self.resolve_access(self.user()?.user_id, s).await,
+            Some(s) => self.resolve_access(self.user()?, s).await,
         }
     }
 
     /// The selected workspace's access of `user_id`, resolved again (not the per-request memo):
     /// for subscriptions, which re-check on every event.
-    pub async fn fresh_access(&self, user_id: Uuid) -> ApiResult<WorkspaceAccess> {
+    pub async fn fresh_access(&self, user: &UserPrincipal) -> ApiResult<WorkspaceAccess> {
         let selector = self.workspace_selector.as_deref().ok_or_else(|| {
             ApiError::bad_input("select a workspace with the `workspace` field of connection_init")
         })?;
-        self.resolve_access(user_id, selector).await
+        self.resolve_access(user, selector).await
     }
 
-    async fn resolve_access(&self, user_id: Uuid, selector: &str) -> ApiResult<WorkspaceAccess> {
+    async fn resolve_access(
+        &self,
+        user: &UserPrincipal,
+        selector: &str,
+    ) -> ApiResult<WorkspaceAccess> {
         let workspace_id = match Uuid::parse_str(selector) {
             Ok(id) => id,
             Err(_) => {
@@ -192,18 +225,12 @@ impl RequestContext {
         };
         // Membership is verified here on every request. A workspace the caller is not a member of
         // answers exactly like one that does not exist.
-        let access = self
-            .app
+        self.app
             .access
-            .resolve(workspace_id, user_id)
+            .resolve(workspace_id, user.user_id)
             .await?
-            .ok_or(ApiError::NotFound("workspace"))?;
-        if access.mfa_missing {
-            return Err(ApiError::forbidden(
-                "this workspace requires owners and admins to use MFA: enable it with enrolMfa and confirmMfa, then sign in again",
-            ));
-        }
-        Ok(access)
+            .ok_or(ApiError::NotFound("workspace"))?
+            .for_session(user.session_id)
     }
 
     /// Slug to ID, cached (`ws:slug:{slug}`) and forgotten when a slug changes. A stale entry

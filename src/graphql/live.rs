@@ -132,6 +132,11 @@ impl Watch {
             last: None,
         };
         let access = watch.check().await?;
+        if access.has(Permission::ProjectRead) && access.projects.is_none() {
+            // Staff skip the per-event membership check, but a project that is missing or in
+            // another workspace answers NOT_FOUND at subscribe, like every query.
+            projects::get_visible(watch.rc.app.db.conn(), &access, project_id).await?;
+        }
         watch.workspace_id = Some(access.workspace_id);
         Ok((watch, access, slot))
     }
@@ -175,8 +180,9 @@ impl Watch {
                 .access
                 .resolve(workspace_id, user.user_id)
                 .await?
-                .ok_or(ApiError::NotFound("workspace"))?,
-            None => self.rc.fresh_access(user.user_id).await?,
+                .ok_or(ApiError::NotFound("workspace"))?
+                .for_session(user.session_id)?,
+            None => self.rc.fresh_access(&user).await?,
         };
         self.admit(access).await
     }

@@ -98,6 +98,8 @@ pub fn build_schema(limits: SchemaLimits) -> anyhow::Result<PorticoSchema> {
     .extension(PersistedQueries {
         limits: limits.document,
     })
+    // After every extension that rewrites the text: GET is judged on the final document.
+    .extension(crate::graphql::safe_methods::SafeMethods)
     .extension(limits.document)
     .extension(limits.cost)
     .extension(authz.clone())

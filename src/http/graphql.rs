@@ -8,9 +8,8 @@ use crate::auth::Principal;
 use crate::error::ErrorCode;
 use crate::graphql::RequestContext;
 use crate::graphql::context::ClientInfo;
+use crate::graphql::safe_methods::{MUTATION_OVER_GET, is_mutation};
 use async_graphql::http::GraphiQLSource;
-use async_graphql::parser::parse_query;
-use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchResponse, ErrorExtensionValues, Value};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse, rejection::GraphQLRejection};
 use axum::extract::{ConnectInfo, State};
@@ -56,22 +55,6 @@ fn client_info(headers: &HeaderMap, addr: SocketAddr) -> ClientInfo {
     }
 }
 
-/// Whether the operation a request would run is a mutation (GET must not run one).
-fn is_mutation(request: &async_graphql::Request) -> bool {
-    let Ok(document) = parse_query(&request.query) else {
-        // The executor reports the syntax error.
-        return false;
-    };
-    let operation = match &document.operations {
-        DocumentOperations::Single(op) => Some(op),
-        DocumentOperations::Multiple(ops) => match &request.operation_name {
-            Some(name) => ops.get(name.as_str()),
-            None => ops.values().next(),
-        },
-    };
-    operation.is_some_and(|op| op.node.ty == OperationType::Mutation)
-}
-
 /// Executes a GraphQL request (or batch).
 pub async fn handle(
     State(state): State<AppState>,
@@ -91,11 +74,13 @@ pub async fn handle(
             );
         }
     };
+    // A fast refusal of a mutation's own text; a hash replaced by a stored text is judged on
+    // the final document by `graphql::safe_methods`.
     if method == Method::GET && batch.iter().any(is_mutation) {
         return error_response(
             StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::BadUserInput,
-            "mutations must be sent with POST",
+            MUTATION_OVER_GET,
         );
     }
     let operations = batch.iter().count();
@@ -121,12 +106,18 @@ pub async fn handle(
         workspace,
         client_info(&headers, addr),
     ));
+    if method == Method::GET {
+        context.set_read_only();
+    }
     let mut response = state
         .schema
         .execute_batch(batch.data(context.clone()))
         .await;
     ensure_codes(&mut response);
     let mut reply = GraphQLResponse::from(response).into_response();
+    if context.method_refused() {
+        *reply.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    }
     if let Some(report) = context.rate_report()
         && report.limit > 0
     {

@@ -276,14 +276,5 @@ fn normalize_recovery(code: &str) -> String {
 /// MFA status feeds workspace access (owners and admins of workspaces that require it): forget
 /// the user's cached access everywhere.
 async fn forget_access(app: &App, user_id: Uuid) -> ApiResult<()> {
-    let memberships = Global::new(app.db.conn())
-        .memberships_of_user(user_id)
-        .all(app.db.conn())
-        .await?;
-    for membership in memberships {
-        app.access
-            .invalidate_user(membership.workspace_id, user_id)
-            .await?;
-    }
-    Ok(())
+    app.access.invalidate_user_everywhere(user_id).await
 }

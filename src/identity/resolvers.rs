@@ -202,6 +202,16 @@ impl IdentityMutation {
         Ok(Some(true))
     }
 
+    /// Ends every session of an account, in every workspace (platform operators): the account
+    /// signs in again. Returns how many sessions ended.
+    #[graphql(directive = platformAdmin::apply())]
+    async fn end_user_sessions(&self, ctx: &Context<'_>, user_id: ID) -> Result<Option<u64>> {
+        let rc = RequestContext::of(ctx)?;
+        let user_id = parse_id("userId", &user_id)?;
+        let ended = service::end_user_sessions(&rc.app, rc.user()?, user_id).await?;
+        Ok(Some(ended as u64))
+    }
+
     /// Sets an account's status (platform operators). DISABLED ends its sessions at once.
     #[graphql(directive = platformAdmin::apply())]
     async fn set_user_status(

@@ -359,6 +359,25 @@ pub async fn change_password(
     Ok(())
 }
 
+/// A platform operator ends every session of an account. Their own answers BAD_USER_INPUT
+/// (`logout` is the way); an unknown account NOT_FOUND.
+pub async fn end_user_sessions(
+    app: &App,
+    caller: &UserPrincipal,
+    user_id: Uuid,
+) -> ApiResult<usize> {
+    if user_id == caller.user_id {
+        return Err(ApiError::bad_field(
+            "userId",
+            "to sign yourself out, use logout or revokeSession",
+        ));
+    }
+    get_user(app.db.conn(), user_id).await?;
+    let ended = revoke_sessions(app.db.conn(), user_id, None, None, "operator").await?;
+    app.auth.forget_sessions(&ended).await;
+    Ok(ended.len())
+}
+
 /// A platform operator sets an account's status. Disabling also ends every session.
 pub async fn set_user_status(
     app: &App,
@@ -387,5 +406,8 @@ pub async fn set_user_status(
     };
     txn.commit().await?;
     app.auth.forget_sessions(&sessions).await;
+    // The account's API keys act for it: its access everywhere is read again, so they stop (or
+    // resume) on the next request and their subscriptions at the next event.
+    app.access.invalidate_user_everywhere(user.id).await?;
     Ok(user)
 }

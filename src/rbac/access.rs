@@ -27,6 +27,11 @@ pub struct WorkspaceAccess {
     pub projects: Option<Arc<[Uuid]>>,
     /// An owner or admin without MFA in a workspace that requires it: refused until enrolled.
     pub mfa_missing: bool,
+    /// The member's account is ACTIVE (their API keys stop otherwise).
+    pub user_active: bool,
+    /// Sessions opened before this time (Unix milliseconds) are refused in this workspace: an
+    /// admin ended the member's access here (`endMemberSessions`).
+    pub sessions_not_before: Option<i64>,
 }
 
 impl WorkspaceAccess {
@@ -41,6 +46,37 @@ impl WorkspaceAccess {
         } else {
             Err(ApiError::MissingPermission(permission))
         }
+    }
+
+    /// Whether a session may act in this workspace: sessions are global, so a workspace ends a
+    /// member's access by refusing the sessions opened before its cut-off. Session IDs are UUID v7,
+    /// which carry their creation time.
+    pub fn admits_session(&self, session_id: Uuid) -> bool {
+        let Some(not_before) = self.sessions_not_before else {
+            return true;
+        };
+        session_id.get_timestamp().is_some_and(|ts| {
+            let (secs, nanos) = ts.to_unix();
+            let millis = i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000)
+                + i64::from(nanos / 1_000_000);
+            millis >= not_before
+        })
+    }
+
+    /// The access a signed-in session gets: refused when the workspace ended this member's
+    /// sessions after this one opened (UNAUTHENTICATED: sign in again), or requires MFA they lack.
+    pub fn for_session(self, session_id: Uuid) -> ApiResult<Self> {
+        if !self.admits_session(session_id) {
+            return Err(ApiError::unauthenticated(
+                "your access to this workspace was ended by an admin; sign in again",
+            ));
+        }
+        if self.mfa_missing {
+            return Err(ApiError::forbidden(
+                "this workspace requires owners and admins to use MFA: enable it with enrolMfa and confirmMfa, then sign in again",
+            ));
+        }
+        Ok(self)
     }
 
     pub fn is_owner(&self) -> bool {
@@ -65,6 +101,12 @@ struct Cached {
     p: Vec<String>,
     #[serde(default)]
     x: bool,
+    /// The account is active.
+    #[serde(default)]
+    a: bool,
+    /// Sessions not before (Unix ms).
+    #[serde(default)]
+    n: Option<i64>,
 }
 
 /// Resolves and caches [`WorkspaceAccess`].
@@ -119,6 +161,8 @@ impl AccessResolver {
                         permissions: PermissionSet::from_names(c.p.iter().map(String::as_str)),
                         projects: None,
                         mfa_missing: c.x,
+                        user_active: c.a,
+                        sessions_not_before: c.n,
                     }));
                 }
                 Err(err) => tracing::warn!(%err, "corrupt rbac cache entry ignored"),
@@ -138,6 +182,8 @@ impl AccessResolver {
                     .map(str::to_owned)
                     .collect(),
                 x: a.mfa_missing,
+                a: a.user_active,
+                n: a.sessions_not_before,
             };
             let raw = serde_json::to_string(&cached).map_err(anyhow::Error::from)?;
             if let Err(err) = self.cache.set(&key, &raw, self.ttl).await {
@@ -153,6 +199,22 @@ impl AccessResolver {
             .delete(&cache_key(workspace_id, user_id))
             .await
             .map_err(ApiError::from)?;
+        self.announce().await
+    }
+
+    /// Forgets a user's cached access in every workspace they belong to (their account status or
+    /// MFA changed, which access depends on), and announces it once.
+    pub async fn invalidate_user_everywhere(&self, user_id: Uuid) -> ApiResult<()> {
+        let memberships = crate::db::Global::new(self.db.conn())
+            .memberships_of_user(user_id)
+            .all(self.db.conn())
+            .await?;
+        for membership in memberships {
+            self.cache
+                .delete(&cache_key(membership.workspace_id, user_id))
+                .await
+                .map_err(ApiError::from)?;
+        }
         self.announce().await
     }
 
@@ -197,18 +259,18 @@ pub async fn load<C: ConnectionTrait>(
         })?;
     let permissions = role_permissions(&scoped, &role).await?;
     let builtin = role.builtin.as_deref().and_then(BuiltinRole::from_key);
-    // Only owners and admins are concerned: two more lookups for them, none for the others.
+    let global = crate::db::Global::new(conn);
+    let user = global.find_by_id::<entity::user::Entity>(user_id).await?;
+    let user_active = user
+        .as_ref()
+        .is_some_and(|u| u.status == entity::user::UserStatus::Active);
+    // Only owners and admins are concerned: one more lookup for them, none for the others.
     let mfa_missing = if matches!(builtin, Some(BuiltinRole::Owner | BuiltinRole::Admin)) {
-        let global = crate::db::Global::new(conn);
         let required = global
             .find_by_id::<entity::workspace::Entity>(workspace_id)
             .await?
             .is_some_and(|w| w.require_mfa_for_admins);
-        required
-            && global
-                .find_by_id::<entity::user::Entity>(user_id)
-                .await?
-                .is_some_and(|u| u.mfa_enabled_at.is_none())
+        required && user.is_some_and(|u| u.mfa_enabled_at.is_none())
     } else {
         false
     };
@@ -221,6 +283,8 @@ pub async fn load<C: ConnectionTrait>(
         permissions,
         projects: None,
         mfa_missing,
+        user_active,
+        sessions_not_before: member.sessions_not_before.map(|t| t.timestamp_millis()),
     }))
 }
 

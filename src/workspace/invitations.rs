@@ -2,10 +2,12 @@
 
 use super::roles::{ensure_can_grant, get_role};
 use crate::app::App;
+use crate::auth::UserPrincipal;
 use crate::auth::{OpaqueSecret, sha256_hex};
 use crate::db::{Global, Scoped};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::ClientInfo;
+use crate::identity::brute_force::{self, Guarded};
 use crate::identity::service::{self as identity, Issued};
 use crate::rbac::{BuiltinRole, WorkspaceAccess};
 use crate::types::{Email, Password};
@@ -102,8 +104,28 @@ pub async fn revoke_invitation(
     Ok(updated)
 }
 
-/// Accepts an invitation: creates the account (or, with its password, links an existing one),
-/// adds the membership and signs in.
+/// The one answer of `acceptInvitation` for an invitation addressed to an existing account,
+/// whatever its password, status or MFA: no password is ever checked here, so this door cannot
+/// be used to guess one or to sign in around MFA.
+pub const SIGN_IN_TO_ACCEPT: &str =
+    "sign in to accept this invitation: an existing account joins with joinWorkspace";
+
+/// A pending, unexpired invitation by its code (every refusal names the code field).
+async fn usable_invitation(app: &App, code: &str) -> ApiResult<invitation::Model> {
+    let hash = sha256_hex(code.trim());
+    let found = Global::new(app.db.conn())
+        .invitation_by_code_hash(&hash)
+        .one(app.db.conn())
+        .await?
+        .ok_or_else(|| ApiError::bad_field("code", "this invitation code is not valid"))?;
+    check_usable(&found)?;
+    Ok(found)
+}
+
+/// Accepts an invitation as a new person: creates the account, adds the membership and signs
+/// in. An invitation for an email that already has an account answers [`SIGN_IN_TO_ACCEPT`]
+/// (the account joins while signed in, through [`join_workspace`], MFA included). Every
+/// attempt counts against the invited account's login budget, like `login`.
 pub async fn accept_invitation(
     app: &App,
     code: &str,
@@ -111,65 +133,75 @@ pub async fn accept_invitation(
     password: &str,
     client: &ClientInfo,
 ) -> ApiResult<Issued> {
-    let invalid = || ApiError::bad_field("code", "this invitation code is not valid");
-    let hash = sha256_hex(code.trim());
-    let found = Global::new(app.db.conn())
-        .invitation_by_code_hash(&hash)
-        .one(app.db.conn())
-        .await?
-        .ok_or_else(invalid)?;
-    check_usable(&found)?;
+    let found = usable_invitation(app, code).await?;
     let email = Email::parse(&found.email)?;
-
-    // Prove identity (or prepare the new account) before taking the write transaction.
-    let existing = identity::find_user_by_email(app.db.conn(), &email).await?;
-    let new_hash = match &existing {
-        Some(user) => {
-            if !app
-                .hasher
-                .verify(password, Some(&user.password_hash))
-                .await?
-            {
-                return Err(ApiError::unauthenticated(
-                    "an account with this email exists: enter its password to accept",
-                ));
-            }
-            if user.status == UserStatus::Disabled {
-                return Err(ApiError::unauthenticated("this account is disabled"));
-            }
-            None
-        }
-        None => {
-            let password = Password::parse_new(password, "password")?;
-            Some(app.hasher.hash(password.expose()).await?)
-        }
-    };
-
+    brute_force::attempt(app, Guarded::Login, None, Some(email.as_str())).await?;
+    if identity::find_user_by_email(app.db.conn(), &email)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::unauthenticated(SIGN_IN_TO_ACCEPT));
+    }
+    let password = Password::parse_new(password, "password")?;
+    let name =
+        name.ok_or_else(|| ApiError::bad_field("name", "a name is needed to create the account"))?;
+    let hash = app.hasher.hash(password.expose()).await?;
     let txn = app.db.begin().await?;
-    let scoped = txn.scoped(found.workspace_id);
-    let user = match (existing, new_hash) {
-        (Some(user), _) => user,
-        (None, Some(hash)) => {
-            let name = name.ok_or_else(|| {
-                ApiError::bad_field("name", "a name is needed to create the account")
-            })?;
-            identity::create_user(&*txn, &email, name, hash, UserStatus::Active, false).await?
-        }
-        (None, None) => {
-            return Err(ApiError::internal(anyhow::anyhow!(
-                "no password hash for a new account"
-            )));
-        }
-    };
-    // Claim the code: zero rows means it was used or revoked meanwhile.
+    // A concurrent registration of the same email answers CONFLICT here.
+    let user = identity::create_user(&*txn, &email, name, hash, UserStatus::Active, false).await?;
+    claim(&txn.scoped(found.workspace_id), &found, user.id).await?;
+    let issued = identity::open_session(app, &*txn, user, client).await?;
+    txn.commit().await?;
+    app.access
+        .invalidate_user(found.workspace_id, issued.user.id)
+        .await?;
+    Ok(issued)
+}
+
+/// A signed-in user accepts an invitation addressed to their own email: the membership is added
+/// to their account; no session is opened (theirs already passed MFA). A code for another email
+/// answers like an unknown one.
+pub async fn join_workspace(
+    app: &App,
+    caller: &UserPrincipal,
+    code: &str,
+) -> ApiResult<(entity::workspace::Model, membership::Model)> {
+    let found = usable_invitation(app, code).await?;
+    let user = identity::get_user(app.db.conn(), caller.user_id).await?;
+    if !user.email.eq_ignore_ascii_case(&found.email) {
+        return Err(ApiError::bad_field(
+            "code",
+            "this invitation code is not valid",
+        ));
+    }
+    let txn = app.db.begin().await?;
+    let member = claim(&txn.scoped(found.workspace_id), &found, user.id).await?;
+    let workspace = Global::new(&*txn)
+        .find_by_id::<entity::workspace::Entity>(found.workspace_id)
+        .await?
+        .ok_or(ApiError::NotFound("workspace"))?;
+    txn.commit().await?;
+    app.access
+        .invalidate_user(found.workspace_id, user.id)
+        .await?;
+    Ok((workspace, member))
+}
+
+/// Claims the code for `user_id` and adds the membership. Zero claimed rows means the code was
+/// used or revoked meanwhile.
+async fn claim<C: sea_orm::ConnectionTrait>(
+    scoped: &Scoped<'_, C>,
+    found: &invitation::Model,
+    user_id: Uuid,
+) -> ApiResult<membership::Model> {
     let claimed = scoped
         .update_many::<invitation::Entity>()
         .col_expr(invitation::Column::AcceptedAt, Expr::value(Utc::now()))
-        .col_expr(invitation::Column::AcceptedBy, Expr::value(user.id))
+        .col_expr(invitation::Column::AcceptedBy, Expr::value(user_id))
         .filter(invitation::Column::Id.eq(found.id))
         .filter(invitation::Column::AcceptedAt.is_null())
         .filter(invitation::Column::RevokedAt.is_null())
-        .exec(&*txn)
+        .exec(scoped.conn())
         .await?;
     if claimed.rows_affected == 0 {
         return Err(ApiError::bad_field(
@@ -179,32 +211,15 @@ pub async fn accept_invitation(
     }
     let already = scoped
         .find::<membership::Entity>()
-        .filter(membership::Column::UserId.eq(user.id))
-        .one(&*txn)
+        .filter(membership::Column::UserId.eq(user_id))
+        .one(scoped.conn())
         .await?;
     if already.is_some() {
         return Err(ApiError::conflict(
             "you are already a member of this workspace",
         ));
     }
-    let now = Utc::now();
-    scoped
-        .insert(membership::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            workspace_id: Set(found.workspace_id),
-            user_id: Set(user.id),
-            role_id: Set(found.role_id),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .await?;
-    let user_id = user.id;
-    let issued = identity::open_session(app, &*txn, user, client).await?;
-    txn.commit().await?;
-    app.access
-        .invalidate_user(found.workspace_id, user_id)
-        .await?;
-    Ok(issued)
+    super::service::add_member(scoped, user_id, found.role_id).await
 }
 
 fn check_usable(found: &invitation::Model) -> ApiResult<()> {

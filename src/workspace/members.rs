@@ -133,11 +133,18 @@ pub async fn end_member_sessions(
     let scoped = Scoped::new(app.db.conn(), caller.workspace_id);
     let target = member_of(&scoped, user_id).await?;
     ensure_can_manage(&scoped, caller, &target, "sign out").await?;
-    let ended =
-        crate::identity::service::revoke_sessions(app.db.conn(), user_id, None, None, "admin")
-            .await?;
-    app.auth.forget_sessions(&ended).await;
-    Ok(ended.len() as u64)
+    // Sessions are global: the workspace refuses those opened before now, and only here.
+    let live = crate::identity::service::live_sessions(app.db.conn(), user_id).await?;
+    scoped
+        .update_many::<membership::Entity>()
+        .col_expr(membership::Column::SessionsNotBefore, Utc::now().into())
+        .filter(membership::Column::Id.eq(target.id))
+        .exec(app.db.conn())
+        .await?;
+    app.access
+        .invalidate_user(caller.workspace_id, user_id)
+        .await?;
+    Ok(live.len() as u64)
 }
 
 /// Makes another member the owner; the current owner becomes an admin.

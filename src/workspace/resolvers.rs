@@ -219,8 +219,10 @@ impl WorkspaceMutation {
         ))
     }
 
-    /// Accepts an invitation: creates the account (`name` and a new `password`), or links an
-    /// existing one (its current `password`), then signs in.
+    /// Accepts an invitation as a new person: creates the account (`name` and a new `password`)
+    /// and signs in. An invitation for an email that already has an account is refused with one
+    /// uniform answer whatever the password: that account signs in (MFA included) and calls
+    /// `joinWorkspace`.
     #[graphql(directive = public::apply())]
     async fn accept_invitation(
         &self,
@@ -241,6 +243,26 @@ impl WorkspaceMutation {
             service::accept_invitation(&rc.app, &code, name.as_deref(), &password, &rc.client)
                 .await?;
         Ok(issued.into())
+    }
+
+    /// The signed-in user accepts an invitation addressed to their own email and joins its
+    /// workspace with the invited role. A code for another email answers like an unknown one.
+    #[graphql(directive = authenticated::apply())]
+    async fn join_workspace(&self, ctx: &Context<'_>, code: String) -> Result<Option<MyWorkspace>> {
+        let rc = RequestContext::of(ctx)?;
+        crate::identity::brute_force::attempt(
+            &rc.app,
+            crate::identity::brute_force::Guarded::Invitation,
+            rc.client.ip.as_deref(),
+            None,
+        )
+        .await?;
+        let (workspace, member) = service::join_workspace(&rc.app, rc.user()?, &code).await?;
+        Ok(Some(MyWorkspace {
+            workspace_id: workspace.id,
+            role_id: member.role_id,
+            workspace: workspace.into(),
+        }))
     }
 
     /// Gives a member another role.
@@ -269,8 +291,10 @@ impl WorkspaceMutation {
         Ok(Some(true))
     }
 
-    /// Signs a member out everywhere: every session of theirs ends, on every instance at once.
-    /// Returns how many sessions ended.
+    /// Ends a member's access to this workspace: every session they opened before now is refused
+    /// here (other workspaces are not affected), on every instance at once, and their
+    /// subscriptions here end at the next event. They sign in again to come back. Returns how many
+    /// of their sessions lost access.
     #[graphql(directive = requires::apply(Permission::MemberManage))]
     async fn end_member_sessions(&self, ctx: &Context<'_>, user_id: ID) -> Result<Option<u64>> {
         let rc = RequestContext::of(ctx)?;

@@ -1,7 +1,9 @@
 //! Workspace rules: creation (with its built-in roles and owner), settings, registration, and
 //! the caller's own memberships. Members, roles and invitations have their own files.
 
-pub use super::invitations::{accept_invitation, invite, list_invitations, revoke_invitation};
+pub use super::invitations::{
+    accept_invitation, invite, join_workspace, list_invitations, revoke_invitation,
+};
 pub use super::members::{
     end_member_sessions, list_members, remove_member, transfer_ownership, update_member_role,
 };
@@ -97,6 +99,7 @@ pub async fn add_member<C: ConnectionTrait>(
             role_id: Set(role_id),
             created_at: Set(now),
             updated_at: Set(now),
+            sessions_not_before: Set(None),
         })
         .await
         .map_err(|err| {

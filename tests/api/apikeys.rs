@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const CREATE: &str = "mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { key apiKey { id prefix scopes projectIds lastUsedAt createdBy { name } } } }";
 
-async fn create_key(app: &TestApp, who: &Session, input: Value) -> (String, String) {
+pub(crate) async fn create_key(app: &TestApp, who: &Session, input: Value) -> (String, String) {
     let body = app.query(who, CREATE, json!({ "i": input })).await;
     let created = &data(&body)["createApiKey"];
     (
@@ -21,7 +21,13 @@ async fn create_key(app: &TestApp, who: &Session, input: Value) -> (String, Stri
 }
 
 /// Calls the API with `key` as `Authorization: Bearer` (or `X-API-Key`).
-async fn with_key(app: &TestApp, key: &str, header: bool, query: &str, variables: Value) -> Value {
+pub(crate) async fn with_key(
+    app: &TestApp,
+    key: &str,
+    header: bool,
+    query: &str,
+    variables: Value,
+) -> Value {
     post_with_key(
         app,
         key,

@@ -51,6 +51,8 @@ fn matrix() -> Vec<(&'static str, String, &'static [BuiltinRole], bool)> {
         ("deleteRole", format!("mutation {{ deleteRole(id: \"{id}\") }}"), MANAGERS, false),
         ("changePassword", "mutation { changePassword(currentPassword: \"wrong\", newPassword: \"long enough password\") }".into(), ALL, false),
         ("setUserStatus", format!("mutation {{ setUserStatus(userId: \"{id}\", status: ACTIVE) {{ id }} }}"), NOBODY, false),
+        ("endUserSessions", format!("mutation {{ endUserSessions(userId: \"{id}\") }}"), NOBODY, false),
+        ("joinWorkspace", "mutation { joinWorkspace(code: \"inv_x\") { workspace { id } } }".into(), ALL, false),
         ("projects", "{ projects(first: 5) { totalCount } }".into(), ALL, false),
         ("project", format!("{{ project(id: \"{id}\") {{ id }} }}"), ALL, false),
         ("projectMembers", format!("{{ projectMembers(projectId: \"{id}\") {{ id }} }}"), ALL, false),

@@ -1,4 +1,5 @@
-//! Invitations: accept (new and existing accounts), single use, expiry, revocation.
+//! Invitations: accept (new accounts) and join (existing accounts, signed in), single use,
+//! expiry, revocation.
 
 use crate::helpers::*;
 use serde_json::{Value, json};
@@ -64,19 +65,30 @@ async fn a_new_person_accepts_and_joins_with_the_role() {
 }
 
 #[tokio::test]
-async fn an_existing_account_joins_with_its_own_password() {
+async fn an_existing_account_joins_while_signed_in() {
     let app = spawn_app().await;
     let team = app.create_team("acme").await;
     let globex = app.create_team("globex").await;
     let (code, _) = invite(&app, &team, &globex.owner.email, "COLLABORATOR").await;
+    // Neither a wrong nor the right password signs anyone in through the invitation.
     let wrong = accept(&app, &code, None, "not the password").await;
+    let right = accept(&app, &code, None, PASSWORD).await;
     assert_eq!(error_code(&wrong).as_deref(), Some("UNAUTHENTICATED"));
-    let ok = accept(&app, &code, None, PASSWORD).await;
-    let session = session_from(&ok, "acceptInvitation").unwrap();
-    assert_eq!(session.user_id, globex.owner.user_id);
+    assert_eq!(wrong["errors"], right["errors"]);
+    let joined = app
+        .query(
+            &globex.owner,
+            "mutation($c: String!) { joinWorkspace(code: $c) { workspace { slug } role { builtin } } }",
+            json!({ "c": code }),
+        )
+        .await;
+    assert_eq!(
+        data(&joined)["joinWorkspace"]["workspace"]["slug"],
+        team.slug
+    );
     let mine = app
         .query(
-            &session,
+            &globex.owner,
             "{ myWorkspaces { workspace { slug } role { builtin } } }",
             json!({}),
         )

@@ -16,6 +16,7 @@ mod authz;
 mod board;
 mod fuzz;
 mod http;
+mod identity_doors;
 mod invitations;
 mod mfa;
 mod notes_and_milestones;

@@ -10,7 +10,7 @@ const LOGIN: &str = "mutation($e: String!, $p: String!) { login(email: $e, passw
 const VERIFY: &str = "mutation($t: String!, $c: String!) { verifyMfa(mfaToken: $t, code: $c) { accessToken refreshToken user { id email } } }";
 
 /// Enrols and confirms MFA for `s`; returns the secret and the recovery codes.
-async fn enable_mfa(app: &TestApp, s: &Session) -> (Vec<u8>, Vec<String>) {
+pub(crate) async fn enable_mfa(app: &TestApp, s: &Session) -> (Vec<u8>, Vec<String>) {
     let body = app
         .query(s, "mutation { enrolMfa { secret otpauthUri } }", json!({}))
         .await;

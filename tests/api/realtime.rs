@@ -350,24 +350,27 @@ async fn subscribing_to_another_project_or_tenant_is_refused() {
     let (team, _, other) = setup(&app).await;
     let rival = app.create_team("rival").await;
     let foreign = app.create_project(&rival.owner, "Theirs", &[]).await;
+    let random = Uuid::now_v7().to_string();
+    // A client: another project of the workspace. Staff holding `project:read`, who skip the
+    // per-event membership check: another tenant's project and a random ID.
     let mut socket = connect(&app, &team.client, "graphql-transport-ws").await;
-    for (id, project) in [("1", &other), ("2", &foreign)] {
-        subscribe(
-            &mut socket,
-            id,
-            MESSAGE_ADDED,
-            json!({ "p": project }),
-            false,
-        )
-        .await;
-        let answer = next_json(&mut socket).await.unwrap();
+    let mut staff = connect(&app, &team.collaborator, "graphql-transport-ws").await;
+    for (as_staff, id, project) in [
+        (false, "1", &other),
+        (false, "2", &foreign),
+        (true, "3", &foreign),
+        (true, "4", &random),
+    ] {
+        let socket = if as_staff { &mut staff } else { &mut socket };
+        subscribe(socket, id, MESSAGE_ADDED, json!({ "p": project }), false).await;
+        let answer = next_json(socket).await.unwrap();
         assert_eq!(answer["id"], id, "{answer}");
         assert_eq!(
             answer["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND",
             "{answer}"
         );
         assert_eq!(answer["payload"]["data"], Value::Null, "{answer}");
-        let end = next_json(&mut socket).await.unwrap();
+        let end = next_json(socket).await.unwrap();
         assert_eq!((&end["type"], &end["id"]), (&json!("complete"), &json!(id)));
     }
 }
