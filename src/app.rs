@@ -119,6 +119,7 @@ impl App {
                 tokens: config.query_token_limit,
                 aliases: config.query_alias_limit,
                 root_fields: config.query_root_field_limit,
+                depth: config.query_depth_limit,
             },
             suggestions: config.mode() == Mode::Embedded,
             cost: crate::graphql::cost::CostLimits {

@@ -6,6 +6,7 @@ pub mod authz;
 pub mod batch;
 pub mod context;
 pub mod cost;
+mod depth;
 pub mod directives;
 pub mod flat;
 pub mod input;

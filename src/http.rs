@@ -2,9 +2,11 @@
 //! health checks, and the server loop.
 
 mod errors;
+mod graphiql;
 mod graphql;
 mod health;
 mod router;
+mod security;
 mod server;
 pub mod ws;
 

@@ -316,6 +316,11 @@ impl Walker<'_> {
         Ok(match selection {
             Selection::Field(field) => {
                 let field = &field.node;
+                if matches!(field.name.node.as_str(), "__schema" | "__type") {
+                    // Introspection reads only the schema: one point, whatever it selects (its
+                    // depth has its own bound in `limits`).
+                    return Ok(1);
+                }
                 let Some(meta) = self
                     .registry
                     .types

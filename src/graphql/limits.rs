@@ -1,8 +1,11 @@
 //! Document limits checked before and right after parsing: tokens (counted by a small lexer
 //! before the parser runs, so an oversized document costs one linear scan), aliases in the whole
-//! document, and root fields per operation. Depth, complexity, recursion and directives are
-//! limited by async-graphql itself (see `schema.rs`); body size and batch length by the HTTP layer.
-//! Every refusal is BAD_USER_INPUT with a message naming the limit.
+//! document, root fields per operation, and depth. Introspection (`__schema`, `__type`) has its
+//! own finite depth bound, deep enough for the standard introspection query of graphql-js, since
+//! it reads only the schema and is harmless to those allowed to run it; every other field keeps
+//! the depth limit. Complexity, recursion and directives are limited by async-graphql itself (see
+//! `schema.rs`); body size and batch length by the HTTP layer. Every refusal is BAD_USER_INPUT
+//! with a message naming the limit.
 
 use crate::error::ApiError;
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
@@ -19,7 +22,13 @@ pub struct DocumentLimits {
     pub aliases: usize,
     /// Fields at the root of one operation (fragments at the root count their fields).
     pub root_fields: usize,
+    /// Nesting of fields (fragments expanded), outside introspection.
+    pub depth: usize,
 }
+
+/// Nesting allowed under `__schema` and `__type`: the standard introspection query nests about
+/// 13 levels (its type-reference fragment follows `ofType` eight times); the bound is finite.
+pub const INTROSPECTION_DEPTH: usize = 32;
 
 impl Default for DocumentLimits {
     fn default() -> Self {
@@ -27,6 +36,7 @@ impl Default for DocumentLimits {
             tokens: 15_000,
             aliases: 30,
             root_fields: 20,
+            depth: 12,
         }
     }
 }
@@ -68,11 +78,25 @@ impl Extension for DocumentLimits {
             )));
         }
         for (_, operation) in document.operations.iter() {
-            let roots = count_root_fields(&document, &operation.node.selection_set.node, 0);
+            let set = &operation.node.selection_set.node;
+            let roots = count_root_fields(&document, set, 0);
             if roots > self.root_fields {
                 return Err(refuse(format!(
                     "an operation selects {roots} root fields; at most {} are allowed",
                     self.root_fields
+                )));
+            }
+            let depths = super::depth::of_operation(&document, set);
+            if depths.fields > self.depth {
+                return Err(refuse(format!(
+                    "the query nests {} levels deep; at most {} are allowed",
+                    depths.fields, self.depth
+                )));
+            }
+            if depths.introspection > INTROSPECTION_DEPTH {
+                return Err(refuse(format!(
+                    "the introspection query nests {} levels deep; at most {INTROSPECTION_DEPTH} are allowed",
+                    depths.introspection
                 )));
             }
         }

@@ -100,12 +100,14 @@ pub fn build_schema(limits: SchemaLimits) -> anyhow::Result<PorticoSchema> {
     })
     // After every extension that rewrites the text: GET is judged on the final document.
     .extension(crate::graphql::safe_methods::SafeMethods)
-    .extension(limits.document)
+    .extension(DocumentLimits {
+        depth: limits.depth,
+        ..limits.document
+    })
     .extension(limits.cost)
     .extension(authz.clone())
     // Also as data, for the single-pass resolver (`flat`), which applies the same policy.
     .data(authz.clone())
-    .limit_depth(limits.depth)
     .limit_complexity(limits.complexity)
     .limit_recursive_depth(limits.recursion)
     .limit_directives(50);

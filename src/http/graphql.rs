@@ -9,11 +9,10 @@ use crate::error::ErrorCode;
 use crate::graphql::RequestContext;
 use crate::graphql::context::ClientInfo;
 use crate::graphql::safe_methods::{MUTATION_OVER_GET, is_mutation};
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchResponse, ErrorExtensionValues, Value};
 use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse, rejection::GraphQLRejection};
 use axum::extract::{ConnectInfo, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, Method, StatusCode};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -154,15 +153,4 @@ fn ensure_codes(response: &mut BatchResponse) {
             }
         }
     }
-}
-
-/// GraphiQL (served when enabled; introspection itself is still authorized per request).
-pub async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("Portico GraphiQL")
-            .finish(),
-    )
 }

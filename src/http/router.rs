@@ -1,7 +1,7 @@
 //! Routes and middleware: request ids, a tracing span per request, CORS from the allow-list,
 //! body and time limits, and panics turned into a JSON GraphQL error.
 
-use super::{errors, graphql, health, ws};
+use super::{errors, graphiql, graphql, health, security, ws};
 use crate::app::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -37,7 +37,9 @@ pub fn router(state: AppState) -> Router {
         );
     }
     if state.config.graphiql_enabled() {
-        router = router.route("/graphiql", get(graphql::graphiql));
+        router = router
+            .route("/graphiql", get(graphiql::page))
+            .route("/graphiql/assets/{name}", get(graphiql::asset));
     }
     let timeout = Duration::from_secs(state.config.request_timeout_secs.max(1));
     let body_limit = state.config.max_body_bytes;
@@ -56,6 +58,7 @@ pub fn router(state: AppState) -> Router {
                 }),
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+            .layer(axum::middleware::from_fn(security::headers))
             .layer(CatchPanicLayer::custom(errors::panic_response))
             .layer(cors)
             .layer(DefaultBodyLimit::max(body_limit))

@@ -104,9 +104,9 @@ fn page(status: StatusCode, body: &str) -> Response {
         status,
         Html(format!(
             "<!doctype html><html><head><meta charset=\"utf-8\"><title>Portico test checkout</title></head>\
-             <body style=\"font-family:sans-serif;max-width:40em;margin:2em auto\">\
-             <p style=\"background:#ffe08a;padding:1em;border:2px solid #b58900\"><strong>LOCAL TEST CHECKOUT</strong>: \
-             this Portico runs without Stripe. No real payment happens here.</p>{body}</body></html>"
+             <body>\
+             <p><mark><strong>LOCAL TEST CHECKOUT</strong>: \
+             this Portico runs without Stripe. No real payment happens here.</mark></p>{body}</body></html>"
         )),
     )
         .into_response()

@@ -84,8 +84,9 @@ async fn malformed_requests_get_graphql_errors_with_codes() {
 #[tokio::test]
 async fn query_limits_answer_bad_user_input() {
     let app = spawn_app().await;
+    // Deeper than introspection's own bound (32).
     let mut deep = String::from("name");
-    for _ in 0..20 {
+    for _ in 0..40 {
         deep = format!("ofType {{ {deep} }}");
     }
     let body = app
@@ -461,4 +462,72 @@ async fn hostile_documents_are_refused_quickly_and_clearly() {
             "{body}"
         );
     }
+}
+
+#[tokio::test]
+async fn pages_carry_a_strict_policy_and_api_answers_are_not_cached() {
+    let app = spawn_app_with(|c| c.graphiql = Some(true)).await;
+    let page = app
+        .client
+        .get(format!("{}/graphiql", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let headers = page.headers().clone();
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ] {
+        assert!(csp.contains(directive), "{csp}");
+    }
+    assert!(!csp.contains("http") && !csp.contains("unsafe"), "{csp}");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    // Everything the page loads comes from Portico itself.
+    let html = page.text().await.unwrap();
+    let mut loaded = 0;
+    for part in html
+        .split(['"', '\''])
+        .filter(|p| p.starts_with('/') || p.contains("://"))
+    {
+        assert!(
+            part.starts_with("/graphiql/assets/") || part == "/graphql",
+            "{part}"
+        );
+        let asset = app
+            .client
+            .get(format!("{}{part}", app.address))
+            .send()
+            .await
+            .unwrap();
+        if part.starts_with("/graphiql/assets/") {
+            assert_eq!(asset.status(), 200, "{part}");
+            assert_eq!(asset.headers()["x-content-type-options"], "nosniff");
+            loaded += 1;
+        }
+    }
+    assert_eq!(loaded, 6, "{html}");
+    let missing = app
+        .client
+        .get(format!("{}/graphiql/assets/..%2Fsecret", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+
+    let api = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.headers()["cache-control"], "no-store");
+    assert_eq!(api.headers()["x-content-type-options"], "nosniff");
 }

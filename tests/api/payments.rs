@@ -971,11 +971,15 @@ async fn without_stripe_production_refuses_and_the_embedded_default_offers_a_tes
                 .get(format!("{}{page_path}", app.address))
                 .send()
                 .await
-                .unwrap()
-                .text()
-                .await
                 .unwrap();
+            let csp = page.headers()["content-security-policy"].to_str().unwrap();
+            assert!(csp.contains("default-src 'none'") && csp.contains("form-action 'self'"));
+            let page = page.text().await.unwrap();
             assert!(page.contains("LOCAL TEST CHECKOUT"));
+            assert!(
+                !page.contains("style="),
+                "inline styles would be refused by the policy"
+            );
             assert!(page.contains("Deposit &lt;b&gt;") && page.contains("25.00 EUR"));
             let done = app
                 .client

@@ -92,3 +92,53 @@ async fn introspection_is_for_explorers() {
     // __typename is always fine.
     data(&app.graphql(None, "{ __typename }", json!({})).await);
 }
+
+/// graphql-js's `getIntrospectionQuery()` with every option on (descriptions, specifiedByURL,
+/// repeatable directives, schema description, deprecated input values, oneOf), as GraphiQL,
+/// graphql-codegen and Apollo tooling send it.
+const STANDARD_INTROSPECTION: &str = include_str!("introspection.graphql");
+
+#[tokio::test]
+async fn the_standard_introspection_query_runs_for_explorers_and_depth_still_binds_the_rest() {
+    let app = spawn_app().await;
+    let team = app.create_team("acme").await;
+    let body = app
+        .query(&team.owner, STANDARD_INTROSPECTION, json!({}))
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let types = data(&body)["__schema"]["types"].as_array().unwrap();
+    assert!(types.iter().any(|t| t["name"] == "Project"), "{body}");
+    if backend() == Backend::Postgres {
+        let client = app
+            .query(&team.client, STANDARD_INTROSPECTION, json!({}))
+            .await;
+        assert_eq!(error_code(&client).as_deref(), Some("FORBIDDEN"));
+    }
+    // Outside introspection the depth limit (12) still holds, fragments included.
+    let deep = "{ projects(first: 1) { edges { node { ...T } } } } fragment T on Project { tasks(first: 1) { edges { node { project { tasks(first: 1) { edges { node { project { tasks(first: 1) { edges { node { id } } } } } } } } } } } }";
+    let refused = app.query(&team.owner, deep, json!({})).await;
+    assert_eq!(
+        error_code(&refused).as_deref(),
+        Some("BAD_USER_INPUT"),
+        "{refused}"
+    );
+    assert!(
+        refused["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at most 12"),
+        "{refused}"
+    );
+    // And introspection has its own finite bound.
+    let mut nested = String::from("name");
+    for _ in 0..40 {
+        nested = format!("ofType {{ {nested} }}");
+    }
+    let too_deep = format!("{{ __type(name: \"Project\") {{ {nested} }} }}");
+    let refused = app.query(&team.owner, &too_deep, json!({})).await;
+    assert_eq!(
+        error_code(&refused).as_deref(),
+        Some("BAD_USER_INPUT"),
+        "{refused}"
+    );
+}
