@@ -2,6 +2,7 @@
 //! logout, password changes, and the platform operators' control of account status.
 
 pub mod brute_force;
+pub mod doors;
 mod loader;
 pub mod mfa;
 mod resolvers;

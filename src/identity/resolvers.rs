@@ -151,6 +151,15 @@ impl IdentityMutation {
     #[graphql(directive = public::apply())]
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload> {
         let rc = RequestContext::of(ctx)?;
+        // An existing email is answered CONFLICT: count it like a login, per IP and per account.
+        let email = input.email.trim().to_lowercase();
+        brute_force::attempt(
+            &rc.app,
+            Guarded::Login,
+            rc.client.ip.as_deref(),
+            Some(&email),
+        )
+        .await?;
         let issued = workspace_service::register(
             &rc.app,
             &input.email,

@@ -14,6 +14,7 @@ mod apikeys;
 mod auth;
 mod authz;
 mod board;
+mod doors;
 mod fuzz;
 mod http;
 mod identity_doors;
