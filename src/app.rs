@@ -95,7 +95,6 @@ impl App {
                 Arc::new(MemoryBus::with_capacity(config.bus_subscriber_queue)),
             ),
         };
-        db.attach_bus(bus.clone());
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let hasher = PasswordHasher::new(config.password_hash_concurrency.unwrap_or(cores))?;
         let auth = Authenticator::new(
@@ -148,6 +147,48 @@ impl App {
             sockets: crate::http::ws::SocketCounts::default(),
             denials: crate::telemetry::Denials::default(),
         })))
+    }
+}
+
+/// Background work of a running instance; aborted when dropped.
+#[derive(Debug, Default)]
+pub struct Background(Vec<tokio::task::JoinHandle<()>>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
+}
+
+impl AppState {
+    /// Starts the outbox dispatcher (unless `OUTBOX_DISPATCH=false`) and, with `jobs`, the
+    /// periodic jobs (payment expiry).
+    pub fn start_background(&self, jobs: bool) -> Background {
+        let mut tasks = Vec::new();
+        if self.config.outbox_dispatch {
+            tasks.push(self.dispatcher().spawn());
+        }
+        if jobs {
+            tasks.push(crate::payment::expiry::spawn(
+                self.clone(),
+                Duration::from_secs(self.config.payment_expiry_interval_secs),
+            ));
+        }
+        Background(tasks)
+    }
+
+    /// This instance's outbox dispatcher, with every consumer.
+    pub fn dispatcher(&self) -> crate::outbox::Dispatcher {
+        crate::outbox::Dispatcher::new(
+            self.db.clone(),
+            vec![Arc::new(crate::outbox::Live(self.bus.clone()))],
+            crate::outbox::Settings {
+                poll: Duration::from_millis(self.config.outbox_poll_ms.max(10)),
+                retention: Duration::from_secs(self.config.outbox_retention_secs),
+            },
+        )
     }
 }
 

@@ -135,10 +135,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             account.email, account.password
         );
     }
-    let _expiry = crate::payment::expiry::spawn(
-        app.clone(),
-        std::time::Duration::from_secs(app.config.payment_expiry_interval_secs),
-    );
+    let _background = app.start_background(true);
     tracing::info!(mode = ?app.config.mode(), "Portico listening on {base}");
     println!("GraphQL:  {base}/graphql");
     if app.config.graphiql_enabled() {

@@ -134,6 +134,13 @@ pub struct Config {
     pub stripe_api_base: Option<String>,
     /// How often each instance runs the payment expiry job.
     pub payment_expiry_interval_secs: u64,
+    /// Run the outbox dispatcher on this instance (every instance may; claims never overlap).
+    pub outbox_dispatch: bool,
+    /// How often the dispatcher looks for events committed elsewhere or left by a crash (events
+    /// committed on this instance are dispatched at once).
+    pub outbox_poll_ms: u64,
+    /// How long dispatched events stay in the outbox before the purge.
+    pub outbox_retention_secs: u64,
     /// Points of each user's and API key's bucket (0: no cost limit).
     pub rate_limit_points: u64,
     /// Points a user's or API key's bucket regains per second.
@@ -189,6 +196,9 @@ impl Default for Config {
             stripe_webhook_secret: None,
             stripe_api_base: None,
             payment_expiry_interval_secs: 60,
+            outbox_dispatch: true,
+            outbox_poll_ms: 1000,
+            outbox_retention_secs: 7 * 24 * 3600,
             rate_limit_points: 10_000,
             rate_limit_refill_per_sec: 200,
             rate_limit_anonymous_points: 1_000,

@@ -5,6 +5,7 @@
 //! everywhere but `db/scope.rs`, so code outside this module cannot express an unscoped query.
 
 mod connect;
+pub mod outbox;
 mod scope;
 
 pub use connect::{Db, Tx};

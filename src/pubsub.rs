@@ -44,25 +44,6 @@ pub trait EventBus: Send + Sync + 'static {
 /// The channel of authorization-change announcements.
 pub const AUTH_CHANGES: &str = "auth:changes";
 
-/// Publishes a project event (JSON) after its change committed. A failure is logged, not returned:
-/// the change stands, and subscribers resync with a query.
-pub async fn publish_project_event(
-    bus: &dyn EventBus,
-    workspace_id: uuid::Uuid,
-    project_id: uuid::Uuid,
-    event: serde_json::Value,
-) {
-    if let Err(err) = bus
-        .publish(
-            &channel::project(workspace_id, project_id),
-            event.to_string(),
-        )
-        .await
-    {
-        tracing::warn!(error = ?err, event = %event["type"], "project event not published");
-    }
-}
-
 /// Channel names.
 pub mod channel {
     use uuid::Uuid;

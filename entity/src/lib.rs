@@ -9,6 +9,7 @@ pub mod membership;
 pub mod message;
 pub mod mfa_recovery_code;
 pub mod milestone;
+pub mod outbox_event;
 pub mod payment_request;
 pub mod private_note;
 pub mod project;
@@ -75,3 +76,4 @@ impl GlobalEntity for refresh_token::Entity {}
 impl GlobalEntity for workspace::Entity {}
 impl GlobalEntity for stripe_event::Entity {}
 impl GlobalEntity for mfa_recovery_code::Entity {}
+impl GlobalEntity for outbox_event::Entity {}

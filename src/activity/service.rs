@@ -2,19 +2,16 @@
 
 use crate::db::Scoped;
 use crate::error::ApiResult;
+use crate::events::{ActivityRecorded, DomainEvent};
 use crate::graphql::pagination::Page;
-use crate::pubsub::channel;
 use crate::rbac::{Permission, WorkspaceAccess};
 use chrono::Utc;
 use entity::activity;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
-
-/// The event type of a new timeline entry on the project channel.
-pub const ACTIVITY: &str = "ACTIVITY";
 
 /// One timeline entry to write.
 #[derive(Debug, Clone)]
@@ -53,27 +50,18 @@ pub async fn record<C: ConnectionTrait>(scoped: &Scoped<'_, C>, entry: Entry) ->
         })
         .await?;
     // `projectActivity` subscribers hear of it once the change commits.
-    let event = json!({
-        "type": ACTIVITY,
-        "projectId": created.project_id,
-        "activity": {
-            "id": created.id,
-            "actorId": created.actor_id,
-            "action": created.action,
-            "subjectType": created.subject_type,
-            "subjectId": created.subject_id,
-            "summary": created.summary,
-            "payload": entry.payload,
-            "staffOnly": created.staff_only,
-            "createdAt": created.created_at,
-        },
-    });
-    if !scoped.after_commit(
-        channel::project(created.workspace_id, created.project_id),
-        event.to_string(),
-    ) {
-        tracing::warn!(action = %created.action, "activity recorded outside a transaction: not published");
-    }
+    scoped.emit(DomainEvent::Activity(ActivityRecorded {
+        project_id: created.project_id,
+        activity_id: created.id,
+        actor_id: created.actor_id,
+        action: created.action,
+        subject_type: created.subject_type,
+        subject_id: created.subject_id,
+        summary: created.summary,
+        payload: entry.payload,
+        staff_only: created.staff_only,
+        created_at: created.created_at,
+    }));
     Ok(())
 }
 

@@ -3,15 +3,13 @@
 //! who hold `note:private` at the time of the event.
 
 use super::resolvers::ActivityEntry;
-use super::service::ACTIVITY;
+use crate::events::DomainEvent;
 use crate::graphql::directives::requires;
 use crate::graphql::live::project_stream;
 use crate::rbac::{Permission, WorkspaceAccess};
 use crate::types::parse_id;
 use async_graphql::{Context, ID, Json, Result, Subscription};
-use chrono::{DateTime, Utc};
 use futures_util::Stream;
-use serde_json::Value;
 
 /// Timeline subscriptions.
 #[derive(Debug, Default)]
@@ -31,7 +29,7 @@ impl ActivitySubscription {
             ctx,
             Permission::ProjectView,
             project_id,
-            &[ACTIVITY],
+            &["ACTIVITY"],
             entry_of,
         )
         .await?)
@@ -39,22 +37,22 @@ impl ActivitySubscription {
 }
 
 /// The entry of an `ACTIVITY` event, if `access` may see it.
-fn entry_of(event: &Value, access: &WorkspaceAccess) -> Option<ActivityEntry> {
-    // Only `ACTIVITY` events get here (the stream's `kinds`).
-    let a = &event["activity"];
-    if a["staffOnly"].as_bool() != Some(false) && !access.has(Permission::NotePrivate) {
+fn entry_of(event: &DomainEvent, access: &WorkspaceAccess) -> Option<ActivityEntry> {
+    let DomainEvent::Activity(a) = event else {
+        return None;
+    };
+    if a.staff_only && !access.has(Permission::NotePrivate) {
         return None;
     }
-    let text = |key: &str| a[key].as_str().map(str::to_owned);
     Some(ActivityEntry {
-        id: ID(text("id")?),
-        action: text("action")?,
-        subject_type: text("subjectType")?,
-        subject_id: ID(text("subjectId")?),
-        summary: text("summary")?,
-        payload: Json(a["payload"].clone()),
-        created_at: serde_json::from_value::<DateTime<Utc>>(a["createdAt"].clone()).ok()?,
-        actor_id: text("actorId")?.parse().ok()?,
+        id: ID(a.activity_id.to_string()),
+        action: a.action.clone(),
+        subject_type: a.subject_type.clone(),
+        subject_id: ID(a.subject_id.to_string()),
+        summary: a.summary.clone(),
+        payload: Json(a.payload.clone()),
+        created_at: a.created_at,
+        actor_id: a.actor_id,
     })
 }
 
@@ -62,6 +60,7 @@ fn entry_of(event: &Value, access: &WorkspaceAccess) -> Option<ActivityEntry> {
 mod tests {
     use super::*;
     use crate::rbac::{BuiltinRole, PermissionSet};
+    use chrono::Utc;
     use serde_json::json;
     use uuid::Uuid;
 
@@ -80,12 +79,19 @@ mod tests {
         }
     }
 
-    fn event(staff_only: Value) -> Value {
-        json!({ "type": "ACTIVITY", "activity": {
-            "id": Uuid::now_v7(), "actorId": Uuid::now_v7(), "action": "note.updated",
-            "subjectType": "project", "subjectId": Uuid::now_v7(), "summary": "Private note updated",
-            "payload": {}, "staffOnly": staff_only, "createdAt": Utc::now(),
-        }})
+    fn event(staff_only: bool) -> DomainEvent {
+        DomainEvent::Activity(crate::events::ActivityRecorded {
+            project_id: Uuid::now_v7(),
+            activity_id: Uuid::now_v7(),
+            actor_id: Uuid::now_v7(),
+            action: "note.updated".into(),
+            subject_type: "project".into(),
+            subject_id: Uuid::now_v7(),
+            summary: "Private note updated".into(),
+            payload: json!({}),
+            staff_only,
+            created_at: Utc::now(),
+        })
     }
 
     #[test]
@@ -95,10 +101,8 @@ mod tests {
             Permission::ProjectView,
             Permission::NotePrivate,
         ]));
-        assert!(entry_of(&event(json!(true)), &client).is_none());
-        // A missing or malformed flag counts as staff-only.
-        assert!(entry_of(&event(Value::Null), &client).is_none());
-        assert!(entry_of(&event(json!(true)), &staff).is_some());
-        assert!(entry_of(&event(json!(false)), &client).is_some());
+        assert!(entry_of(&event(true), &client).is_none());
+        assert!(entry_of(&event(true), &staff).is_some());
+        assert!(entry_of(&event(false), &client).is_some());
     }
 }

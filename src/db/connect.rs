@@ -1,7 +1,9 @@
 //! Connecting, migrating, and transactions. On SQLite, write transactions are serialized in
 //! process (the embedded default is one instance), which avoids `SQLITE_BUSY` on lock upgrades.
+//! A transaction's events are written to the outbox in the same transaction, just before it
+//! commits; the commit then wakes this instance's dispatcher.
 
-use crate::pubsub::EventBus;
+use crate::events::Envelope;
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
@@ -9,10 +11,10 @@ use sea_orm::{
     ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
     TransactionTrait,
 };
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
 
 /// The database handle shared by the whole app.
 #[derive(Debug, Clone)]
@@ -20,16 +22,15 @@ pub struct Db {
     conn: DatabaseConnection,
     /// Held by write transactions on SQLite; `None` on Postgres.
     write_lock: Option<Arc<Mutex<()>>>,
-    /// Statements executed since start (for statement-count tests and metrics).
+    /// Statements executed since start (for metrics).
     statements: Arc<AtomicU64>,
-    /// Where events queued in a transaction go once it commits (set once the bus exists).
-    bus: Arc<OnceLock<Arc<dyn EventBus>>>,
+    /// Woken when a transaction committed events to the outbox.
+    outbox_ready: Arc<Notify>,
 }
 
-impl std::fmt::Debug for dyn EventBus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("EventBus")
-    }
+tokio::task_local! {
+    /// Statements of the code running in [`Db::count_statements`].
+    static COUNTED: Arc<AtomicU64>;
 }
 
 impl Db {
@@ -62,6 +63,7 @@ impl Db {
         let counter = statements.clone();
         conn.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
+            let _ = COUNTED.try_with(|counted| counted.fetch_add(1, Ordering::Relaxed));
             tracing::trace!(target: "portico::sql", elapsed = ?info.elapsed, failed = info.failed, sql = %info.statement.sql);
         });
         let write_lock = (conn.get_database_backend() == DatabaseBackend::Sqlite)
@@ -70,7 +72,7 @@ impl Db {
             conn,
             write_lock,
             statements,
-            bus: Arc::new(OnceLock::new()),
+            outbox_ready: Arc::new(Notify::new()),
         })
     }
 
@@ -93,28 +95,40 @@ impl Db {
 
     /// Starts a transaction for a change. Commit it with [`Tx::commit`]; dropping it rolls back.
     pub async fn begin(&self) -> Result<Tx, DbErr> {
-        let guard = match &self.write_lock {
-            Some(lock) => Some(lock.clone().lock_owned().await),
-            None => None,
-        };
+        let guard = self.writer().await;
         let txn = self.conn.begin().await?;
         Ok(Tx {
             txn,
             _guard: guard,
             outbox: Outbox::default(),
-            bus: self.bus.clone(),
+            outbox_ready: self.outbox_ready.clone(),
         })
     }
 
-    /// Connects transactions to the event bus: events queued in a transaction
-    /// ([`Scoped::after_commit`](super::Scoped::after_commit)) are published when it commits.
-    pub fn attach_bus(&self, bus: Arc<dyn EventBus>) {
-        let _ = self.bus.set(bus);
+    /// The single writer's turn on SQLite (`None` on PostgreSQL), for a write outside [`Tx`].
+    pub(super) async fn writer(&self) -> Option<OwnedMutexGuard<()>> {
+        match &self.write_lock {
+            Some(lock) => Some(lock.clone().lock_owned().await),
+            None => None,
+        }
+    }
+
+    /// Woken whenever a transaction of this process committed events (the dispatcher waits on it).
+    pub fn outbox_ready(&self) -> Arc<Notify> {
+        self.outbox_ready.clone()
     }
 
     /// Statements executed so far by this process.
     pub fn statement_count(&self) -> u64 {
         self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Runs `work` and counts the statements it executes itself (background work of the process,
+    /// such as the outbox dispatcher, is not counted).
+    pub async fn count_statements<F: Future>(work: F) -> (F::Output, u64) {
+        let counted = Arc::new(AtomicU64::new(0));
+        let output = COUNTED.scope(counted.clone(), work).await;
+        (output, counted.load(Ordering::Relaxed))
     }
 
     /// Checks the database answers.
@@ -129,23 +143,23 @@ pub struct Tx {
     txn: DatabaseTransaction,
     _guard: Option<OwnedMutexGuard<()>>,
     outbox: Outbox,
-    bus: Arc<OnceLock<Arc<dyn EventBus>>>,
+    outbox_ready: Arc<Notify>,
 }
 
-/// Events of a transaction, published only if and once it commits: a subscriber never hears
-/// of a change that was rolled back, and never before it can read it.
+/// Events emitted in a transaction, written to the outbox when it commits: nobody hears of a
+/// change that was rolled back, and never before it can read it.
 #[derive(Debug, Default)]
-pub struct Outbox(std::sync::Mutex<Vec<(String, String)>>);
+pub struct Outbox(std::sync::Mutex<Vec<Envelope>>);
 
 impl Outbox {
-    /// Queues `payload` for `channel`.
-    pub fn push(&self, channel: String, payload: String) {
+    /// Queues an event.
+    pub fn push(&self, envelope: Envelope) {
         if let Ok(mut queued) = self.0.lock() {
-            queued.push((channel, payload));
+            queued.push(envelope);
         }
     }
 
-    fn take(&self) -> Vec<(String, String)> {
+    fn take(&self) -> Vec<Envelope> {
         self.0
             .lock()
             .map(|mut queued| std::mem::take(&mut *queued))
@@ -154,31 +168,22 @@ impl Outbox {
 }
 
 impl Tx {
-    /// Commits the change, then publishes its queued events. A failed publish is logged: the
-    /// change stands, and subscribers resync with a query.
+    /// Writes the emitted events to the outbox, commits, and wakes this instance's dispatcher.
+    /// Delivery happens in the background: it never delays or decides the caller's answer.
     pub async fn commit(self) -> Result<(), DbErr> {
         let events = self.outbox.take();
+        if !events.is_empty() {
+            super::outbox::insert(&self.txn, &events).await?;
+        }
         self.txn.commit().await?;
         drop(self._guard);
-        if events.is_empty() {
-            return Ok(());
-        }
-        let Some(bus) = self.bus.get() else {
-            tracing::warn!(
-                count = events.len(),
-                "events dropped: no event bus attached"
-            );
-            return Ok(());
-        };
-        for (channel, payload) in events {
-            if let Err(err) = bus.publish(&channel, payload).await {
-                tracing::warn!(error = ?err, %channel, "event not published");
-            }
+        if !events.is_empty() {
+            self.outbox_ready.notify_one();
         }
         Ok(())
     }
 
-    /// A tenant-scoped handle on this transaction whose `after_commit` events go to its outbox.
+    /// A tenant-scoped handle on this transaction whose emitted events go to its outbox.
     pub fn scoped(&self, workspace_id: uuid::Uuid) -> super::Scoped<'_, DatabaseTransaction> {
         super::Scoped::with_outbox(&self.txn, workspace_id, &self.outbox)
     }

@@ -42,15 +42,16 @@ impl<'c, C: ConnectionTrait> Scoped<'c, C> {
         }
     }
 
-    /// Queues an event to publish when the transaction commits. Returns `false` (and drops the
-    /// event) when this handle is not on a transaction from [`Db::begin`](super::Db::begin).
-    pub fn after_commit(&self, channel: String, payload: String) -> bool {
+    /// Emits an event of this workspace: it is written to the outbox when the transaction
+    /// commits, and dropped with it on rollback. A handle that is not on a transaction from
+    /// [`Db::begin`](super::Db::begin) cannot emit: that is a bug, logged as an error.
+    pub fn emit(&self, event: crate::events::DomainEvent) {
         match self.outbox {
-            Some(outbox) => {
-                outbox.push(channel, payload);
-                true
-            }
-            None => false,
+            Some(outbox) => outbox.push(crate::events::Envelope::new(self.workspace_id, event)),
+            None => tracing::error!(
+                kind = event.kind(),
+                "event emitted outside a transaction: dropped"
+            ),
         }
     }
 

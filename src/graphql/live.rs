@@ -15,11 +15,11 @@
 use super::RequestContext;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
+use crate::events::{DomainEvent, Envelope};
 use crate::project::service as projects;
 use crate::pubsub::{BusMessage, channel};
 use crate::rbac::{Permission, WorkspaceAccess};
 use futures_util::stream::{BoxStream, Stream, StreamExt};
-use serde_json::Value;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -73,7 +73,7 @@ pub fn project_stream<'a, T, F>(
 ) -> Subscribing<'a, T>
 where
     T: Send + 'static,
-    F: Fn(&Value, &WorkspaceAccess) -> Option<T> + Send + Sync + 'static,
+    F: Fn(&DomainEvent, &WorkspaceAccess) -> Option<T> + Send + Sync + 'static,
 {
     Box::pin(async move {
         let (watch, access, slot) = Watch::start(ctx, permission, project_id).await?;
@@ -211,7 +211,7 @@ impl Watch {
     ) -> ApiResult<impl Stream<Item = async_graphql::Result<T>> + use<T, F>>
     where
         T: Send + 'static,
-        F: Fn(&Value, &WorkspaceAccess) -> Option<T> + Send + Sync + 'static,
+        F: Fn(&DomainEvent, &WorkspaceAccess) -> Option<T> + Send + Sync + 'static,
     {
         let channel = channel::project(access.workspace_id, self.project_id);
         let bus = self
@@ -245,7 +245,7 @@ struct State<F> {
 
 async fn next_event<T, F>(mut state: State<F>) -> Option<(async_graphql::Result<T>, State<F>)>
 where
-    F: Fn(&Value, &WorkspaceAccess) -> Option<T>,
+    F: Fn(&DomainEvent, &WorkspaceAccess) -> Option<T>,
 {
     if state.done {
         return None;
@@ -253,11 +253,10 @@ where
     loop {
         let failure = match state.bus.next().await? {
             BusMessage::Event(payload) => {
-                let Ok(event) = serde_json::from_str::<Value>(&payload) else {
+                let Ok(Envelope { event, .. }) = serde_json::from_str::<Envelope>(&payload) else {
                     continue;
                 };
-                let kind = event["type"].as_str().unwrap_or_default();
-                if !state.kinds.contains(&kind) {
+                if !state.kinds.contains(&event.kind()) {
                     continue;
                 }
                 // Boxed: the check's state exists only while it runs, so an idle subscription

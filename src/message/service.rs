@@ -1,12 +1,12 @@
 //! Conversation rules and transactions: who may read and post, the 15-minute edit and delete
-//! window, read positions and unread counts. Every change publishes its event after commit.
+//! window, read positions and unread counts. Every change emits its event on its transaction.
 
 use crate::app::App;
 use crate::db::Scoped;
 use crate::error::{ApiError, ApiResult, is_unique_violation};
+use crate::events::{DomainEvent, MessageChanged};
 use crate::graphql::pagination::Page;
 use crate::project::service as projects;
-use crate::pubsub::publish_project_event;
 use crate::rbac::WorkspaceAccess;
 use chrono::{Duration, Utc};
 use entity::{conversation_read, message};
@@ -14,7 +14,6 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
-use serde_json::json;
 use uuid::Uuid;
 
 /// Longest message body, in characters.
@@ -22,10 +21,6 @@ pub const MAX_BODY_CHARS: usize = 10_000;
 
 /// How long the author may edit or delete a message.
 pub const EDIT_WINDOW: Duration = Duration::minutes(15);
-
-/// Event types on the project channel.
-pub const MESSAGE_ADDED: &str = "MESSAGE_ADDED";
-pub const MESSAGE_UPDATED: &str = "MESSAGE_UPDATED";
 
 fn body_of(body: &str) -> ApiResult<String> {
     // Keep the author's formatting (markdown source); only refuse blank or oversized bodies.
@@ -86,8 +81,8 @@ pub async fn post(
             deleted_at: Set(None),
         })
         .await?;
+    scoped.emit(DomainEvent::MessageAdded(message_event(&created)));
     txn.commit().await?;
-    publish(app, MESSAGE_ADDED, &created).await;
     // The author has read their own message (outside the transaction: the message stands even if
     // this fails, and a racing first mark must not abort it).
     let scoped = Scoped::new(app.db.conn(), access.workspace_id);
@@ -152,8 +147,8 @@ async fn change(
     let mut model: message::ActiveModel = current.into();
     apply(&mut model);
     let updated = scoped.update(model).await?;
+    scoped.emit(DomainEvent::MessageUpdated(message_event(&updated)));
     txn.commit().await?;
-    publish(app, MESSAGE_UPDATED, &updated).await;
     Ok(updated)
 }
 
@@ -278,18 +273,14 @@ pub async fn unread_count<C: ConnectionTrait>(
     Ok(query.count(conn).await?)
 }
 
-async fn publish(app: &App, kind: &str, m: &message::Model) {
-    let event = json!({
-        "type": kind,
-        "projectId": m.project_id,
-        "message": {
-            "id": m.id,
-            "authorId": m.author_id,
-            "body": m.body,
-            "createdAt": m.created_at,
-            "editedAt": m.edited_at,
-            "deletedAt": m.deleted_at,
-        },
-    });
-    publish_project_event(app.bus.as_ref(), m.workspace_id, m.project_id, event).await;
+fn message_event(m: &message::Model) -> MessageChanged {
+    MessageChanged {
+        project_id: m.project_id,
+        message_id: m.id,
+        author_id: m.author_id,
+        body: m.body.clone(),
+        created_at: m.created_at,
+        edited_at: m.edited_at,
+        deleted_at: m.deleted_at,
+    }
 }

@@ -2,16 +2,13 @@
 //! against the subscriber's current rights ([`Watch`]).
 
 use super::Message;
-use super::service::{MESSAGE_ADDED, MESSAGE_UPDATED};
+use crate::events::{DomainEvent, MessageChanged};
 use crate::graphql::directives::requires;
 use crate::graphql::live::project_stream;
 use crate::rbac::Permission;
 use crate::types::parse_id;
 use async_graphql::{Context, ID, Result, Subscription};
-use chrono::{DateTime, Utc};
 use futures_util::Stream;
-use serde_json::Value;
-use uuid::Uuid;
 
 /// Conversation subscriptions.
 #[derive(Debug, Default)]
@@ -26,7 +23,7 @@ impl MessageSubscription {
         ctx: &Context<'_>,
         project_id: ID,
     ) -> Result<impl Stream<Item = Result<Message>> + use<>> {
-        messages(ctx, project_id, &[MESSAGE_ADDED]).await
+        messages(ctx, project_id, &["MESSAGE_ADDED"]).await
     }
 
     /// Edited and deleted messages of a project's conversation.
@@ -36,7 +33,7 @@ impl MessageSubscription {
         ctx: &Context<'_>,
         project_id: ID,
     ) -> Result<impl Stream<Item = Result<Message>> + use<>> {
-        messages(ctx, project_id, &[MESSAGE_UPDATED]).await
+        messages(ctx, project_id, &["MESSAGE_UPDATED"]).await
     }
 }
 
@@ -51,24 +48,22 @@ async fn messages(
         Permission::ProjectView,
         project_id,
         kinds,
-        move |event, _| message_of(project_id, &event["message"]),
+        |event, _| match event {
+            DomainEvent::MessageAdded(m) | DomainEvent::MessageUpdated(m) => Some(message_of(m)),
+            _ => None,
+        },
     )
     .await?)
 }
 
-fn message_of(project_id: Uuid, m: &Value) -> Option<Message> {
-    let time = |v: &Value| serde_json::from_value::<DateTime<Utc>>(v.clone()).ok();
-    let deleted_at = time(&m["deletedAt"]);
-    Some(Message {
-        id: ID(m["id"].as_str()?.to_owned()),
-        project_id: ID(project_id.to_string()),
-        body: match deleted_at {
-            Some(_) => None,
-            None => Some(m["body"].as_str()?.to_owned()),
-        },
-        created_at: time(&m["createdAt"])?,
-        edited_at: time(&m["editedAt"]),
-        deleted_at,
-        author_id: m["authorId"].as_str()?.parse().ok()?,
-    })
+fn message_of(m: &MessageChanged) -> Message {
+    Message {
+        id: ID(m.message_id.to_string()),
+        project_id: ID(m.project_id.to_string()),
+        body: m.deleted_at.is_none().then(|| m.body.clone()),
+        created_at: m.created_at,
+        edited_at: m.edited_at,
+        deleted_at: m.deleted_at,
+        author_id: m.author_id,
+    }
 }

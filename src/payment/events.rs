@@ -8,7 +8,7 @@ use crate::activity::{self, Entry};
 use crate::app::App;
 use crate::db::{Global, Scoped};
 use crate::error::ApiResult;
-use crate::pubsub::channel;
+use crate::events::{DomainEvent, PaymentChanged};
 use chrono::Utc;
 use entity::{payment_request, stripe_event};
 use sea_orm::sea_query::Expr;
@@ -448,15 +448,10 @@ pub(super) async fn record<C: ConnectionTrait>(
         },
     )
     .await?;
-    scoped.after_commit(
-        channel::project(request.workspace_id, request.project_id),
-        json!({
-            "type": "PAYMENT_STATUS_CHANGED",
-            "projectId": request.project_id,
-            "paymentRequestId": request.id,
-            "status": request.status,
-        })
-        .to_string(),
-    );
+    scoped.emit(DomainEvent::PaymentStatusChanged(PaymentChanged {
+        project_id: request.project_id,
+        payment_request_id: request.id,
+        status: request.status.clone(),
+    }));
     Ok(())
 }

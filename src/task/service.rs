@@ -8,8 +8,8 @@ use crate::activity::{self, Entry};
 use crate::app::App;
 use crate::db::Scoped;
 use crate::error::{ApiError, ApiResult, is_unique_violation};
+use crate::events::{DomainEvent, TaskChanged};
 use crate::project::service as projects;
-use crate::pubsub::publish_project_event;
 use crate::rbac::WorkspaceAccess;
 use crate::types::text;
 use chrono::{NaiveDate, Utc};
@@ -110,20 +110,14 @@ async fn write_labels<C: ConnectionTrait>(
     scoped.insert_many(rows).await.map_err(ApiError::from)
 }
 
-/// Publishes a board event on the task's project channel, after the change committed.
-pub async fn publish_board_event(app: &App, kind: &str, task: &task::Model) {
-    let event = board_event(kind, task);
-    publish_project_event(app.bus.as_ref(), task.workspace_id, task.project_id, event).await;
-}
-
-fn board_event(kind: &str, task: &task::Model) -> serde_json::Value {
-    json!({
-        "type": kind,
-        "projectId": task.project_id,
-        "taskId": task.id,
-        "column": task.board_column,
-        "position": task.position,
-    })
+/// What board subscribers learn of a task after its change.
+pub(crate) fn board_event(task: &task::Model) -> TaskChanged {
+    TaskChanged {
+        project_id: task.project_id,
+        task_id: task.id,
+        column: task.board_column.clone(),
+        position: task.position,
+    }
 }
 
 /// A new task.
@@ -190,8 +184,8 @@ pub async fn create(app: &App, access: &WorkspaceAccess, input: NewTask) -> ApiR
         format!("Task \"{}\" created", created.title),
     )
     .await?;
+    scoped.emit(DomainEvent::TaskCreated(board_event(&created)));
     txn.commit().await?;
-    publish_board_event(app, "TASK_CREATED", &created).await;
     Ok(created)
 }
 
@@ -257,8 +251,8 @@ pub async fn update(
         format!("Task \"{}\" updated", updated.title),
     )
     .await?;
+    scoped.emit(DomainEvent::TaskUpdated(board_event(&updated)));
     txn.commit().await?;
-    publish_board_event(app, "TASK_UPDATED", &updated).await;
     Ok(updated)
 }
 
@@ -280,8 +274,8 @@ pub async fn delete(app: &App, access: &WorkspaceAccess, id: Uuid) -> ApiResult<
         format!("Task \"{}\" deleted", current.title),
     )
     .await?;
+    scoped.emit(DomainEvent::TaskDeleted(board_event(&current)));
     txn.commit().await?;
-    publish_board_event(app, "TASK_DELETED", &current).await;
     Ok(())
 }
 
@@ -359,8 +353,8 @@ pub async fn move_task(
         format!("Task \"{}\" moved to {}", moved.title, column.label()),
     )
     .await?;
+    scoped.emit(DomainEvent::TaskMoved(board_event(&moved)));
     txn.commit().await?;
-    publish_board_event(app, "TASK_MOVED", &moved).await;
     Ok(moved)
 }
 
@@ -492,9 +486,6 @@ pub async fn insert_from_ticket<C: ConnectionTrait>(
     )
     .await?;
     // Board subscribers hear of it once the transaction commits.
-    scoped.after_commit(
-        crate::pubsub::channel::project(created.workspace_id, created.project_id),
-        board_event("TASK_CREATED", &created).to_string(),
-    );
+    scoped.emit(DomainEvent::TaskCreated(board_event(&created)));
     Ok(created)
 }

@@ -3,13 +3,13 @@
 //! with a query, through the usual field rules. Each event is re-checked ([`Watch`]).
 
 use super::TaskColumn;
+use crate::events::DomainEvent;
 use crate::graphql::directives::requires;
 use crate::graphql::live::project_stream;
 use crate::rbac::Permission;
 use crate::types::parse_id;
 use async_graphql::{Context, Enum, ID, Result, SimpleObject, Subscription};
 use futures_util::Stream;
-use serde_json::Value;
 
 /// What changed on a board.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -26,20 +26,6 @@ pub enum BoardChange {
     TicketCreated,
     /// A ticket's status changed.
     TicketStatusChanged,
-}
-
-impl BoardChange {
-    fn parse(kind: &str) -> Option<Self> {
-        Some(match kind {
-            "TASK_CREATED" => Self::TaskCreated,
-            "TASK_UPDATED" => Self::TaskUpdated,
-            "TASK_MOVED" => Self::TaskMoved,
-            "TASK_DELETED" => Self::TaskDeleted,
-            "TICKET_CREATED" => Self::TicketCreated,
-            "TICKET_STATUS_CHANGED" => Self::TicketStatusChanged,
-            _ => return None,
-        })
-    }
 }
 
 /// One change of a board.
@@ -64,18 +50,37 @@ pub struct BoardEvent {
 }
 
 impl BoardEvent {
-    fn of(event: &Value) -> Option<Self> {
-        let id = |key: &str| event[key].as_str().map(|s| ID(s.to_owned()));
-        Some(Self {
-            change: BoardChange::parse(event["type"].as_str()?)?,
-            project_id: id("projectId")?,
-            task_id: id("taskId"),
-            column: event["column"].as_str().map(TaskColumn::parse),
+    fn of(event: &DomainEvent) -> Option<Self> {
+        let id = |id: uuid::Uuid| ID(id.to_string());
+        let task = |change, t: &crate::events::TaskChanged| Self {
+            change,
+            project_id: id(t.project_id),
+            task_id: Some(id(t.task_id)),
+            column: Some(TaskColumn::parse(&t.column)),
             #[allow(clippy::cast_precision_loss)]
-            position: event["position"].as_i64().map(|p| p as f64),
-            ticket_id: id("ticketId"),
-            ticket_number: event["number"].as_i64().and_then(|n| i32::try_from(n).ok()),
-            ticket_status: event["status"].as_str().map(str::to_owned),
+            position: Some(t.position as f64),
+            ticket_id: None,
+            ticket_number: None,
+            ticket_status: None,
+        };
+        let ticket = |change, t: &crate::events::TicketChanged| Self {
+            change,
+            project_id: id(t.project_id),
+            task_id: None,
+            column: None,
+            position: None,
+            ticket_id: Some(id(t.ticket_id)),
+            ticket_number: Some(t.number),
+            ticket_status: Some(t.status.clone()),
+        };
+        Some(match event {
+            DomainEvent::TaskCreated(t) => task(BoardChange::TaskCreated, t),
+            DomainEvent::TaskUpdated(t) => task(BoardChange::TaskUpdated, t),
+            DomainEvent::TaskMoved(t) => task(BoardChange::TaskMoved, t),
+            DomainEvent::TaskDeleted(t) => task(BoardChange::TaskDeleted, t),
+            DomainEvent::TicketCreated(t) => ticket(BoardChange::TicketCreated, t),
+            DomainEvent::TicketStatusChanged(t) => ticket(BoardChange::TicketStatusChanged, t),
+            _ => return None,
         })
     }
 }

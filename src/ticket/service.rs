@@ -7,9 +7,9 @@ use crate::activity::{self, Entry};
 use crate::app::App;
 use crate::db::{Scoped, contains_ci};
 use crate::error::{ApiError, ApiResult};
+use crate::events::{DomainEvent, TicketChanged};
 use crate::graphql::pagination::Page;
 use crate::project::service as projects;
-use crate::pubsub::publish_project_event;
 use crate::rbac::{Permission, WorkspaceAccess};
 use crate::task::service as tasks;
 use crate::types::{Money, text};
@@ -63,19 +63,13 @@ async fn record<C: ConnectionTrait>(
     .await
 }
 
-fn ticket_event(ticket: &ticket::Model, kind: &str) -> serde_json::Value {
-    json!({ "type": kind, "projectId": ticket.project_id, "ticketId": ticket.id, "number": ticket.number, "status": ticket.status })
-}
-
-async fn publish(app: &App, ticket: &ticket::Model, kind: &str) {
-    let event = ticket_event(ticket, kind);
-    publish_project_event(
-        app.bus.as_ref(),
-        ticket.workspace_id,
-        ticket.project_id,
-        event,
-    )
-    .await;
+fn ticket_event(ticket: &ticket::Model) -> TicketChanged {
+    TicketChanged {
+        project_id: ticket.project_id,
+        ticket_id: ticket.id,
+        number: ticket.number,
+        status: ticket.status.clone(),
+    }
 }
 
 /// Opens a ticket with the project's next number (unique even under concurrent creation: the
@@ -130,8 +124,8 @@ pub async fn create(
         false,
     )
     .await?;
+    scoped.emit(DomainEvent::TicketCreated(ticket_event(&created)));
     txn.commit().await?;
-    publish(app, &created, "TICKET_CREATED").await;
     Ok(created)
 }
 
@@ -252,7 +246,6 @@ pub async fn comment(
     )
     .await?;
     let status = TicketStatus::parse(&ticket.status);
-    let mut changed = None;
     if status == TicketStatus::ToClarify && !access.is_staff() && !internal {
         let updated = set_status(&scoped, ticket, TicketStatus::New).await?;
         record(
@@ -264,12 +257,9 @@ pub async fn comment(
             false,
         )
         .await?;
-        changed = Some(updated);
+        scoped.emit(DomainEvent::TicketStatusChanged(ticket_event(&updated)));
     }
     txn.commit().await?;
-    if let Some(updated) = changed {
-        publish(app, &updated, "TICKET_STATUS_CHANGED").await;
-    }
     Ok(created)
 }
 
@@ -366,8 +356,8 @@ pub async fn decide(
     if workflow::converts_to_task(to) {
         updated = convert_to_task(&scoped, access.user_id, updated).await?;
     }
+    scoped.emit(DomainEvent::TicketStatusChanged(ticket_event(&updated)));
     txn.commit().await?;
-    publish(app, &updated, "TICKET_STATUS_CHANGED").await;
     Ok(updated)
 }
 
@@ -412,8 +402,8 @@ pub async fn answer_quote(
         false,
     )
     .await?;
+    scoped.emit(DomainEvent::TicketStatusChanged(ticket_event(&updated)));
     txn.commit().await?;
-    publish(app, &updated, "TICKET_STATUS_CHANGED").await;
     Ok(updated)
 }
 
@@ -458,10 +448,7 @@ pub async fn settle_by_payment<C: ConnectionTrait>(
     )
     .await?;
     let updated = convert_to_task(scoped, actor_id, updated).await?;
-    scoped.after_commit(
-        crate::pubsub::channel::project(updated.workspace_id, updated.project_id),
-        ticket_event(&updated, "TICKET_STATUS_CHANGED").to_string(),
-    );
+    scoped.emit(DomainEvent::TicketStatusChanged(ticket_event(&updated)));
     Ok(Some(updated))
 }
 

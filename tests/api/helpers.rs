@@ -107,6 +107,8 @@ pub struct TestApp {
     pub state: AppState,
     pub client: reqwest::Client,
     server: tokio::task::JoinHandle<()>,
+    /// The outbox dispatcher (periodic jobs are run by the tests that need them).
+    _background: portico::app::Background,
     /// The database; `None` on a second instance sharing another's.
     _db: Option<TestDb>,
 }
@@ -224,11 +226,13 @@ async fn start(config: Config, db: Option<TestDb>) -> TestApp {
         )
         .await;
     });
+    let background = state.start_background(false);
     TestApp {
         address,
         state,
         client: reqwest::Client::new(),
         server,
+        _background: background,
         _db: db,
     }
 }
@@ -275,6 +279,31 @@ impl TestApp {
         let response = request.send().await.unwrap();
         assert!(response.status().is_success(), "HTTP {}", response.status());
         response.json().await.unwrap()
+    }
+
+    /// Runs `query` as `session` in process, as the HTTP handler would, and counts the SQL
+    /// statements it executes itself (background work is not counted).
+    pub async fn count_statements(
+        &self,
+        session: &Session,
+        query: &str,
+        variables: Value,
+    ) -> (Value, u64) {
+        let (response, count) = portico::db::Db::count_statements(async {
+            let principal = self.state.auth.authenticate(&session.access_token).await;
+            let context = std::sync::Arc::new(portico::graphql::RequestContext::new(
+                self.state.clone(),
+                principal,
+                session.workspace.clone(),
+                portico::graphql::context::ClientInfo::default(),
+            ));
+            let request = async_graphql::Request::new(query)
+                .variables(async_graphql::Variables::from_json(variables))
+                .data(context);
+            self.state.schema.execute(request).await
+        })
+        .await;
+        (serde_json::to_value(response).unwrap(), count)
     }
 
     /// Runs a query as `session`.

@@ -21,6 +21,7 @@ mod identity_doors;
 mod invitations;
 mod mfa;
 mod notes_and_milestones;
+mod outbox;
 mod payments;
 mod projects;
 mod rate_limits;

@@ -1,0 +1,183 @@
+//! The outbox dispatcher: every instance runs one. It claims committed events (never the same row
+//! as another instance), hands each to every [`Consumer`] in order, and marks it dispatched, or
+//! records the failure and tries again later with backoff. Delivery is at least once: a crash
+//! between delivery and the mark delivers again, with the same event id, so consumers drop
+//! duplicates by id.
+//!
+//! Events committed on this instance are dispatched at once (the commit wakes the dispatcher);
+//! the poll picks up what another instance or a crash left. Dispatched rows are purged after the
+//! retention period.
+
+use crate::db::Db;
+use crate::db::outbox::{self, Claimed};
+use crate::events::Envelope;
+use crate::pubsub::EventBus;
+use async_trait::async_trait;
+use chrono::Utc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Rows claimed at once.
+const BATCH: u64 = 100;
+/// How long a claim lasts: longer than any delivery of a batch.
+const LEASE: Duration = Duration::from_secs(30);
+/// Failed attempts after which a row is parked (kept, not tried again until an operator retries).
+pub const MAX_ATTEMPTS: i32 = 25;
+/// How often dispatched rows are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(600);
+
+/// Receives every event once it is committed (at least once: it drops duplicates by event id).
+#[async_trait]
+pub trait Consumer: Send + Sync + 'static {
+    /// For logs and the failure record.
+    fn name(&self) -> &'static str;
+    /// Delivers one event; an error makes the dispatcher try again later.
+    async fn deliver(&self, envelope: &Envelope, raw: &str) -> anyhow::Result<()>;
+}
+
+/// Live subscriptions: each event is published on its project's bus channel.
+pub struct Live(pub Arc<dyn EventBus>);
+
+impl std::fmt::Debug for Live {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Live")
+    }
+}
+
+#[async_trait]
+impl Consumer for Live {
+    fn name(&self) -> &'static str {
+        "live"
+    }
+
+    async fn deliver(&self, envelope: &Envelope, raw: &str) -> anyhow::Result<()> {
+        self.0.publish(&envelope.channel(), raw.to_owned()).await
+    }
+}
+
+/// The dispatcher's settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    pub poll: Duration,
+    pub retention: Duration,
+}
+
+/// One instance's dispatcher.
+pub struct Dispatcher {
+    db: Db,
+    consumers: Vec<Arc<dyn Consumer>>,
+    settings: Settings,
+    /// Names this instance's claims.
+    instance: String,
+    /// Waiting for work (nothing claimed in its last round).
+    idle: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("instance", &self.instance)
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Dispatcher {
+    pub fn new(db: Db, consumers: Vec<Arc<dyn Consumer>>, settings: Settings) -> Self {
+        Self {
+            db,
+            consumers,
+            settings,
+            instance: uuid::Uuid::new_v4().simple().to_string(),
+            idle: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Whether the dispatcher found nothing to do in its last round (for tests and health).
+    pub fn idle_flag(&self) -> Arc<AtomicBool> {
+        self.idle.clone()
+    }
+
+    /// One round: claims a batch, delivers it, records the outcome. Returns the rows handled.
+    pub async fn run_once(&self) -> anyhow::Result<usize> {
+        let until = Utc::now() + LEASE;
+        let claimed = outbox::claim(&self.db, &self.instance, BATCH, until).await?;
+        let mut delivered = Vec::with_capacity(claimed.len());
+        for row in &claimed {
+            match self.deliver(row).await {
+                Ok(()) => delivered.push(row.id),
+                Err(err) => self.record_failure(row, &err).await?,
+            }
+        }
+        outbox::dispatched(&self.db, &delivered).await?;
+        Ok(claimed.len())
+    }
+
+    async fn deliver(&self, row: &Claimed) -> anyhow::Result<()> {
+        let envelope: Envelope = serde_json::from_str(&row.payload)?;
+        for consumer in &self.consumers {
+            consumer
+                .deliver(&envelope, &row.payload)
+                .await
+                .map_err(|err| err.context(consumer.name()))?;
+        }
+        Ok(())
+    }
+
+    async fn record_failure(&self, row: &Claimed, err: &anyhow::Error) -> anyhow::Result<()> {
+        let attempts = row.attempts.saturating_add(1);
+        let wait = if attempts >= MAX_ATTEMPTS {
+            chrono::Duration::days(36_500)
+        } else {
+            chrono::Duration::seconds(1_i64 << attempts.clamp(0, 12))
+        };
+        tracing::warn!(event = %row.id, attempts, error = ?err, "outbox delivery failed");
+        outbox::failed(
+            &self.db,
+            row.id,
+            attempts,
+            &format!("{err:#}"),
+            Utc::now() + wait,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Runs until the task is aborted: drains what is deliverable, then waits for a commit of
+    /// this instance or the next poll.
+    pub fn spawn(self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let ready = self.db.outbox_ready();
+            let mut last_purge = tokio::time::Instant::now();
+            loop {
+                match self.run_once().await {
+                    Ok(n) if n as u64 >= BATCH => continue,
+                    Ok(_) => {}
+                    Err(err) => tracing::warn!(error = ?err, "outbox dispatch round failed"),
+                }
+                if last_purge.elapsed() >= PURGE_EVERY {
+                    last_purge = tokio::time::Instant::now();
+                    self.purge().await;
+                }
+                self.idle.store(true, Ordering::Release);
+                tokio::select! {
+                    () = ready.notified() => {}
+                    () = tokio::time::sleep(self.settings.poll) => {}
+                }
+                self.idle.store(false, Ordering::Release);
+            }
+        })
+    }
+
+    async fn purge(&self) {
+        let before = Utc::now()
+            - chrono::Duration::from_std(self.settings.retention)
+                .unwrap_or(chrono::Duration::days(7));
+        match outbox::purge(&self.db, before).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "dispatched outbox events purged"),
+            Err(err) => tracing::warn!(error = ?err, "outbox purge failed"),
+        }
+    }
+}

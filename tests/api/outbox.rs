@@ -1,0 +1,177 @@
+//! The transactional outbox: an event committed by an instance that dies before delivering it is
+//! delivered by another, with the same id; a claim that lapses (a dispatcher crashed between
+//! delivery and its mark) is delivered again with the same id; two dispatchers never claim the
+//! same row.
+
+use crate::helpers::*;
+use futures_util::StreamExt;
+use portico::db::outbox;
+use portico::events::{DomainEvent, Envelope, TaskChanged};
+use portico::pubsub::BusMessage;
+use serde_json::json;
+use std::collections::HashSet;
+use std::time::Duration;
+use uuid::Uuid;
+
+const POST: &str = "mutation($p: ID!) { postMessage(projectId: $p, body: \"hello\") { id } }";
+
+/// The next event on a bus subscription, within 10 s.
+async fn next_envelope(
+    stream: &mut futures_util::stream::BoxStream<'static, BusMessage>,
+) -> Envelope {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), stream.next())
+            .await
+            .expect("an event within 10 s")
+            .expect("the bus stays open");
+        if let BusMessage::Event(payload) = message {
+            return serde_json::from_str(&payload).unwrap();
+        }
+    }
+}
+
+/// Pending rows of the outbox, oldest first.
+async fn pending_ids(app: &TestApp) -> Vec<Uuid> {
+    let claimed = outbox::claim(&app.state.db, "inspector", 1000, chrono::Utc::now())
+        .await
+        .unwrap();
+    claimed.into_iter().map(|c| c.id).collect()
+}
+
+#[tokio::test]
+async fn an_event_committed_by_an_instance_that_died_is_delivered_by_another() {
+    // Instance A commits but never dispatches: it "dies" between commit and delivery. (The first
+    // instance only holds the database; it dispatches nothing either.)
+    let host = spawn_app_with(|c| c.outbox_dispatch = false).await;
+    let a = spawn_instance_like(&host).await;
+    let team = a.create_team("acme").await;
+    let project = a.create_project(&team.owner, "Site", &[]).await;
+    let posted = a.query(&team.owner, POST, json!({ "p": project })).await;
+    let message_id = data(&posted)["postMessage"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pending = pending_ids(&a).await;
+    assert!(
+        !pending.is_empty(),
+        "the message's event waits in the outbox"
+    );
+    let config = a.state.config.clone();
+    let db = a.state.db.clone();
+    drop(a);
+
+    // Instance B starts on the same database, listens, then dispatches.
+    let b = portico::App::build(portico::config::Config {
+        outbox_poll_ms: 50,
+        ..config
+    })
+    .await
+    .unwrap();
+    let channel = portico::pubsub::channel::project(team.workspace_id, project.parse().unwrap());
+    let mut stream = b.bus.subscribe(&channel).await.unwrap();
+    let _dispatcher = b.dispatcher().spawn();
+    let mut seen = HashSet::new();
+    let message = loop {
+        let envelope = next_envelope(&mut stream).await;
+        assert!(
+            pending.contains(&envelope.id),
+            "an event id from the outbox: {envelope:?}"
+        );
+        assert!(seen.insert(envelope.id), "delivered once");
+        if let DomainEvent::MessageAdded(m) = &envelope.event {
+            break (envelope.id, m.message_id);
+        }
+    };
+    assert_eq!(message.1.to_string(), message_id);
+    // Marked dispatched once the batch is delivered.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let row = outbox::get(&db, message.0).await.unwrap().unwrap();
+        if row.dispatched_at.is_some() {
+            assert_eq!(row.attempts, 0);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never marked: {row:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_lapsed_claim_is_delivered_again_with_the_same_event_id() {
+    let app = spawn_app_with(|c| c.outbox_dispatch = false).await;
+    let team = app.create_team("acme").await;
+    let project = app.create_project(&team.owner, "Site", &[]).await;
+    data(&app.query(&team.owner, POST, json!({ "p": project })).await);
+    // A dispatcher claims everything and crashes before marking it: its lease lapses at once.
+    let crashed = outbox::claim(&app.state.db, "crashed", 1000, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert!(!crashed.is_empty());
+    let channel = portico::pubsub::channel::project(team.workspace_id, project.parse().unwrap());
+    let mut stream = app.state.bus.subscribe(&channel).await.unwrap();
+    let dispatcher = app.state.dispatcher();
+    assert_eq!(dispatcher.run_once().await.unwrap(), crashed.len());
+    let mut redelivered = HashSet::new();
+    for _ in 0..crashed.len() {
+        redelivered.insert(next_envelope(&mut stream).await.id);
+    }
+    let expected: HashSet<Uuid> = crashed.iter().map(|c| c.id).collect();
+    assert_eq!(redelivered, expected);
+    assert_eq!(outbox::pending(&app.state.db).await.unwrap(), 0);
+    // Nothing is left to deliver twice.
+    assert_eq!(dispatcher.run_once().await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_dispatchers_never_claim_the_same_row() {
+    let app = spawn_app_with(|c| c.outbox_dispatch = false).await;
+    let other = spawn_instance_like(&app).await;
+    let workspace = Uuid::now_v7();
+    let project_id = Uuid::now_v7();
+    // 400 events in 40 transactions.
+    for _ in 0..40 {
+        let txn = app.state.db.begin().await.unwrap();
+        let scoped = txn.scoped(workspace);
+        for position in 0..10 {
+            scoped.emit(DomainEvent::TaskMoved(TaskChanged {
+                project_id,
+                task_id: Uuid::now_v7(),
+                column: "BACKLOG".into(),
+                position,
+            }));
+        }
+        txn.commit().await.unwrap();
+    }
+    let claim_all = |db: portico::db::Db, name: &'static str| async move {
+        let mut mine = Vec::new();
+        loop {
+            let until = chrono::Utc::now() + chrono::Duration::minutes(5);
+            let batch = outbox::claim(&db, name, 7, until).await.unwrap();
+            if batch.is_empty() {
+                return mine;
+            }
+            mine.extend(batch.into_iter().map(|c| c.id));
+        }
+    };
+    let (first, second) = tokio::join!(
+        tokio::spawn(claim_all(app.state.db.clone(), "one")),
+        tokio::spawn(claim_all(other.state.db.clone(), "two")),
+    );
+    let (first, second) = (first.unwrap(), second.unwrap());
+    let all: HashSet<Uuid> = first.iter().chain(&second).copied().collect();
+    assert_eq!(
+        all.len(),
+        first.len() + second.len(),
+        "a row was claimed twice"
+    );
+    assert_eq!(all.len(), 400);
+    assert!(
+        !first.is_empty() && !second.is_empty(),
+        "both claimed: {} and {}",
+        first.len(),
+        second.len()
+    );
+}
