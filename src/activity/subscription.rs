@@ -25,14 +25,7 @@ impl ActivitySubscription {
         project_id: ID,
     ) -> Result<impl Stream<Item = Result<ActivityEntry>> + use<>> {
         let project_id = parse_id("projectId", &project_id)?;
-        Ok(project_stream(
-            ctx,
-            Permission::ProjectView,
-            project_id,
-            &["ACTIVITY"],
-            entry_of,
-        )
-        .await?)
+        Ok(project_stream(ctx, project_id, &["ACTIVITY"], entry_of).await?)
     }
 }
 

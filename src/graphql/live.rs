@@ -18,7 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::events::{DomainEvent, Envelope};
 use crate::project::service as projects;
 use crate::pubsub::{BusMessage, channel};
-use crate::rbac::{Permission, WorkspaceAccess};
+use crate::rbac::{Permission, PermissionSet, WorkspaceAccess};
 use futures_util::stream::{BoxStream, Stream, StreamExt};
 use std::pin::Pin;
 use std::sync::Arc;
@@ -66,7 +66,6 @@ pub type Subscribing<'a, T> = Pin<
 /// state there for every idle subscriber.
 pub fn project_stream<'a, T, F>(
     ctx: &'a async_graphql::Context<'_>,
-    permission: Permission,
     project_id: Uuid,
     kinds: &'static [&'static str],
     map: F,
@@ -76,9 +75,29 @@ where
     F: Fn(&DomainEvent, &WorkspaceAccess) -> Option<T> + Send + Sync + 'static,
 {
     Box::pin(async move {
-        let (watch, access, slot) = Watch::start(ctx, permission, project_id).await?;
+        let (watch, access, slot) = Watch::start(ctx, project_id).await?;
         Ok(watch.events(&access, slot, kinds, map).await?.boxed())
     })
+}
+
+/// The permissions the subscription field's directive states (the policy read from the SDL), so
+/// a subscription states its rule once. A subscription field without a permission rule is a bug.
+fn required_permissions(ctx: &async_graphql::Context<'_>) -> ApiResult<PermissionSet> {
+    let field = ctx.field().name();
+    let requirement = ctx
+        .data::<super::authz::Authz>()
+        .ok()
+        .and_then(|authz| authz.policy())
+        .and_then(|policy| policy.requirement("Subscription", field))
+        .filter(|r| !r.permissions.is_empty())
+        .ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!(
+                "subscription `{field}` states no permission"
+            ))
+        })?;
+    Ok(PermissionSet::from_iter(
+        requirement.permissions.iter().copied(),
+    ))
 }
 
 /// What a subscription needs to re-check.
@@ -86,7 +105,8 @@ where
 pub struct Watch {
     rc: Arc<RequestContext>,
     creds: Arc<LiveCredentials>,
-    permission: Permission,
+    /// What the subscription field's own directive requires, read from the policy.
+    permissions: PermissionSet,
     project_id: Uuid,
     /// Set once the subscribe-time check resolved the workspace.
     workspace_id: Option<Uuid>,
@@ -104,9 +124,9 @@ impl Watch {
     /// Checks at subscribe time and takes a subscription slot of the connection.
     pub async fn start(
         ctx: &async_graphql::Context<'_>,
-        permission: Permission,
         project_id: Uuid,
     ) -> ApiResult<(Self, WorkspaceAccess, Slot)> {
+        let permissions = required_permissions(ctx)?;
         let rc = ctx
             .data::<Arc<RequestContext>>()
             .map_err(|_| ApiError::unauthenticated("no request context"))?
@@ -126,7 +146,7 @@ impl Watch {
         let mut watch = Self {
             rc,
             creds,
-            permission,
+            permissions,
             project_id,
             workspace_id: None,
             last: None,
@@ -189,8 +209,8 @@ impl Watch {
 
     /// The permission and project checks of an access.
     async fn admit(&self, access: WorkspaceAccess) -> ApiResult<WorkspaceAccess> {
-        if !access.has(self.permission) {
-            return Err(ApiError::MissingPermission(self.permission));
+        if let Some(missing) = self.permissions.iter().find(|p| !access.has(*p)) {
+            return Err(ApiError::MissingPermission(missing));
         }
         if !access.has(Permission::ProjectRead) || access.projects.is_some() {
             // Members only: one indexed query.

@@ -43,17 +43,13 @@ async fn messages(
     kinds: &'static [&'static str],
 ) -> Result<impl Stream<Item = Result<Message>> + use<>> {
     let project_id = parse_id("projectId", &project_id)?;
-    Ok(project_stream(
-        ctx,
-        Permission::ProjectView,
-        project_id,
-        kinds,
-        |event, _| match event {
+    Ok(
+        project_stream(ctx, project_id, kinds, |event, _| match event {
             DomainEvent::MessageAdded(m) | DomainEvent::MessageUpdated(m) => Some(message_of(m)),
             _ => None,
-        },
+        })
+        .await?,
     )
-    .await?)
 }
 
 fn message_of(m: &MessageChanged) -> Message {

@@ -109,13 +109,9 @@ impl BoardSubscription {
         project_id: ID,
     ) -> Result<impl Stream<Item = Result<BoardEvent>> + use<>> {
         let project_id = parse_id("projectId", &project_id)?;
-        Ok(project_stream(
-            ctx,
-            Permission::ProjectView,
-            project_id,
-            BOARD_EVENTS,
-            |event, _| BoardEvent::of(event),
-        )
+        Ok(project_stream(ctx, project_id, BOARD_EVENTS, |event, _| {
+            BoardEvent::of(event)
+        })
         .await?)
     }
 }
