@@ -61,6 +61,15 @@ impl std::ops::Deref for AppState {
 }
 
 impl App {
+    /// Every periodic job: a domain's job registers here.
+    pub fn jobs() -> Vec<Arc<dyn crate::jobs::Job>> {
+        vec![
+            Arc::new(crate::payment::expiry::ExpirePayments),
+            Arc::new(crate::jobs::OutboxPurge),
+            Arc::new(crate::jobs::RunPurge),
+        ]
+    }
+
     /// Connects to every backing service and builds the schema.
     pub async fn build(config: Config) -> anyhow::Result<AppState> {
         let db = Db::connect(&config.effective_database_url(), config.db_max_connections).await?;
@@ -164,17 +173,14 @@ impl Drop for Background {
 
 impl AppState {
     /// Starts the outbox dispatcher (unless `OUTBOX_DISPATCH=false`) and, with `jobs`, the
-    /// periodic jobs (payment expiry).
+    /// periodic jobs (see [`App::jobs`]).
     pub fn start_background(&self, jobs: bool) -> Background {
         let mut tasks = Vec::new();
         if self.config.outbox_dispatch {
             tasks.push(self.dispatcher().spawn());
         }
         if jobs {
-            tasks.push(crate::payment::expiry::spawn(
-                self.clone(),
-                Duration::from_secs(self.config.payment_expiry_interval_secs),
-            ));
+            tasks.extend(crate::jobs::spawn(self, App::jobs()));
         }
         Background(tasks)
     }
@@ -186,7 +192,6 @@ impl AppState {
             vec![Arc::new(crate::outbox::Live(self.bus.clone()))],
             crate::outbox::Settings {
                 poll: Duration::from_millis(self.config.outbox_poll_ms.max(10)),
-                retention: Duration::from_secs(self.config.outbox_retention_secs),
             },
         )
     }

@@ -18,6 +18,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod identity;
+pub mod jobs;
 pub mod message;
 pub mod milestone;
 pub mod note;

@@ -6,7 +6,7 @@
 //!
 //! Events committed on this instance are dispatched at once (the commit wakes the dispatcher);
 //! the poll picks up what another instance or a crash left. Dispatched rows are purged after the
-//! retention period.
+//! retention period by a job of the runner (`crate::jobs::OutboxPurge`).
 
 use crate::db::Db;
 use crate::db::outbox::{self, Claimed};
@@ -15,7 +15,6 @@ use crate::pubsub::EventBus;
 use async_trait::async_trait;
 use chrono::Utc;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// Rows claimed at once.
@@ -24,8 +23,6 @@ const BATCH: u64 = 100;
 const LEASE: Duration = Duration::from_secs(30);
 /// Failed attempts after which a row is parked (kept, not tried again until an operator retries).
 pub const MAX_ATTEMPTS: i32 = 25;
-/// How often dispatched rows are purged.
-const PURGE_EVERY: Duration = Duration::from_secs(600);
 
 /// Receives every event once it is committed (at least once: it drops duplicates by event id).
 #[async_trait]
@@ -60,7 +57,6 @@ impl Consumer for Live {
 #[derive(Debug, Clone, Copy)]
 pub struct Settings {
     pub poll: Duration,
-    pub retention: Duration,
 }
 
 /// One instance's dispatcher.
@@ -70,8 +66,6 @@ pub struct Dispatcher {
     settings: Settings,
     /// Names this instance's claims.
     instance: String,
-    /// Waiting for work (nothing claimed in its last round).
-    idle: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -90,13 +84,7 @@ impl Dispatcher {
             consumers,
             settings,
             instance: uuid::Uuid::new_v4().simple().to_string(),
-            idle: Arc::new(AtomicBool::new(false)),
         }
-    }
-
-    /// Whether the dispatcher found nothing to do in its last round (for tests and health).
-    pub fn idle_flag(&self) -> Arc<AtomicBool> {
-        self.idle.clone()
     }
 
     /// One round: claims a batch, delivers it, records the outcome. Returns the rows handled.
@@ -149,35 +137,17 @@ impl Dispatcher {
     pub fn spawn(self) -> tokio::task::JoinHandle<()> {
         tokio::spawn(async move {
             let ready = self.db.outbox_ready();
-            let mut last_purge = tokio::time::Instant::now();
             loop {
                 match self.run_once().await {
                     Ok(n) if n as u64 >= BATCH => continue,
                     Ok(_) => {}
                     Err(err) => tracing::warn!(error = ?err, "outbox dispatch round failed"),
                 }
-                if last_purge.elapsed() >= PURGE_EVERY {
-                    last_purge = tokio::time::Instant::now();
-                    self.purge().await;
-                }
-                self.idle.store(true, Ordering::Release);
                 tokio::select! {
                     () = ready.notified() => {}
                     () = tokio::time::sleep(self.settings.poll) => {}
                 }
-                self.idle.store(false, Ordering::Release);
             }
         })
-    }
-
-    async fn purge(&self) {
-        let before = Utc::now()
-            - chrono::Duration::from_std(self.settings.retention)
-                .unwrap_or(chrono::Duration::days(7));
-        match outbox::purge(&self.db, before).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(purged = n, "dispatched outbox events purged"),
-            Err(err) => tracing::warn!(error = ?err, "outbox purge failed"),
-        }
     }
 }

@@ -5,6 +5,8 @@ pub mod activity;
 pub mod api_key;
 pub mod conversation_read;
 pub mod invitation;
+pub mod job_lease;
+pub mod job_run;
 pub mod membership;
 pub mod message;
 pub mod mfa_recovery_code;
@@ -77,3 +79,5 @@ impl GlobalEntity for workspace::Entity {}
 impl GlobalEntity for stripe_event::Entity {}
 impl GlobalEntity for mfa_recovery_code::Entity {}
 impl GlobalEntity for outbox_event::Entity {}
+impl GlobalEntity for job_run::Entity {}
+impl GlobalEntity for job_lease::Entity {}

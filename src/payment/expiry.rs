@@ -1,5 +1,6 @@
-//! The expiry job: PENDING requests whose due date has passed become EXPIRED. Every instance runs
-//! it; each row changes in one conditional UPDATE, so a request expires exactly once.
+//! The expiry job: PENDING requests whose due date has passed become EXPIRED. The job runner runs
+//! it once per period across instances; each row also changes in one conditional UPDATE, so a
+//! request expires exactly once even if two runs overlap.
 
 use super::events;
 use crate::app::{App, AppState};
@@ -37,18 +38,21 @@ pub async fn expire_due(app: &App) -> anyhow::Result<usize> {
     }
 }
 
-/// Runs [`expire_due`] every `period` until the process stops.
-pub fn spawn(app: AppState, period: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(period.max(Duration::from_secs(1)));
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            match expire_due(&app).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(expired = n, "payment requests expired"),
-                Err(err) => tracing::warn!(error = ?err, "payment expiry run failed"),
-            }
-        }
-    })
+/// The job of the runner (`crate::jobs`): every `PAYMENT_EXPIRY_INTERVAL_SECS`.
+#[derive(Debug)]
+pub struct ExpirePayments;
+
+#[async_trait::async_trait]
+impl crate::jobs::Job for ExpirePayments {
+    fn name(&self) -> &'static str {
+        "payment.expire"
+    }
+
+    fn every(&self, app: &AppState) -> Duration {
+        Duration::from_secs(app.config.payment_expiry_interval_secs)
+    }
+
+    async fn run(&self, app: &AppState) -> anyhow::Result<u64> {
+        Ok(expire_due(app).await? as u64)
+    }
 }

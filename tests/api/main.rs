@@ -19,6 +19,7 @@ mod fuzz;
 mod http;
 mod identity_doors;
 mod invitations;
+mod jobs;
 mod mfa;
 mod notes_and_milestones;
 mod outbox;

@@ -15,7 +15,30 @@ use uuid::Uuid;
 
 const POST: &str = "mutation($p: ID!) { postMessage(projectId: $p, body: \"hello\") { id } }";
 
-/// The next event on a bus subscription, within 10 s.
+/// Subscribes to `channel` and returns once the subscription is live end to end (a probe
+/// published on the bus came back), so nothing published afterwards can be missed.
+async fn attach(
+    bus: &std::sync::Arc<dyn portico::pubsub::EventBus>,
+    channel: &str,
+) -> futures_util::stream::BoxStream<'static, BusMessage> {
+    let mut stream = bus.subscribe(channel).await.unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the bus never attached"
+        );
+        bus.publish(channel, "probe".to_owned()).await.unwrap();
+        if let Ok(Some(BusMessage::Event(payload))) =
+            tokio::time::timeout(Duration::from_millis(200), stream.next()).await
+            && &*payload == "probe"
+        {
+            return stream;
+        }
+    }
+}
+
+/// The next event on a bus subscription, within 10 s (probes skipped).
 async fn next_envelope(
     stream: &mut futures_util::stream::BoxStream<'static, BusMessage>,
 ) -> Envelope {
@@ -24,7 +47,9 @@ async fn next_envelope(
             .await
             .expect("an event within 10 s")
             .expect("the bus stays open");
-        if let BusMessage::Event(payload) = message {
+        if let BusMessage::Event(payload) = message
+            && &*payload != "probe"
+        {
             return serde_json::from_str(&payload).unwrap();
         }
     }
@@ -68,7 +93,7 @@ async fn an_event_committed_by_an_instance_that_died_is_delivered_by_another() {
     .await
     .unwrap();
     let channel = portico::pubsub::channel::project(team.workspace_id, project.parse().unwrap());
-    let mut stream = b.bus.subscribe(&channel).await.unwrap();
+    let mut stream = attach(&b.bus, &channel).await;
     let _dispatcher = b.dispatcher().spawn();
     let mut seen = HashSet::new();
     let message = loop {
@@ -111,7 +136,7 @@ async fn a_lapsed_claim_is_delivered_again_with_the_same_event_id() {
         .unwrap();
     assert!(!crashed.is_empty());
     let channel = portico::pubsub::channel::project(team.workspace_id, project.parse().unwrap());
-    let mut stream = app.state.bus.subscribe(&channel).await.unwrap();
+    let mut stream = attach(&app.state.bus, &channel).await;
     let dispatcher = app.state.dispatcher();
     assert_eq!(dispatcher.run_once().await.unwrap(), crashed.len());
     let mut redelivered = HashSet::new();
