@@ -5,7 +5,6 @@
 
 mod resolvers;
 pub mod service;
-pub mod token;
 pub mod trusted;
 
 pub use resolvers::{ApiKeyMutation, ApiKeyQuery};

@@ -1,7 +1,9 @@
 //! Authentication primitives: password hashing, access tokens (JWT), opaque secrets, and turning a
 //! request's credentials into a [`Principal`].
 
+pub mod api_key;
 mod jwt;
+pub mod key_token;
 mod password;
 mod principal;
 mod secret;

@@ -4,7 +4,7 @@
 //! into an error without extensions, and that must never happen by accident. Internal causes are
 //! logged where they are converted and replaced by a generic message.
 
-use crate::rbac::Permission;
+use crate::types::permission::Permission;
 use async_graphql::ErrorExtensions;
 
 /// The stable error codes clients can rely on.

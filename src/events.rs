@@ -139,11 +139,6 @@ impl Envelope {
             event,
         }
     }
-
-    /// The bus channel live subscribers of this event listen on.
-    pub fn channel(&self) -> String {
-        crate::pubsub::channel::project(self.workspace_id, self.event.project_id())
-    }
 }
 
 #[cfg(test)]

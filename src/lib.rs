@@ -1,8 +1,42 @@
 //! Portico: a multi-tenant GraphQL gateway for client portals, with field-level authorization.
 //!
-//! Layout: infrastructure modules (`config`, `app`, `db`, `cache`, `pubsub`, `auth`, `rbac`,
-//! `graphql`, `http`) and one module per domain (`identity`, `workspace`, `project`, `task`), each with its GraphQL
-//! types and resolvers, its service (business rules, transactions) and its data access.
+//! # Layers
+//!
+//! Modules are layered, and each imports only from its own layer or below (`tests/architecture.rs`
+//! enforces it, with the debts that predate it listed there to be paid):
+//!
+//! 0. **Foundation**: `types` (parsed values, permissions), `error`, `config`, `telemetry`,
+//!    `events` (the typed domain events).
+//! 1. **Storage and messaging**: `db` (the only door to the tables: `Scoped` per tenant, `Global`,
+//!    the outbox's and the job runner's storage), `cache`, `pubsub`.
+//! 2. **Access**: `auth` (who is calling: sessions, API keys, MFA), then `rbac` (what they may
+//!    reach: workspace access, project visibility, an API key's access).
+//! 3. **Runtime**: `outbox` (the dispatcher), `jobs` (the periodic-job runner), `graphql`
+//!    (context, authorization extension, admission limits, loading, live re-checks).
+//! 4. **Domains**: `identity`, `workspace`, `project`, `task`, `ticket`, `milestone`, `note`,
+//!    `activity`, `message`, `payment`, `apikey`.
+//! 5. **Composition**: `app` (the container and the job list), `http`, `bootstrap`.
+//! 6. **Entry**: `cli`.
+//!
+//! A domain asks the access layer (`rbac`), never another domain, whether a caller may see
+//! something; it imports another domain only along an edge listed in the architecture test.
+//!
+//! # A domain
+//!
+//! `src/<domain>.rs` (module doc, re-exports) and `src/<domain>/`:
+//! - `types.rs`: its GraphQL types, built from entity `Model`s (which are never GraphQL types),
+//!   a doc on every field, guarded fields nullable.
+//! - `resolvers.rs`: thin `<Domain>Query` / `<Domain>Mutation`, each root field with its
+//!   directive (`requires`, `authenticated`, `platformAdmin`, `public`).
+//! - `service.rs`: the rules and transactions. Its functions take `&App` first, then the caller's
+//!   `&WorkspaceAccess` (or `&UserPrincipal`), then the arguments; inside, data goes through
+//!   `db::Scoped` only, and events through `txn.scoped(ws).emit(DomainEvent::…)`.
+//! - `loaders.rs`: batch loads of its relations, when it has any.
+//! - `subscriptions.rs`: live fields, through `graphql::live::project_stream`, when it has any.
+//!
+//! It registers in a few shared places: its module here; its roots in `graphql/schema.rs`; its
+//! event variants in `events.rs`; its periodic jobs in `App::jobs`; its tables in `entity/` and
+//! `migration/`; its operations in the role matrix (`tests/api/authz.rs`).
 
 pub mod activity;
 pub mod apikey;

@@ -49,7 +49,9 @@ impl Consumer for Live {
     }
 
     async fn deliver(&self, envelope: &Envelope, raw: &str) -> anyhow::Result<()> {
-        self.0.publish(&envelope.channel(), raw.to_owned()).await
+        let channel =
+            crate::pubsub::channel::project(envelope.workspace_id, envelope.event.project_id());
+        self.0.publish(&channel, raw.to_owned()).await
     }
 }
 

@@ -3,8 +3,8 @@
 
 mod access;
 mod builtin;
-mod permission;
+pub mod visibility;
 
+pub use crate::types::permission::{Permission, PermissionSet};
 pub use access::{AccessResolver, WorkspaceAccess};
 pub use builtin::BuiltinRole;
-pub use permission::{Permission, PermissionSet};

@@ -4,6 +4,7 @@
 mod email;
 mod money;
 mod password;
+pub mod permission;
 mod slug;
 pub mod text;
 

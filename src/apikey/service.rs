@@ -2,32 +2,17 @@
 //! period, revocation on every instance at once, and authentication (cached like sessions, with
 //! stale marks on every change).
 
-use super::token;
 use crate::app::App;
-use crate::auth::{ApiKeyPrincipal, Principal};
-use crate::cache::Cache;
+use crate::auth::key_token as token;
 use crate::config::Mode;
-use crate::db::{Db, Global, Scoped};
+use crate::db::Scoped;
 use crate::error::{ApiError, ApiResult};
-use crate::project::service as projects;
+use crate::rbac::visibility as projects;
 use crate::rbac::{Permission, PermissionSet, WorkspaceAccess};
 use chrono::{DateTime, Duration, Utc};
 use entity::{api_key, project};
-use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-
-/// How long a live key is served from cache.
-const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// `last_used_at` is written at most this often.
-const LAST_USED_GRANULARITY_SECS: i64 = 60;
-
-/// The cache key of a key, by public id.
-pub fn cache_key(public_id: &str) -> String {
-    format!("auth:apikey:{public_id}")
-}
 
 /// What a new key may do.
 #[derive(Debug, Clone, Default)]
@@ -183,172 +168,4 @@ pub async fn revoke(app: &App, access: &WorkspaceAccess, id: Uuid) -> ApiResult<
         .await?;
     app.auth.forget_api_key(&public_id).await;
     Ok(updated)
-}
-
-/// What the cache keeps about a live key.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Cached {
-    id: Uuid,
-    ws: Uuid,
-    by: Uuid,
-    scopes: String,
-    projects: Option<String>,
-    hash: String,
-    prev: Option<String>,
-    prev_until: Option<i64>,
-    expires: Option<i64>,
-    #[serde(default)]
-    trusted: bool,
-}
-
-impl From<&api_key::Model> for Cached {
-    fn from(k: &api_key::Model) -> Self {
-        Self {
-            id: k.id,
-            ws: k.workspace_id,
-            by: k.created_by,
-            scopes: k.scopes.clone(),
-            projects: k.project_ids.clone(),
-            hash: k.secret_hash.clone(),
-            prev: k.previous_secret_hash.clone(),
-            prev_until: k.previous_valid_until.map(|t| t.timestamp()),
-            expires: k.expires_at.map(|t| t.timestamp()),
-            trusted: k.trusted_documents_only,
-        }
-    }
-}
-
-/// Resolves a presented key. Unknown, malformed, revoked, expired and rotated-out keys are all
-/// refused with the same reason.
-pub async fn authenticate(
-    db: &Db,
-    cache: &dyn Cache,
-    presented: &str,
-    ip: Option<&str>,
-) -> Principal {
-    const INVALID: &str = "invalid, expired or revoked API key";
-    let Some((public_id, secret)) = token::parse(presented) else {
-        return Principal::Rejected(INVALID);
-    };
-    let key = cache_key(public_id);
-    // A stale mark does not parse: the database is read, and the mark stays (fills use NX).
-    let cached = match cache.get(&key).await {
-        Ok(Some(raw)) => serde_json::from_str::<Cached>(&raw).ok(),
-        Ok(None) => None,
-        Err(err) => {
-            tracing::warn!(error = ?err, "API key cache unavailable; reading the database");
-            None
-        }
-    };
-    let from_cache = cached.is_some();
-    let found = match cached {
-        Some(found) => found,
-        None => {
-            let row = Global::new(db.conn())
-                .api_key_by_public_id(public_id)
-                .one(db.conn())
-                .await;
-            let row = match row {
-                Ok(Some(row)) if row.revoked_at.is_none() => row,
-                Ok(_) => return Principal::Rejected(INVALID),
-                Err(err) => {
-                    tracing::error!(error = ?err, "API key lookup failed");
-                    return Principal::Rejected("could not verify the API key");
-                }
-            };
-            let stale = row
-                .last_used_at
-                .is_none_or(|at| (Utc::now() - at).num_seconds() >= LAST_USED_GRANULARITY_SECS);
-            if stale {
-                touch(db, row.id, ip);
-            }
-            Cached::from(&row)
-        }
-    };
-    let now = Utc::now().timestamp();
-    if found.expires.is_some_and(|at| at <= now) {
-        return Principal::Rejected(INVALID);
-    }
-    let current = token::matches(secret, &found.hash);
-    let previous = found.prev.as_deref().is_some_and(|prev| {
-        found.prev_until.is_some_and(|until| until > now) && token::matches(secret, prev)
-    });
-    if !current && !previous {
-        return Principal::Rejected(INVALID);
-    }
-    if !from_cache {
-        // Only fills an empty slot: a stale mark written by a revocation stays.
-        if let Ok(raw) = serde_json::to_string(&found)
-            && let Err(err) = cache.set_if_absent(&key, &raw, CACHE_TTL).await
-        {
-            tracing::warn!(error = ?err, "could not cache the API key");
-        }
-    }
-    Principal::ApiKey(ApiKeyPrincipal {
-        key_id: found.id,
-        workspace_id: found.ws,
-        created_by: found.by,
-        scopes: PermissionSet::from_names(found.scopes.split(',')),
-        projects: found.projects.map(|ids| {
-            ids.split(',')
-                .filter_map(|id| id.parse().ok())
-                .collect::<Vec<Uuid>>()
-                .into()
-        }),
-        expires_at: found.expires,
-        trusted_documents_only: found.trusted,
-    })
-}
-
-/// Records a key's use (time and IP) without delaying the request.
-fn touch(db: &Db, id: Uuid, ip: Option<&str>) {
-    let db = db.clone();
-    let ip = ip.map(str::to_owned);
-    tokio::spawn(async move {
-        let result = Global::new(db.conn())
-            .api_key_touch()
-            .col_expr(api_key::Column::LastUsedAt, Expr::value(Utc::now()))
-            .col_expr(api_key::Column::LastUsedIp, Expr::value(ip))
-            .filter(api_key::Column::Id.eq(id))
-            .exec(db.conn())
-            .await;
-        if let Err(err) = result {
-            tracing::warn!(error = ?err, "could not record API key use");
-        }
-    });
-}
-
-/// The access of a key: its scopes within its creator's current permissions, restricted to its
-/// projects. The creator leaving the workspace, or an account that is not ACTIVE, ends the key; a
-/// creator the workspace refuses until they enable MFA suspends it.
-pub async fn access_of(app: &App, key: &ApiKeyPrincipal) -> ApiResult<WorkspaceAccess> {
-    let creator = app
-        .access
-        .resolve(key.workspace_id, key.created_by)
-        .await?
-        .ok_or_else(|| {
-            ApiError::unauthenticated("the member who created this API key left the workspace")
-        })?;
-    if !creator.user_active {
-        return Err(ApiError::unauthenticated(
-            "the member who created this API key is not active",
-        ));
-    }
-    if creator.mfa_missing {
-        return Err(ApiError::forbidden(
-            "this workspace requires MFA of owners and admins, and this key's creator has not enabled it",
-        ));
-    }
-    let permissions = PermissionSet::from_iter(
-        Permission::ALL
-            .iter()
-            .copied()
-            .filter(|p| key.scopes.contains(*p) && creator.has(*p)),
-    );
-    Ok(WorkspaceAccess {
-        builtin: None,
-        permissions,
-        projects: key.projects.clone(),
-        ..creator
-    })
 }

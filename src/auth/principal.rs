@@ -57,7 +57,7 @@ pub struct ApiKeyPrincipal {
     pub workspace_id: Uuid,
     /// The member who created it; the key never exceeds their current permissions.
     pub created_by: Uuid,
-    pub scopes: crate::rbac::PermissionSet,
+    pub scopes: crate::types::permission::PermissionSet,
     /// Only these projects, when restricted.
     pub projects: Option<Arc<[Uuid]>>,
     /// Unix seconds.
@@ -170,7 +170,7 @@ impl Authenticator {
     /// from `ip`. Database failures are logged and reject the request rather than let it through.
     pub async fn authenticate_from(&self, token: &str, ip: Option<&str>) -> Principal {
         if token.starts_with("pk_") {
-            crate::apikey::service::authenticate(&self.db, self.cache.as_ref(), token, ip).await
+            super::api_key::authenticate(&self.db, self.cache.as_ref(), token, ip).await
         } else {
             self.authenticate_session(token).await
         }
@@ -183,7 +183,7 @@ impl Authenticator {
 
     /// Marks a cached API key stale and tells subscriptions (after a revocation or rotation).
     pub async fn forget_api_key(&self, public_id: &str) {
-        self.mark_stale(&[crate::apikey::service::cache_key(public_id)])
+        self.mark_stale(&[super::api_key::cache_key(public_id)])
             .await;
     }
 

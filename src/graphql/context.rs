@@ -165,7 +165,7 @@ impl RequestContext {
                             return Err(ApiError::NotFound("workspace"));
                         }
                     }
-                    crate::apikey::service::access_of(&self.app, key).await
+                    self.app.access.for_api_key(key).await
                 })
                 .await;
         }

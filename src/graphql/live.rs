@@ -16,8 +16,8 @@ use super::RequestContext;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult};
 use crate::events::{DomainEvent, Envelope};
-use crate::project::service as projects;
 use crate::pubsub::{BusMessage, channel};
+use crate::rbac::visibility as projects;
 use crate::rbac::{Permission, PermissionSet, WorkspaceAccess};
 use futures_util::stream::{BoxStream, Stream, StreamExt};
 use std::pin::Pin;
@@ -186,7 +186,7 @@ impl Watch {
         let user = match self.rc.app.auth.authenticate(&self.creds.token).await {
             Principal::User(user) => user,
             Principal::ApiKey(key) => {
-                let access = crate::apikey::service::access_of(&self.rc.app, &key).await?;
+                let access = self.rc.app.access.for_api_key(&key).await?;
                 return self.admit(access).await;
             }
             Principal::Rejected(reason) => return Err(ApiError::unauthenticated(reason)),

@@ -101,7 +101,7 @@ impl MessageQuery {
         let rc = RequestContext::of(ctx)?;
         let project_id = parse_id("projectId", &project_id)?;
         let access = rc.access().await?;
-        crate::project::service::get_visible(rc.app.db.conn(), access, project_id).await?;
+        crate::rbac::visibility::get_visible(rc.app.db.conn(), access, project_id).await?;
         Ok(Some(
             service::unread_count(rc.app.db.conn(), access, project_id).await?,
         ))

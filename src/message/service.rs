@@ -6,8 +6,8 @@ use crate::db::Scoped;
 use crate::error::{ApiError, ApiResult, is_unique_violation};
 use crate::events::{DomainEvent, MessageChanged};
 use crate::graphql::pagination::Page;
-use crate::project::service as projects;
 use crate::rbac::WorkspaceAccess;
+use crate::rbac::visibility as projects;
 use chrono::{Duration, Utc};
 use entity::{conversation_read, message};
 use sea_orm::{

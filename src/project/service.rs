@@ -1,56 +1,25 @@
-//! Project rules: visibility, creation with the default phases, edits, and project membership.
+//! Project rules: creation with the default phases, edits, and project membership (visibility is
+//! the access layer's, `rbac::visibility`, re-exported here).
 
 use super::types::ProjectStatus;
 use crate::app::App;
 use crate::db::Scoped;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::pagination::Page;
-use crate::rbac::{Permission, WorkspaceAccess};
+use crate::rbac::WorkspaceAccess;
 use crate::types::text;
 use chrono::{NaiveDate, Utc};
-use entity::{membership, project, project_member, project_phase};
+use entity::{project, project_member, project_phase};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use uuid::Uuid;
 
+pub use crate::rbac::visibility::{ensure_workspace_member, get_visible, visible};
+
 /// The phases every new project starts with.
 pub const DEFAULT_PHASES: [&str; 4] = ["Design", "Development", "Review", "Delivery"];
-
-/// Which projects `access` may see: all with `project:read`, otherwise those it is a member of.
-pub fn visible(scoped: &Scoped<'_, impl ConnectionTrait>, access: &WorkspaceAccess) -> Condition {
-    let restricted = |condition: Condition| match &access.projects {
-        Some(only) => condition.add(project::Column::Id.is_in(only.iter().copied())),
-        None => condition,
-    };
-    restricted(if access.has(Permission::ProjectRead) {
-        Condition::all()
-    } else {
-        Condition::all().add(project::Column::Id.in_subquery(
-            scoped.select_column::<project_member::Entity>(
-                project_member::Column::ProjectId,
-                Condition::all().add(project_member::Column::UserId.eq(access.user_id)),
-            ),
-        ))
-    })
-}
-
-/// A project `access` may see; NOT_FOUND otherwise (exactly like a missing one).
-pub async fn get_visible<C: ConnectionTrait>(
-    conn: &C,
-    access: &WorkspaceAccess,
-    id: Uuid,
-) -> ApiResult<project::Model> {
-    let scoped = Scoped::new(conn, access.workspace_id);
-    scoped
-        .find::<project::Entity>()
-        .filter(project::Column::Id.eq(id))
-        .filter(visible(&scoped, access))
-        .one(conn)
-        .await?
-        .ok_or(ApiError::NotFound("project"))
-}
 
 /// Filters of the projects list.
 #[derive(Debug, Default, Clone)]
@@ -113,20 +82,6 @@ pub struct NewProject {
     pub phases: Option<Vec<String>>,
     /// Workspace members to add to the project (clients see only their projects).
     pub member_ids: Vec<Uuid>,
-}
-
-/// Checks `user_id` is a member of the workspace.
-pub async fn ensure_workspace_member<C: ConnectionTrait>(
-    scoped: &Scoped<'_, C>,
-    user_id: Uuid,
-) -> ApiResult<()> {
-    scoped
-        .find::<membership::Entity>()
-        .filter(membership::Column::UserId.eq(user_id))
-        .one(scoped.conn())
-        .await?
-        .map(|_| ())
-        .ok_or(ApiError::NotFound("member"))
 }
 
 /// Creates a project with its phases (the first one current) and members.

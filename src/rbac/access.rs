@@ -2,6 +2,7 @@
 //! under `rbac:ws:{workspace}:user:{user}` and invalidated on every role or membership change.
 
 use super::{BuiltinRole, Permission, PermissionSet};
+use crate::auth::ApiKeyPrincipal;
 use crate::cache::Cache;
 use crate::db::{Db, Scoped};
 use crate::error::{ApiError, ApiResult};
@@ -191,6 +192,40 @@ impl AccessResolver {
             }
         }
         Ok(access)
+    }
+
+    /// The access of an API key: its scopes within its creator's current permissions, restricted
+    /// to its projects. The creator leaving the workspace, or an account that is not ACTIVE, ends
+    /// the key; a creator the workspace refuses until they enable MFA suspends it.
+    pub async fn for_api_key(&self, key: &ApiKeyPrincipal) -> ApiResult<WorkspaceAccess> {
+        let creator = self
+            .resolve(key.workspace_id, key.created_by)
+            .await?
+            .ok_or_else(|| {
+                ApiError::unauthenticated("the member who created this API key left the workspace")
+            })?;
+        if !creator.user_active {
+            return Err(ApiError::unauthenticated(
+                "the member who created this API key is not active",
+            ));
+        }
+        if creator.mfa_missing {
+            return Err(ApiError::forbidden(
+                "this workspace requires MFA of owners and admins, and this key's creator has not enabled it",
+            ));
+        }
+        let permissions = PermissionSet::from_iter(
+            Permission::ALL
+                .iter()
+                .copied()
+                .filter(|p| key.scopes.contains(*p) && creator.has(*p)),
+        );
+        Ok(WorkspaceAccess {
+            builtin: None,
+            permissions,
+            projects: key.projects.clone(),
+            ..creator
+        })
     }
 
     /// Forgets one user's cached access (membership added, changed or removed).

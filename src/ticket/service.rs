@@ -9,7 +9,7 @@ use crate::db::{Scoped, contains_ci};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{DomainEvent, TicketChanged};
 use crate::graphql::pagination::Page;
-use crate::project::service as projects;
+use crate::rbac::visibility as projects;
 use crate::rbac::{Permission, WorkspaceAccess};
 use crate::task::service as tasks;
 use crate::types::{Money, text};

@@ -2,7 +2,7 @@
 //! random bits of secret (hex), of which only a SHA-256 hash is stored and compared in constant
 //! time.
 
-use crate::auth::sha256_hex;
+use super::sha256_hex;
 use rand::RngCore;
 use subtle::ConstantTimeEq;
 
