@@ -75,6 +75,8 @@ fn serve(db_url: &str, redis: Option<String>) {
         .unwrap();
     runtime.block_on(async {
         let state = portico::App::build(config(db_url, redis)).await.unwrap();
+        // The outbox dispatcher delivers committed events to subscribers.
+        let _background = state.start_background(false);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         println!("LISTENING {}", listener.local_addr().unwrap());
         let router = portico::http::router(state);
