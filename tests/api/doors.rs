@@ -103,22 +103,6 @@ impl World {
     async fn anonymous(&self, query: &str, variables: Value) -> Value {
         self.app.graphql(None, query, variables).await
     }
-
-    async fn invite(&self, email: &str) -> String {
-        let role = self.app.builtin_role_id(&self.team.owner, "GUEST").await;
-        let body = self
-            .app
-            .query(
-                &self.team.owner,
-                "mutation($e: String!, $r: ID!) { inviteMember(email: $e, roleId: $r) { code } }",
-                json!({ "e": email, "r": role }),
-            )
-            .await;
-        data(&body)["inviteMember"]["code"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
 }
 
 fn refused(body: &Value, code: &str, what: &str) {
@@ -309,21 +293,8 @@ async fn accept_invitation(w: &World, door: &Door) {
         (MfaRule::NewAccountsOnly, AccountLimit::LoginBudget)
     );
     // An account with MFA (the client enabled it above) is never signed in by an invitation.
-    let strict_invite = |email: String| async move {
-        let role = w.app.builtin_role_id(&w.strict.owner, "GUEST").await;
-        let body = w
-            .app
-            .query(
-                &w.strict.owner,
-                "mutation($e: String!, $r: ID!) { inviteMember(email: $e, roleId: $r) { code } }",
-                json!({ "e": email, "r": role }),
-            )
-            .await;
-        data(&body)["inviteMember"]["code"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
+    let strict_invite =
+        |email: String| async move { w.app.invite(&w.strict.owner, &email, "GUEST").await };
     let code = strict_invite(w.team.client.email.clone()).await;
     let body = w
         .anonymous(ACCEPT, json!({ "c": code, "p": PASSWORD }))
@@ -360,7 +331,10 @@ async fn accept_invitation(w: &World, door: &Door) {
         "acceptInvitation past the account's budget",
     );
     // A new person still joins.
-    let code = w.invite("newcomer@example.com").await;
+    let code = w
+        .app
+        .invite(&w.team.owner, "newcomer@example.com", "GUEST")
+        .await;
     let body = w
         .anonymous(ACCEPT, json!({ "c": code, "p": "a long enough password" }))
         .await;

@@ -281,6 +281,23 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// `inviter` invites `email` with the built-in role `role` (`GUEST`, `COLLABORATOR`, …); returns
+    /// the invitation code.
+    pub async fn invite(&self, inviter: &Session, email: &str, role: &str) -> String {
+        let role_id = self.builtin_role_id(inviter, role).await;
+        let body = self
+            .query(
+                inviter,
+                "mutation($e: String!, $r: ID!) { inviteMember(email: $e, roleId: $r) { code } }",
+                json!({ "e": email, "r": role_id }),
+            )
+            .await;
+        data(&body)["inviteMember"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_owned()
+    }
+
     /// Runs `query` as `session` in process, as the HTTP handler would, and counts the SQL
     /// statements it executes itself (background work is not counted).
     pub async fn count_statements(

@@ -16,18 +16,7 @@ const WORKSPACE: &str = "{ workspace { slug } }";
 
 /// `team`'s owner invites `email` as a collaborator; returns the code.
 async fn invite(app: &TestApp, team: &Team, email: &str) -> String {
-    let role_id = app.builtin_role_id(&team.owner, "COLLABORATOR").await;
-    let body = app
-        .query(
-            &team.owner,
-            "mutation($e: String!, $r: ID!) { inviteMember(email: $e, roleId: $r) { code } }",
-            json!({ "e": email, "r": role_id }),
-        )
-        .await;
-    data(&body)["inviteMember"]["code"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+    app.invite(&team.owner, email, "COLLABORATOR").await
 }
 
 async fn accept(app: &TestApp, code: &str, password: &str) -> Value {
