@@ -107,7 +107,7 @@ pub struct Config {
     pub ws_max_subscriptions: usize,
     /// Websockets one user may hold open on one instance.
     pub ws_max_sockets_per_user: usize,
-    /// Keepalive ping interval of websockets.
+    /// How often the server pings each websocket; one silent for three intervals is closed.
     pub ws_keepalive_secs: u64,
     /// How long a new websocket has to send `connection_init`.
     pub ws_init_timeout_secs: u64,

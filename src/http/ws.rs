@@ -27,7 +27,7 @@ use http::HeaderMap;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use uuid::Uuid;
@@ -103,7 +103,13 @@ async fn serve_socket(
         return close(&mut sink, 4429, "Too many connections for this user").await;
     };
     // Put the init back in front of the stream: async-graphql acknowledges it with our data.
-    let stream = futures_util::stream::once(async move { Ok(first) }).chain(stream);
+    // Every frame the client sends (pongs included) proves it is alive.
+    let started = tokio::time::Instant::now();
+    let heard = Arc::new(AtomicU64::new(0));
+    let heard_in = heard.clone();
+    let stream = futures_util::stream::once(async move { Ok(first) })
+        .chain(stream)
+        .inspect(move |_| heard_in.store(millis_since(started), Ordering::Relaxed));
     // The bounded outgoing queue: GraphQL output goes to `tx`; this task writes it to the socket.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Message>(state.config.ws_outbound_queue.max(1));
     let outgoing = futures_util::sink::unfold(tx, |tx, message: Message| async move {
@@ -115,16 +121,36 @@ async fn serve_socket(
     let serve =
         GraphQLWebSocket::new_with_pair(Box::pin(outgoing), stream, state.schema.clone(), protocol)
             .on_connection_init(move |_| async move { Ok(data) })
-            .keepalive_timeout(Duration::from_secs(state.config.ws_keepalive_secs.max(1)))
             .serve();
     tokio::pin!(serve);
     let expiry = tokio::time::Instant::now()
         + Duration::from_secs(
             u64::try_from(expires_at - chrono::Utc::now().timestamp()).unwrap_or(0),
         );
+    // Keepalive: the server pings every interval (a websocket ping frame, which every client
+    // answers, and the protocol's own `ping`, or `ka` for the legacy protocol), and closes only
+    // a socket that has sent nothing for three intervals.
+    let interval = Duration::from_secs(state.config.ws_keepalive_secs.max(1));
+    let mut keepalive = tokio::time::interval_at(started + interval, interval);
+    let keepalive_message = if legacy {
+        r#"{"type":"ka"}"#
+    } else {
+        r#"{"type":"ping"}"#
+    };
     let mut serving = true;
     loop {
         tokio::select! {
+            _ = keepalive.tick() => {
+                let silent = millis_since(started).saturating_sub(heard.load(Ordering::Relaxed));
+                if u128::from(silent) > 3 * interval.as_millis() {
+                    return close(&mut sink, 3008, "Keepalive timeout: the client stopped answering").await;
+                }
+                let ping = sink.send(Message::Ping(Default::default())).await;
+                let message = sink.send(Message::Text(keepalive_message.into())).await;
+                if ping.is_err() || message.is_err() {
+                    return;
+                }
+            }
             () = &mut serve, if serving => serving = false,
             message = rx.recv() => match message {
                 Some(message) => {
@@ -139,6 +165,11 @@ async fn serve_socket(
             }
         }
     }
+}
+
+/// Milliseconds since `start` (fits any socket's life).
+fn millis_since(start: tokio::time::Instant) -> u64 {
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Open websockets per user on this instance.

@@ -811,3 +811,51 @@ async fn subscribing_is_charged_to_the_same_budget() {
             .is_some()
     );
 }
+
+/// The server pings every `WS_KEEPALIVE_SECS` and closes only a socket that stops answering: a
+/// default client (it sends nothing itself, and answers pings as every client does) keeps its
+/// subscription for many intervals; a client that stops reading is closed with 3008.
+#[tokio::test]
+async fn keepalive_pings_keep_a_silent_client_and_close_a_dead_one() {
+    let app = spawn_app_with(|c| c.ws_keepalive_secs = 1).await;
+    let (team, project, _) = setup(&app).await;
+    let mut alive = watch_messages(&app, &team.client, &project).await;
+    let mut dead = watch_messages(&app, &team.collaborator, &project).await;
+    // Five intervals: `alive` is read (pings answered), `dead` is not read at all.
+    let mut pings = 0;
+    let until = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    while let Ok(frame) = tokio::time::timeout_at(until, alive.next()).await {
+        match frame.unwrap().unwrap() {
+            Frame::Text(text) if text.contains("\"ping\"") => {
+                pings += 1;
+                let pong = json!({ "type": "pong" }).to_string();
+                alive.send(Frame::text(pong)).await.unwrap();
+            }
+            Frame::Close(close) => panic!("a live client was closed: {close:?}"),
+            _ => {}
+        }
+    }
+    assert!(pings >= 3, "the server pinged {pings} times in 5 s");
+    post(&app, &team.owner, &project, "still there?").await;
+    let delivered = next_json(&mut alive)
+        .await
+        .expect("the subscription lives on");
+    assert_eq!(
+        delivered["payload"]["data"]["messageAdded"]["body"], "still there?",
+        "{delivered}"
+    );
+    // The dead client learns it only when it reads again: its automatic pong then finds the
+    // connection closed (or it reads the close frame first, which says 3008).
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            match dead.next().await {
+                Some(Ok(Frame::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
+    })
+    .await;
+    let code = ended.expect("the server closed the silent socket");
+    assert!(code.is_none_or(|c| c == 3008), "closed with {code:?}");
+}
