@@ -174,38 +174,48 @@ async fn api_keys_stop_with_a_disabled_creator() {
     }
 }
 
+/// Stores `text` in the persisted-query cache with an anonymous POST; returns the POST's answer
+/// and the `extensions` that name it by hash.
+async fn store_persisted(app: &TestApp, text: &str) -> (Value, Value) {
+    let hash = hex::encode(Sha256::digest(text.as_bytes()));
+    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let stored = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": text, "extensions": extensions }))
+        .send()
+        .await
+        .unwrap();
+    (stored.json().await.unwrap(), extensions)
+}
+
+/// GETs the persisted query named by `extensions` as `who`: status and body.
+async fn get_persisted(app: &TestApp, who: &Session, extensions: &Value) -> (u16, Value) {
+    let response = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .query(&[("extensions", extensions.to_string())])
+        .bearer_auth(&who.access_token)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
 /// Hole 4: a mutation stored by an anonymous POST under its hash is refused by GET, by hash.
 #[tokio::test]
 async fn get_never_runs_a_mutation_stored_as_a_persisted_query() {
     let app = spawn_app().await;
     let team = app.create_team("acme").await;
-    let mutation = "mutation { logout }";
-    let hash = hex::encode(Sha256::digest(mutation.as_bytes()));
-    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
     // Anonymous: the mutation is refused, but its text is stored.
-    let stored = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .json(&json!({ "query": mutation, "extensions": extensions }))
-        .send()
-        .await
-        .unwrap();
-    let stored: Value = stored.json().await.unwrap();
+    let (stored, extensions) = store_persisted(&app, "mutation { logout }").await;
     assert_eq!(
         error_code(&stored).as_deref(),
         Some("UNAUTHENTICATED"),
         "{stored}"
     );
-    let response = app
-        .client
-        .get(format!("{}/graphql", app.address))
-        .query(&[("extensions", extensions.to_string())])
-        .bearer_auth(&team.client.access_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 405);
-    let body: Value = response.json().await.unwrap();
+    let (status, body) = get_persisted(&app, &team.client, &extensions).await;
+    assert_eq!(status, 405);
     assert_eq!(
         error_code(&body).as_deref(),
         Some("BAD_USER_INPUT"),
@@ -215,26 +225,9 @@ async fn get_never_runs_a_mutation_stored_as_a_persisted_query() {
     // The session is alive: the mutation did not run.
     data(&app.query(&team.client, ME, json!({})).await);
     // A stored query still runs by GET.
-    let query = "{ me { email } }";
-    let hash = hex::encode(Sha256::digest(query.as_bytes()));
-    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
-    app.client
-        .post(format!("{}/graphql", app.address))
-        .json(&json!({ "query": query, "extensions": extensions }))
-        .send()
-        .await
-        .unwrap();
-    let body: Value = app
-        .client
-        .get(format!("{}/graphql", app.address))
-        .query(&[("extensions", extensions.to_string())])
-        .bearer_auth(&team.client.access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, extensions) = store_persisted(&app, "{ me { email } }").await;
+    let (status, body) = get_persisted(&app, &team.client, &extensions).await;
+    assert_eq!(status, 200);
     assert_eq!(data(&body)["me"]["email"], team.client.email);
 }
 
