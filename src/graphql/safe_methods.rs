@@ -49,13 +49,12 @@ impl Extension for SafeMethods {
         request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        let read_only = RequestContext::of_request(&request)
-            .or_else(|| ctx.data_opt::<Arc<RequestContext>>().cloned())
-            .is_some_and(|rc| rc.read_only());
-        if read_only && is_mutation(&request) {
-            if let Some(rc) = RequestContext::of_request(&request) {
-                rc.refuse_method();
-            }
+        let rc = RequestContext::of_request(&request)
+            .or_else(|| ctx.data_opt::<Arc<RequestContext>>().cloned());
+        if let Some(rc) = rc.filter(|rc| rc.read_only())
+            && is_mutation(&request)
+        {
+            rc.refuse_method();
             return Err(refuse(MUTATION_OVER_GET));
         }
         next.run(ctx, request).await
