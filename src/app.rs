@@ -1,7 +1,7 @@
 //! The application container: everything a request needs, built in one place at start.
 
 use crate::auth::{Authenticator, JwtKeys, PasswordHasher};
-use crate::cache::{Cache, MemoryCache, RedisCache};
+use crate::cache::{Breaker, Cache, MemoryCache, RedisCache, ResilientCache};
 use crate::config::{Config, Mode, Secret};
 use crate::db::Db;
 use crate::graphql::{PorticoSchema, SchemaLimits, build_schema};
@@ -28,6 +28,8 @@ pub struct App {
     pub auth: Authenticator,
     /// Open websockets per user on this instance (the per-user socket limit).
     pub sockets: crate::http::ws::SocketCounts,
+    /// The shutdown switch that closes websockets with 1001, and their count.
+    pub shutdown: crate::http::shutdown::Shutdown,
     /// Denied accesses since start, by code (for the metrics to come).
     pub denials: crate::telemetry::Denials,
     /// Resolved, cached workspace permissions.
@@ -38,6 +40,8 @@ pub struct App {
     pub payments: crate::payment::Gateway,
     /// Seals TOTP secrets at rest (key derived from the signing secret).
     pub mfa: crate::auth::totp::SecretBox,
+    /// Seals stored idempotent responses (another key derived from the signing secret).
+    pub responses: crate::auth::totp::SecretBox,
 }
 
 impl std::fmt::Debug for App {
@@ -67,12 +71,18 @@ impl App {
             Arc::new(crate::payment::expiry::ExpirePayments),
             Arc::new(crate::jobs::OutboxPurge),
             Arc::new(crate::jobs::RunPurge),
+            Arc::new(crate::jobs::IdempotencyPurge),
         ]
     }
 
     /// Connects to every backing service and builds the schema.
     pub async fn build(config: Config) -> anyhow::Result<AppState> {
-        let db = Db::connect(&config.effective_database_url(), config.db_max_connections).await?;
+        let db = Db::connect(
+            &config.effective_database_url(),
+            config.db_max_connections,
+            Duration::from_millis(config.db_acquire_timeout_ms.max(1)),
+        )
+        .await?;
         if config.auto_migrate_enabled() {
             db.migrate().await?;
         }
@@ -81,29 +91,7 @@ impl App {
             None if config.mode() == Mode::Embedded => embedded_secret(&config.data_dir)?,
             None => anyhow::bail!("JWT_SECRET is required"),
         };
-        let (cache, bus): (Arc<dyn Cache>, Arc<dyn EventBus>) = match &config.redis_url {
-            Some(url) => {
-                let client = redis::Client::open(url.as_str()).context("parsing REDIS_URL")?;
-                let manager = redis::aio::ConnectionManager::new(client.clone())
-                    .await
-                    .context("connecting to Redis")?;
-                let bus = RedisBus::connect(
-                    client,
-                    manager.clone(),
-                    &config.redis_key_prefix,
-                    config.bus_subscriber_queue,
-                )
-                .await?;
-                (
-                    Arc::new(RedisCache::new(manager, config.redis_key_prefix.clone())),
-                    Arc::new(bus),
-                )
-            }
-            None => (
-                Arc::new(MemoryCache::new()),
-                Arc::new(MemoryBus::with_capacity(config.bus_subscriber_queue)),
-            ),
-        };
+        let (cache, bus) = shared_stores(&config).await?;
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         let hasher = PasswordHasher::new(config.password_hash_concurrency.unwrap_or(cores))?;
         let auth = Authenticator::new(
@@ -120,6 +108,7 @@ impl App {
         );
         let payments = crate::payment::Gateway::from_config(&config)?;
         let mfa = crate::auth::totp::SecretBox::derive(secret.expose());
+        let responses = crate::auth::totp::SecretBox::derive_for("responses", secret.expose());
         let schema = build_schema(SchemaLimits {
             depth: config.query_depth_limit,
             complexity: config.query_complexity_limit,
@@ -153,10 +142,50 @@ impl App {
             schema,
             payments,
             mfa,
+            responses,
             sockets: crate::http::ws::SocketCounts::default(),
+            shutdown: crate::http::shutdown::Shutdown::default(),
             denials: crate::telemetry::Denials::default(),
         })))
     }
+}
+
+/// The cache and the bus: in process, or Redis behind short timeouts and breakers (see
+/// [`ResilientCache`]). An instance starts even while Redis is down, serving from its fallbacks.
+async fn shared_stores(config: &Config) -> anyhow::Result<(Arc<dyn Cache>, Arc<dyn EventBus>)> {
+    let Some(url) = &config.redis_url else {
+        return Ok((
+            Arc::new(MemoryCache::new()),
+            Arc::new(MemoryBus::with_capacity(config.bus_subscriber_queue)),
+        ));
+    };
+    let timeout = Duration::from_millis(config.redis_timeout_ms.max(1));
+    let cooldown = Duration::from_millis(config.redis_breaker_ms.max(1));
+    let client = redis::Client::open(url.as_str()).context("parsing REDIS_URL")?;
+    let manager = redis::aio::ConnectionManager::new_lazy_with_config(
+        client.clone(),
+        redis::aio::ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(timeout))
+            .set_response_timeout(Some(timeout))
+            .set_number_of_retries(1)
+            .set_max_delay(timeout),
+    )
+    .context("configuring the Redis connection")?;
+    let bus = RedisBus::connect(
+        client,
+        manager.clone(),
+        &config.redis_key_prefix,
+        config.bus_subscriber_queue,
+        timeout,
+    )
+    .await
+    .with_breaker(Arc::new(Breaker::new(cooldown)));
+    let cache = ResilientCache::new(
+        RedisCache::new(manager, config.redis_key_prefix.clone()),
+        Arc::new(Breaker::new(cooldown)),
+        timeout,
+    );
+    Ok((Arc::new(cache), Arc::new(bus)))
 }
 
 /// Background work of a running instance; aborted when dropped.

@@ -1,11 +1,15 @@
 //! A small key-value cache with TTLs: in process by default, Redis when `REDIS_URL` is set (so
 //! every instance sees the same entries and the same invalidations).
 
+mod breaker;
 mod memory;
 mod redis;
+mod resilient;
 
+pub use self::breaker::{Breaker, Gate};
 pub use self::memory::MemoryCache;
 pub use self::redis::RedisCache;
+pub use self::resilient::ResilientCache;
 
 use async_trait::async_trait;
 use std::time::Duration;
@@ -27,6 +31,14 @@ pub trait Cache: Send + Sync + 'static {
     /// Takes `cost` points from the leaky bucket at `key` (full when new, refilling continuously),
     /// or nothing when they are not all there. Atomic (one Lua script on Redis).
     async fn take(&self, key: &str, bucket: Bucket, cost: u64) -> anyhow::Result<BucketState>;
+    /// Whether the shared store answers (for `/readyz`); the in-process cache always does.
+    async fn ping(&self) -> anyhow::Result<()> {
+        Ok(())
+    }
+    /// Whether the cache is serving from its in-process fallback (Redis is down).
+    fn degraded(&self) -> bool {
+        false
+    }
 }
 
 /// A leaky bucket's shape.

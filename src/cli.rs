@@ -145,7 +145,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 async fn migrate(config: Config, action: MigrateAction) -> anyhow::Result<()> {
-    let db = Db::connect(&config.effective_database_url(), 2).await?;
+    let db = Db::connect(
+        &config.effective_database_url(),
+        2,
+        std::time::Duration::from_secs(10),
+    )
+    .await?;
     match action {
         MigrateAction::Up => Migrator::up(db.conn(), None).await.context("migrate up")?,
         MigrateAction::Down { steps } => Migrator::down(db.conn(), Some(steps))

@@ -61,6 +61,12 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// Prefix of every Redis key and channel.
     pub redis_key_prefix: String,
+    /// Longest wait for one Redis call (connect or answer) before its fallback is used.
+    pub redis_timeout_ms: u64,
+    /// How long Redis is skipped after a failure before one call probes it again.
+    pub redis_breaker_ms: u64,
+    /// Longest wait for a database connection from the pool before answering UNAVAILABLE.
+    pub db_acquire_timeout_ms: u64,
     /// HS256 signing secret, at least 32 bytes. Required outside the embedded default.
     pub jwt_secret: Option<Secret>,
     /// Lifetime of access tokens.
@@ -109,6 +115,10 @@ pub struct Config {
     pub ws_max_sockets_per_user: usize,
     /// How often the server pings each websocket; one silent for three intervals is closed.
     pub ws_keepalive_secs: u64,
+    /// How long a mutation's `Idempotency-Key` answers with its first result.
+    pub idempotency_ttl_secs: u64,
+    /// How long a stopping instance waits for requests and websockets to finish.
+    pub shutdown_grace_secs: u64,
     /// How long a new websocket has to send `connection_init`.
     pub ws_init_timeout_secs: u64,
     /// Messages queued for one websocket before its subscriptions fall behind.
@@ -160,6 +170,9 @@ impl Default for Config {
             db_max_connections: 16,
             redis_url: None,
             redis_key_prefix: "portico:".to_owned(),
+            redis_timeout_ms: 250,
+            redis_breaker_ms: 3_000,
+            db_acquire_timeout_ms: 5_000,
             jwt_secret: None,
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_secs: 30 * 24 * 3600,
@@ -185,6 +198,8 @@ impl Default for Config {
             ws_max_sockets_per_user: 10,
             ws_keepalive_secs: 30,
             ws_init_timeout_secs: 10,
+            shutdown_grace_secs: 10,
+            idempotency_ttl_secs: 24 * 3600,
             ws_outbound_queue: 64,
             bus_subscriber_queue: 256,
             api_key_rotation_grace_secs: 24 * 3600,

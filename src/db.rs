@@ -5,6 +5,7 @@
 //! everywhere but `db/scope.rs`, so code outside this module cannot express an unscoped query.
 
 mod connect;
+pub mod idempotency;
 pub mod jobs;
 pub mod outbox;
 mod scope;

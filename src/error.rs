@@ -16,6 +16,7 @@ pub enum ErrorCode {
     BadUserInput,
     Conflict,
     RateLimited,
+    Unavailable,
     Internal,
 }
 
@@ -29,6 +30,7 @@ impl ErrorCode {
             Self::BadUserInput => "BAD_USER_INPUT",
             Self::Conflict => "CONFLICT",
             Self::RateLimited => "RATE_LIMITED",
+            Self::Unavailable => "UNAVAILABLE",
             Self::Internal => "INTERNAL",
         }
     }
@@ -54,6 +56,12 @@ pub enum ApiError {
     Conflict(String),
     /// Too many requests; retry after this many seconds.
     RateLimited { retry_after_secs: u64 },
+    /// A dependency (the database) is down or saturated: nothing was changed, retry after this
+    /// many seconds. The cause is logged, never shown.
+    Unavailable {
+        retry_after_secs: u64,
+        cause: anyhow::Error,
+    },
     /// Anything else. Logged with its context, never shown.
     Internal(anyhow::Error),
 }
@@ -88,8 +96,22 @@ impl ApiError {
         Self::Conflict(message.into())
     }
 
+    /// An unexpected failure; one caused by a database that is down becomes UNAVAILABLE.
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
-        Self::Internal(error.into())
+        let error = error.into();
+        if caused_by_outage(&error) {
+            Self::unavailable(error)
+        } else {
+            Self::Internal(error)
+        }
+    }
+
+    /// A dependency is down: retry later.
+    pub fn unavailable(cause: impl Into<anyhow::Error>) -> Self {
+        Self::Unavailable {
+            retry_after_secs: UNAVAILABLE_RETRY_AFTER_SECS,
+            cause: cause.into(),
+        }
     }
 
     /// The stable code of this error.
@@ -101,6 +123,7 @@ impl ApiError {
             Self::BadUserInput { .. } => ErrorCode::BadUserInput,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::Unavailable { .. } => ErrorCode::Unavailable,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }
@@ -115,6 +138,9 @@ impl ApiError {
             Self::RateLimited { retry_after_secs } => {
                 format!("rate limited: retry after {retry_after_secs} s")
             }
+            Self::Unavailable {
+                retry_after_secs, ..
+            } => format!("a service is temporarily unavailable: retry after {retry_after_secs} s"),
             Self::Internal(_) => "internal error".to_owned(),
         }
     }
@@ -122,7 +148,7 @@ impl ApiError {
     /// Converts into an `anyhow::Error` (outside the request path, e.g. in loaders and the CLI).
     pub fn into_anyhow(self) -> anyhow::Error {
         match self {
-            Self::Internal(cause) => cause,
+            Self::Internal(cause) | Self::Unavailable { cause, .. } => cause,
             other => anyhow::anyhow!("{}: {}", other.code().as_str(), other.message()),
         }
     }
@@ -137,8 +163,12 @@ impl ApiError {
     }
 
     pub fn into_graphql(self) -> async_graphql::Error {
-        if let Self::Internal(cause) = &self {
-            tracing::error!(error = ?cause, "internal error");
+        match &self {
+            Self::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
+            Self::Unavailable { cause, .. } => {
+                tracing::warn!(error = ?cause, "a dependency is unavailable");
+            }
+            _ => {}
         }
         let code = self.code();
         async_graphql::Error::new(self.message()).extend_with(|_, ext| {
@@ -146,7 +176,10 @@ impl ApiError {
             match &self {
                 Self::MissingPermission(p) => ext.set("permission", p.as_str()),
                 Self::BadUserInput { field: Some(f), .. } => ext.set("field", *f),
-                Self::RateLimited { retry_after_secs } => ext.set("retryAfter", *retry_after_secs),
+                Self::RateLimited { retry_after_secs }
+                | Self::Unavailable {
+                    retry_after_secs, ..
+                } => ext.set("retryAfter", *retry_after_secs),
                 _ => {}
             }
         })
@@ -161,14 +194,55 @@ impl From<ApiError> for async_graphql::Error {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
-        Self::Internal(anyhow::Error::new(err).context("database error"))
+        Self::internal(anyhow::Error::new(err).context("database error"))
     }
 }
 
 impl From<anyhow::Error> for ApiError {
     fn from(err: anyhow::Error) -> Self {
-        Self::Internal(err)
+        Self::internal(err)
     }
+}
+
+/// What `retryAfter` says when the database is unavailable.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 2;
+
+/// Whether `err` comes from a database that is down, restarting or out of connections (rather
+/// than from a bad statement or a bug).
+pub fn is_outage(err: &sea_orm::DbErr) -> bool {
+    use sea_orm::{DbErr, RuntimeErr, sqlx::Error};
+    match err {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            match &**e {
+                Error::Io(_)
+                | Error::PoolTimedOut
+                | Error::PoolClosed
+                | Error::WorkerCrashed
+                | Error::Tls(_) => true,
+                // Postgres: connection exceptions (08), shutdown (57P), too many connections;
+                // SQLite: busy or locked past the busy timeout.
+                Error::Database(db) => db.code().is_some_and(|code| {
+                    code.starts_with("08")
+                        || code.starts_with("57P")
+                        || code == "53300"
+                        || code == "5"
+                        || code == "6"
+                }),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// Whether any cause in `err`'s chain is a database outage.
+pub fn caused_by_outage(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<sea_orm::DbErr>()
+            .is_some_and(is_outage)
+    })
 }
 
 /// Whether a database error is a unique-constraint violation (to map it to CONFLICT).
@@ -243,6 +317,25 @@ mod tests {
         .into_graphql();
         let ext = gql.extensions.expect("extensions are set");
         assert_eq!(ext.get("retryAfter"), Some(&Value::from(7u64)));
+    }
+
+    #[test]
+    fn database_outages_become_unavailable_with_retry_after() {
+        let err: ApiError =
+            sea_orm::DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout).into();
+        assert_eq!(err.code(), ErrorCode::Unavailable);
+        let gql = err.into_graphql();
+        assert!(!gql.message.contains("Timeout"));
+        let ext = gql.extensions.expect("extensions are set");
+        assert_eq!(
+            ext.get("retryAfter"),
+            Some(&Value::from(UNAVAILABLE_RETRY_AFTER_SECS))
+        );
+        let wrapped = anyhow::Error::new(sea_orm::DbErr::ConnectionAcquire(
+            sea_orm::ConnAcquireErr::ConnectionClosed,
+        ))
+        .context("loading the board");
+        assert_eq!(ApiError::internal(wrapped).code(), ErrorCode::Unavailable);
     }
 
     #[test]

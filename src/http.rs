@@ -5,9 +5,11 @@ mod errors;
 mod graphiql;
 mod graphql;
 mod health;
+mod idempotency;
 mod router;
 mod security;
 mod server;
+pub mod shutdown;
 pub mod ws;
 
 pub use router::router;

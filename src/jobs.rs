@@ -95,6 +95,25 @@ impl Job for OutboxPurge {
     }
 }
 
+/// Deletes expired `Idempotency-Key` records.
+#[derive(Debug)]
+pub struct IdempotencyPurge;
+
+#[async_trait]
+impl Job for IdempotencyPurge {
+    fn name(&self) -> &'static str {
+        "idempotency.purge"
+    }
+
+    fn every(&self, _: &AppState) -> Duration {
+        Duration::from_secs(600)
+    }
+
+    async fn run(&self, app: &AppState) -> anyhow::Result<u64> {
+        Ok(crate::db::idempotency::purge(&app.db).await?)
+    }
+}
+
 /// Deletes run records older than 30 days.
 #[derive(Debug)]
 pub struct RunPurge;

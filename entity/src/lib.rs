@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod api_key;
 pub mod conversation_read;
+pub mod idempotency_key;
 pub mod invitation;
 pub mod job_lease;
 pub mod job_run;
@@ -81,3 +82,4 @@ impl GlobalEntity for mfa_recovery_code::Entity {}
 impl GlobalEntity for outbox_event::Entity {}
 impl GlobalEntity for job_run::Entity {}
 impl GlobalEntity for job_lease::Entity {}
+impl GlobalEntity for idempotency_key::Entity {}

@@ -15,6 +15,7 @@ mod m20261122_000010_board_order;
 mod m20261130_000011_member_session_cutoff;
 mod m20261130_000012_outbox;
 mod m20261130_000013_jobs;
+mod m20261130_000014_idempotency;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_member_session_cutoff::Migration),
             Box::new(m20261130_000012_outbox::Migration),
             Box::new(m20261130_000013_jobs::Migration),
+            Box::new(m20261130_000014_idempotency::Migration),
         ]
     }
 }

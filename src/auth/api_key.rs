@@ -94,7 +94,7 @@ pub async fn authenticate(
                 Ok(_) => return Principal::Rejected(INVALID),
                 Err(err) => {
                     tracing::error!(error = ?err, "API key lookup failed");
-                    return Principal::Rejected("could not verify the API key");
+                    return Principal::Unverified;
                 }
             };
             let stale = row

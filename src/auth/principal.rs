@@ -77,6 +77,9 @@ pub enum Principal {
     ApiKey(ApiKeyPrincipal),
     /// Credentials were sent but are not valid; the reason is safe to show.
     Rejected(&'static str),
+    /// Credentials were sent but could not be checked: the database is unavailable. Never an
+    /// answer that signs the caller out (it becomes UNAVAILABLE, not UNAUTHENTICATED).
+    Unverified,
 }
 
 /// Verifies bearer tokens.
@@ -240,7 +243,7 @@ impl Authenticator {
             Ok(_) => return Err(Principal::Rejected("session not found")),
             Err(err) => {
                 tracing::error!(error = ?err, "session lookup failed");
-                return Err(Principal::Rejected("could not verify the session"));
+                return Err(Principal::Unverified);
             }
         };
         if session.user_id != user.id {

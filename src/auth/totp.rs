@@ -101,7 +101,12 @@ impl SecretBox {
     /// A key derived from `signing_secret` (changing that secret makes enrolled secrets
     /// unreadable: users then enrol again with a recovery code).
     pub fn derive(signing_secret: &str) -> Self {
-        let key = Sha256::digest(format!("portico:mfa:v1:{signing_secret}").as_bytes());
+        Self::derive_for("mfa", signing_secret)
+    }
+
+    /// A key of its own for `purpose`, derived from `signing_secret`.
+    pub fn derive_for(purpose: &str, signing_secret: &str) -> Self {
+        let key = Sha256::digest(format!("portico:{purpose}:v1:{signing_secret}").as_bytes());
         Self {
             cipher: XChaCha20Poly1305::new(&key),
         }

@@ -131,6 +131,14 @@ impl Cache for RedisCache {
         })
     }
 
+    async fn ping(&self) -> anyhow::Result<()> {
+        let mut conn = self.conn.clone();
+        redis::cmd("PING")
+            .query_async::<()>(&mut conn)
+            .await
+            .context("redis PING")
+    }
+
     async fn delete(&self, key: &str) -> anyhow::Result<()> {
         let mut conn = self.conn.clone();
         conn.del::<_, ()>(self.key(key)).await.context("redis DEL")

@@ -34,14 +34,19 @@ tokio::task_local! {
 }
 
 impl Db {
-    /// Connects to `url` (Postgres or SQLite) with a pool of `max_connections`.
-    pub async fn connect(url: &str, max_connections: u32) -> anyhow::Result<Self> {
+    /// Connects to `url` (Postgres or SQLite) with a pool of `max_connections`; a request waits
+    /// at most `acquire_timeout` for a connection (then answers UNAVAILABLE).
+    pub async fn connect(
+        url: &str,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> anyhow::Result<Self> {
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .max_connections(max_connections)
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(acquire_timeout)
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|opts: SqliteConnectOptions| {
                 opts.journal_mode(SqliteJournalMode::Wal)

@@ -143,6 +143,9 @@ impl RequestContext {
             )),
             Principal::Anonymous => Err(ApiError::unauthenticated("sign in first")),
             Principal::Rejected(reason) => Err(ApiError::unauthenticated(*reason)),
+            Principal::Unverified => Err(ApiError::unavailable(anyhow::anyhow!(
+                "the credentials could not be checked"
+            ))),
         }
     }
 
@@ -310,7 +313,7 @@ impl RequestContext {
         }
         if matches!(
             self.principal,
-            Principal::Anonymous | Principal::Rejected(_)
+            Principal::Anonymous | Principal::Rejected(_) | Principal::Unverified
         ) {
             self.user()?;
         }
@@ -334,6 +337,7 @@ impl RequestContext {
             Principal::ApiKey(k) => format!("apikey:{}", k.key_id),
             Principal::Anonymous => "anonymous".to_owned(),
             Principal::Rejected(_) => "rejected".to_owned(),
+            Principal::Unverified => "unverified".to_owned(),
         };
         tracing::info!(
             target: "portico::denied",

@@ -189,7 +189,7 @@ async fn charge(
     let (key, bucket) = match &rc.principal {
         Principal::User(user) => (format!("rate:user:{}", user.user_id), limits.principal),
         Principal::ApiKey(key) => (format!("rate:key:{}", key.key_id), limits.principal),
-        Principal::Anonymous | Principal::Rejected(_) => (
+        Principal::Anonymous | Principal::Rejected(_) | Principal::Unverified => (
             format!("rate:ip:{}", rc.client.ip.as_deref().unwrap_or("unknown")),
             limits.anonymous,
         ),

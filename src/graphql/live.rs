@@ -190,6 +190,11 @@ impl Watch {
                 return self.admit(access).await;
             }
             Principal::Rejected(reason) => return Err(ApiError::unauthenticated(reason)),
+            Principal::Unverified => {
+                return Err(ApiError::unavailable(anyhow::anyhow!(
+                    "the credentials could not be checked"
+                )));
+            }
             Principal::Anonymous => return Err(ApiError::unauthenticated("not signed in")),
         };
         let access = match self.workspace_id {

@@ -1,5 +1,7 @@
 //! `GET|POST /graphql`: authenticates the caller, builds the request context, executes, and makes
-//! sure every error carries `extensions.code`.
+//! sure every error carries `extensions.code`. An operation that failed whole because a dependency
+//! is down answers 503 with `Retry-After`; mutations honour `Idempotency-Key` (see
+//! [`super::idempotency`]).
 
 use super::errors::error_response;
 use super::router::REQUEST_ID;
@@ -93,12 +95,28 @@ pub async fn handle(
             ),
         );
     }
+    let idempotency_key = match super::idempotency::key_of(&headers) {
+        Ok(key) if method == Method::POST && batch.iter().any(is_mutation) => key,
+        Ok(_) => None,
+        Err(refused) => return *refused,
+    };
     let ip = addr.ip().to_string();
     let principal = principal_of(&state, &headers, Some(&ip)).await;
     let workspace = headers
         .get("x-workspace")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let claimed = match idempotency_key {
+        Some(key) => {
+            match super::idempotency::begin(&state, &principal, key, &batch, workspace.as_deref())
+                .await
+            {
+                Ok(claimed) => claimed,
+                Err(answered) => return *answered,
+            }
+        }
+        None => None,
+    };
     let context = Arc::new(RequestContext::new(
         state.clone(),
         principal,
@@ -113,9 +131,16 @@ pub async fn handle(
         .execute_batch(batch.data(context.clone()))
         .await;
     ensure_codes(&mut response);
+    let unavailable = failed_whole_for_outage(&response);
     let mut reply = GraphQLResponse::from(response).into_response();
     if context.method_refused() {
         *reply.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    } else if let Some(retry_after) = unavailable {
+        *reply.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        reply.headers_mut().insert(
+            http::header::RETRY_AFTER,
+            http::HeaderValue::from(retry_after),
+        );
     }
     if let Some(report) = context.rate_report()
         && report.limit > 0
@@ -129,7 +154,55 @@ pub async fn handle(
             headers.insert(name, http::HeaderValue::from(value));
         }
     }
-    reply
+    match claimed {
+        Some(claimed) => super::idempotency::finish(&state, claimed, reply).await,
+        None => reply,
+    }
+}
+
+/// `Some(retry_after)` when every operation produced no data and only UNAVAILABLE errors: the
+/// request as a whole could not be served (503), rather than one field of it.
+fn failed_whole_for_outage(response: &BatchResponse) -> Option<u64> {
+    let responses: Vec<&async_graphql::Response> = match response {
+        BatchResponse::Single(r) => vec![r],
+        BatchResponse::Batch(rs) => rs.iter().collect(),
+    };
+    let mut retry_after = 0;
+    for r in responses {
+        let no_data = match &r.data {
+            Value::Null => true,
+            Value::Object(fields) => fields.values().all(|v| *v == Value::Null),
+            _ => false,
+        };
+        if !no_data || r.errors.is_empty() {
+            return None;
+        }
+        for error in &r.errors {
+            let ext = error.extensions.as_ref()?;
+            if ext.get("code") != Some(&Value::from(ErrorCode::Unavailable.as_str())) {
+                return None;
+            }
+            if let Some(Value::Number(n)) = ext.get("retryAfter") {
+                retry_after = retry_after.max(n.as_u64().unwrap_or(1));
+            }
+        }
+    }
+    Some(retry_after.max(1))
+}
+
+/// A database error outside the executor: 503 UNAVAILABLE, cause logged.
+pub fn unavailable_response(err: sea_orm::DbErr) -> Response {
+    tracing::warn!(error = ?err, "a dependency is unavailable");
+    let mut response = error_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Unavailable,
+        "a service is temporarily unavailable: retry later",
+    );
+    response.headers_mut().insert(
+        http::header::RETRY_AFTER,
+        http::HeaderValue::from(crate::error::UNAVAILABLE_RETRY_AFTER_SECS),
+    );
+    response
 }
 
 /// Errors raised before resolvers run (parse, validation, limits) carry no code: they are all

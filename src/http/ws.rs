@@ -8,8 +8,9 @@
 //! After the handshake: the connection's credentials are kept for per-event re-checks
 //! ([`LiveCredentials`]); the socket is closed with 4403 when the access token expires; outgoing
 //! messages pass through a bounded queue (a slow reader makes its subscriptions fall behind and
-//! end with an explicit error, never silent loss); keepalive pings run; and a user holds at most
-//! `ws_max_sockets_per_user` sockets per instance.
+//! end with an explicit error, never silent loss); keepalive pings run; a user holds at most
+//! `ws_max_sockets_per_user` sockets per instance; an init whose credentials cannot be checked
+//! (database down) is closed with 1013; and a shutting-down server closes every socket with 1001.
 
 use crate::app::AppState;
 use crate::auth::Principal;
@@ -67,6 +68,12 @@ async fn serve_socket(
     socket: WebSocket,
 ) {
     let (mut sink, mut stream) = socket.split();
+    let _open = state.shutdown.socket();
+    let going_away = state.shutdown.begun();
+    tokio::pin!(going_away);
+    if state.shutdown.has_begun() {
+        return close(&mut sink, 1001, GOING_AWAY).await;
+    }
     let init_timeout = Duration::from_secs(state.config.ws_init_timeout_secs.max(1));
     let first = match tokio::time::timeout(init_timeout, stream.next()).await {
         Err(_) => return close(&mut sink, 4408, "Connection initialisation timeout").await,
@@ -88,7 +95,15 @@ async fn serve_socket(
     // its (large) state for the socket's whole life.
     let (data, user_id, expires_at) = match Box::pin(authenticate(&state, addr, &payload)).await {
         Ok(found) => found,
-        Err(reason) => {
+        Err(Refused::Unavailable) => {
+            return close(
+                &mut sink,
+                1013,
+                "Try again later: the credentials could not be checked",
+            )
+            .await;
+        }
+        Err(Refused::Forbidden(reason)) => {
             if legacy {
                 let error = json!({ "type": "connection_error", "payload": { "message": reason } });
                 let _ = sink.send(Message::Text(error.to_string().into())).await;
@@ -152,6 +167,7 @@ async fn serve_socket(
                 }
             }
             () = &mut serve, if serving => serving = false,
+            () = &mut going_away => return close(&mut sink, 1001, GOING_AWAY).await,
             message = rx.recv() => match message {
                 Some(message) => {
                     if sink.send(message).await.is_err() {
@@ -164,6 +180,23 @@ async fn serve_socket(
                 return close(&mut sink, 4403, "Forbidden: the access token expired; reconnect with a fresh token").await;
             }
         }
+    }
+}
+
+/// The reason of the close frame every socket gets when the server shuts down.
+const GOING_AWAY: &str = "Going away: the server is shutting down; reconnect";
+
+/// Why a `connection_init` was refused.
+enum Refused {
+    /// Closed with 4403 and this reason.
+    Forbidden(String),
+    /// The credentials could not be checked (the database is down): closed with 1013.
+    Unavailable,
+}
+
+impl From<String> for Refused {
+    fn from(reason: String) -> Self {
+        Self::Forbidden(reason)
     }
 }
 
@@ -228,7 +261,7 @@ async fn authenticate(
     state: &AppState,
     addr: SocketAddr,
     payload: &Value,
-) -> Result<(Data, Uuid, i64), String> {
+) -> Result<(Data, Uuid, i64), Refused> {
     let field = |names: &[&str]| {
         names
             .iter()
@@ -242,7 +275,9 @@ async fn authenticate(
         "apiKey",
         "x-api-key",
     ]) else {
-        return Err("connection_init must carry an access token or an API key".to_owned());
+        return Err("connection_init must carry an access token or an API key"
+            .to_owned()
+            .into());
     };
     let token = match raw.get(..7) {
         Some(prefix) if prefix.eq_ignore_ascii_case("bearer ") => raw[7..].trim().to_owned(),
@@ -257,15 +292,18 @@ async fn authenticate(
                 .keys()
                 .verify(&token)
                 .map(|claims| claims.exp)
-                .map_err(|_| "invalid or expired access token".to_owned())?;
+                .map_err(|_| Refused::from("invalid or expired access token".to_owned()))?;
             (user.user_id, expires_at)
         }
         // A key's sockets count against its creator; a key without expiry keeps its socket.
         Principal::ApiKey(key) => (key.created_by, key.expires_at.unwrap_or(i64::MAX / 2)),
         Principal::Anonymous => {
-            return Err("connection_init must carry an access token or an API key".to_owned());
+            return Err("connection_init must carry an access token or an API key"
+                .to_owned()
+                .into());
         }
-        Principal::Rejected(reason) => return Err((*reason).to_owned()),
+        Principal::Rejected(reason) => return Err((*reason).to_owned().into()),
+        Principal::Unverified => return Err(Refused::Unavailable),
     };
     let workspace = field(&["workspace", "X-Workspace", "x-workspace"]);
     let client = ClientInfo {

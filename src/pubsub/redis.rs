@@ -2,8 +2,13 @@
 //! when its first local subscriber arrives, shared by every local subscriber, and unsubscribed when
 //! the last one leaves. After a lost connection it reconnects, resubscribes, and tells every
 //! subscriber there may be a gap.
+//!
+//! While Redis is down (a publish failed or timed out, and the [`Breaker`] is open), events are
+//! delivered to this instance's subscribers only: one instance keeps working, and subscribers on
+//! other instances get a gap when their connection comes back.
 
 use super::{AUTH_CHANGES, BusMessage, EventBus};
+use crate::cache::{Breaker, Gate};
 use anyhow::Context;
 use async_trait::async_trait;
 use futures_util::stream::BoxStream;
@@ -41,6 +46,8 @@ struct State {
 pub struct RedisBus {
     publisher: ConnectionManager,
     shared: Arc<Shared>,
+    breaker: Arc<Breaker>,
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for RedisBus {
@@ -52,28 +59,83 @@ impl std::fmt::Debug for RedisBus {
 }
 
 impl RedisBus {
-    /// Connects; `prefix` namespaces channel names (`{prefix}bus:{channel}`).
+    /// Connects; `prefix` namespaces channel names (`{prefix}bus:{channel}`). Redis being down
+    /// does not stop the start: the subscriber keeps reconnecting, and publishes stay local.
     pub async fn connect(
         client: redis::Client,
         publisher: ConnectionManager,
         prefix: &str,
         capacity: usize,
-    ) -> anyhow::Result<Self> {
+        timeout: Duration,
+    ) -> Self {
         let shared = Arc::new(Shared {
             prefix: format!("{prefix}bus:"),
             state: Mutex::new(State::default()),
             epoch: AtomicU64::new(0),
             capacity: capacity.max(1),
         });
-        // Fail fast at start when Redis is unreachable; reconnect by ourselves afterwards.
-        let first = client
-            .get_async_pubsub()
-            .await
-            .context("connecting the Redis subscriber")?;
-        tokio::spawn(run_subscriber(client, Arc::downgrade(&shared), Some(first)));
-        Ok(Self { publisher, shared })
+        // Subscribed before the first request when Redis is up; reconnects by itself otherwise.
+        let first = match tokio::time::timeout(timeout, client.get_async_pubsub()).await {
+            Ok(Ok(pubsub)) => Some(pubsub),
+            Ok(Err(err)) => {
+                tracing::error!(%err, "redis subscriber cannot connect; retrying in the background");
+                None
+            }
+            Err(_) => {
+                tracing::error!(
+                    "redis subscriber did not connect in time; retrying in the background"
+                );
+                None
+            }
+        };
+        tokio::spawn(run_subscriber(client, Arc::downgrade(&shared), first));
+        Self {
+            publisher,
+            shared,
+            breaker: Arc::new(Breaker::new(Duration::from_secs(2))),
+            timeout,
+        }
+    }
+
+    /// Uses `breaker` (its cooldown) instead of the default one.
+    pub fn with_breaker(mut self, breaker: Arc<Breaker>) -> Self {
+        self.breaker = breaker;
+        self
+    }
+
+    /// Publishes on Redis unless the breaker is open; `Err` means it was not published there.
+    async fn publish_remote(&self, channel: String, payload: &str) -> anyhow::Result<()> {
+        let gate = self.breaker.gate();
+        if gate == Gate::Skip {
+            anyhow::bail!("redis skipped: the breaker is open");
+        }
+        let mut conn = self.publisher.clone();
+        let call = conn.publish::<_, _, ()>(channel, payload);
+        let result = match tokio::time::timeout(self.timeout, call).await {
+            Ok(result) => result.context("redis PUBLISH"),
+            Err(_) => Err(anyhow::anyhow!("redis PUBLISH timed out")),
+        };
+        match &result {
+            Ok(()) if gate == Gate::Probe => {
+                self.breaker.recovered();
+            }
+            Ok(()) => {}
+            Err(err) => self.breaker.failed(err),
+        }
+        result
+    }
+
+    /// Delivers to this instance's subscribers only (Redis is down).
+    async fn deliver_locally(&self, channel: &str, payload: String) {
+        let state = self.shared.state.lock().await;
+        if let Some(sender) = state.channels.get(channel) {
+            let _ = sender.send(BusMessage::Event(Arc::from(payload)));
+        }
     }
 }
+
+/// How long one reconnection of the subscriber may take.
+const RECONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 async fn run_subscriber(
     client: redis::Client,
@@ -84,7 +146,13 @@ async fn run_subscriber(
     loop {
         let connection = match first.take() {
             Some(c) => Ok(c),
-            None => client.get_async_pubsub().await,
+            None => {
+                match tokio::time::timeout(RECONNECT_TIMEOUT, client.get_async_pubsub()).await {
+                    Ok(Ok(c)) => Ok(c),
+                    Ok(Err(err)) => Err(err.to_string()),
+                    Err(_) => Err("timed out".to_owned()),
+                }
+            }
         };
         let Some(bus) = shared.upgrade() else { return };
         match connection {
@@ -153,18 +221,23 @@ async fn run_subscriber(
 #[async_trait]
 impl EventBus for RedisBus {
     async fn publish(&self, channel: &str, payload: String) -> anyhow::Result<()> {
-        let mut conn = self.publisher.clone();
-        conn.publish::<_, _, ()>(format!("{}{channel}", self.shared.prefix), payload)
-            .await
-            .context("redis PUBLISH")
+        let remote = format!("{}{channel}", self.shared.prefix);
+        if let Err(err) = self.publish_remote(remote, &payload).await {
+            tracing::debug!(error = ?err, channel, "published to this instance only");
+            self.deliver_locally(channel, payload).await;
+        }
+        Ok(())
     }
 
     async fn announce_auth_change(&self) -> anyhow::Result<()> {
+        // This instance re-checks at once; others bump their epoch when their subscriber
+        // reconnects after an outage, so a lost announcement is never missed for good.
         self.shared.epoch.fetch_add(1, Ordering::AcqRel);
-        let mut conn = self.publisher.clone();
-        conn.publish::<_, _, ()>(format!("{}{AUTH_CHANGES}", self.shared.prefix), "1")
-            .await
-            .context("redis PUBLISH (authorization change)")
+        let remote = format!("{}{AUTH_CHANGES}", self.shared.prefix);
+        if let Err(err) = self.publish_remote(remote, "1").await {
+            tracing::warn!(error = ?err, "authorization change announced on this instance only");
+        }
+        Ok(())
     }
 
     fn auth_epoch(&self) -> u64 {
@@ -257,11 +330,7 @@ mod tests {
             .filter(|u| !u.is_empty())?;
         let client = redis::Client::open(url).unwrap();
         let manager = ConnectionManager::new(client.clone()).await.unwrap();
-        Some(
-            RedisBus::connect(client, manager, prefix, 256)
-                .await
-                .unwrap(),
-        )
+        Some(RedisBus::connect(client, manager, prefix, 256, Duration::from_secs(1)).await)
     }
 
     async fn numsub(bus: &RedisBus, channel: &str) -> i64 {

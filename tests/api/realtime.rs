@@ -13,10 +13,10 @@ use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use uuid::Uuid;
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-const POST: &str = "mutation($p: ID!, $b: String!) { postMessage(projectId: $p, body: $b) { id body edited deleted author { name } } }";
+pub(crate) const POST: &str = "mutation($p: ID!, $b: String!) { postMessage(projectId: $p, body: $b) { id body edited deleted author { name } } }";
 
 async fn post(app: &TestApp, who: &Session, project: &str, body: &str) -> Value {
     app.query(who, POST, json!({ "p": project, "b": body }))
@@ -24,7 +24,7 @@ async fn post(app: &TestApp, who: &Session, project: &str, body: &str) -> Value 
 }
 
 /// Opens a websocket with `protocol` and completes the handshake for `who`.
-async fn connect(app: &TestApp, who: &Session, protocol: &str) -> Socket {
+pub(crate) async fn connect(app: &TestApp, who: &Session, protocol: &str) -> Socket {
     let url = format!("{}/graphql/ws", app.address.replace("http://", "ws://"));
     let mut request = url.into_client_request().unwrap();
     request
@@ -43,7 +43,13 @@ async fn connect(app: &TestApp, who: &Session, protocol: &str) -> Socket {
     socket
 }
 
-async fn subscribe(socket: &mut Socket, id: &str, query: &str, variables: Value, legacy: bool) {
+pub(crate) async fn subscribe(
+    socket: &mut Socket,
+    id: &str,
+    query: &str,
+    variables: Value,
+    legacy: bool,
+) {
     let kind = if legacy { "start" } else { "subscribe" };
     let message =
         json!({ "type": kind, "id": id, "payload": { "query": query, "variables": variables } });
@@ -51,7 +57,7 @@ async fn subscribe(socket: &mut Socket, id: &str, query: &str, variables: Value,
 }
 
 /// The next JSON message (pings answered, keepalives skipped); `None` on close or silence.
-async fn next_json(socket: &mut Socket) -> Option<Value> {
+pub(crate) async fn next_json(socket: &mut Socket) -> Option<Value> {
     loop {
         let frame = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
             .await
@@ -76,7 +82,7 @@ async fn next_json(socket: &mut Socket) -> Option<Value> {
 }
 
 /// The close code that ends the socket.
-async fn close_code(socket: &mut Socket) -> Option<u16> {
+pub(crate) async fn close_code(socket: &mut Socket) -> Option<u16> {
     loop {
         let frame = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
             .await
