@@ -6,7 +6,7 @@ CARGO             ?= cargo
 
 export TEST_DATABASE_URL
 
-.PHONY: run test test-postgres test-sqlite lint fmt schema seed-demo bench-auth bench-board bench-ws clean
+.PHONY: run test test-postgres test-sqlite lint fmt schema seed-demo bench-auth bench-board bench-redis-outage bench-ws clean
 
 ## Serve the embedded default (SQLite in ./data, everything in process) on 127.0.0.1:8080.
 run:
@@ -46,6 +46,10 @@ bench-auth:
 ## Board benchmark on PostgreSQL (seeds its own database, drops it); see bench/README.md.
 bench-board:
 	$(CARGO) run --release --example board_load
+
+## Reads and writes with a private Redis up, then paused (SIGSTOP); see bench/README.md.
+bench-redis-outage:
+	BENCH_REDIS=outage $(CARGO) run --release --example board_load
 
 ## Websocket fan-out on PostgreSQL and Redis (1k and 10k subscribers, one and two instances).
 bench-ws:

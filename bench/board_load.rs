@@ -5,6 +5,8 @@
 //!   (b) the board: 20 projects with their tasks (id, title, column, position, assignee { id name }).
 //! Run with `make bench-board`; `BENCH_SECONDS` (default 10) sets each run's duration, and
 //! `BENCH_ONLY=a` or `BENCH_ONLY=b` runs one query only; `BENCH_BOARD_QUERY` replaces query (b).
+//! `BENCH_REDIS=outage` (`make bench-redis-outage`) serves with a private `redis-server` instead,
+//! and runs (a) and a write (c, `postMessage`) with Redis up, then paused with SIGSTOP.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -17,12 +19,16 @@ use portico::db::Scoped;
 use portico::project::service::{self as projects, NewProject};
 use portico::rbac::BuiltinRole;
 use portico::types::Email;
+use private_redis::PrivateRedis;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, Database};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
+
+#[path = "support/private_redis.rs"]
+mod private_redis;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -255,6 +261,7 @@ fn main() {
     let base = admin_url();
     let db_url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
 
+    let redis = (std::env::var("BENCH_REDIS").as_deref() == Ok("outage")).then(PrivateRedis::start);
     // The server: its own runtime, as in production.
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -266,6 +273,7 @@ fn main() {
         admin.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.unwrap();
         let config = Config {
             database_url: Some(db_url.clone()),
+            redis_url: redis.as_ref().map(PrivateRedis::url),
             jwt_secret: Some(Secret::new("bench-secret-that-is-long-enough-0123456789")),
             auto_migrate: Some(true),
             db_max_connections: 16,
@@ -322,6 +330,21 @@ fn main() {
         println!();
         println!("| query | req/s | p50 | p99 | requests | response |");
         println!("| --- | --- | --- | --- | --- | --- |");
+        if let Some(redis) = &redis {
+            let write: Arc<dyn Fn(usize) -> Value + Send + Sync> = {
+                let ids = ids.clone();
+                Arc::new(move |i| json!({ "query": "mutation($p: ID!, $b: String!) { postMessage(projectId: $p, body: $b) { id } }", "variables": { "p": ids[i % ids.len()], "b": format!("bench {i}") } }))
+            };
+            for (label, signal) in [("Redis up", None), ("Redis paused (SIGSTOP)", Some("-STOP"))] {
+                if let Some(signal) = signal {
+                    redis.signal(signal);
+                }
+                report(&format!("(a) project by id, {label}"), drive(url.clone(), token.clone(), ws.slug.clone(), by_id.clone(), seconds).await);
+                report(&format!("(c) postMessage, {label}"), drive(url.clone(), token.clone(), ws.slug.clone(), write.clone(), seconds).await);
+            }
+            redis.signal("-CONT");
+            return;
+        }
         let only = std::env::var("BENCH_ONLY").unwrap_or_default();
         if only.is_empty() || only == "a" {
             report("(a) project by id", drive(url.clone(), token.clone(), ws.slug.clone(), by_id, seconds).await);
