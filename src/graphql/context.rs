@@ -59,6 +59,28 @@ impl RequestContext {
         client: ClientInfo,
     ) -> Self {
         let loaders = Loaders::new(&app);
+        Self::with_loaders(app, principal, workspace_selector, client, loaders)
+    }
+
+    /// The context of a websocket connection, which outlives any one request: its loaders keep
+    /// nothing between loads (see [`Loaders::for_connection`]).
+    pub fn for_connection(
+        app: AppState,
+        principal: Principal,
+        workspace_selector: Option<String>,
+        client: ClientInfo,
+    ) -> Self {
+        let loaders = Loaders::for_connection(&app);
+        Self::with_loaders(app, principal, workspace_selector, client, loaders)
+    }
+
+    fn with_loaders(
+        app: AppState,
+        principal: Principal,
+        workspace_selector: Option<String>,
+        client: ClientInfo,
+        loaders: Loaders,
+    ) -> Self {
         Self {
             app,
             principal,

@@ -32,4 +32,14 @@ impl Loaders {
             ),
         }
     }
+
+    /// Loaders of a websocket connection: they still batch, but keep nothing between loads, since
+    /// the connection lives for hours (a cache would serve an author's old name to every later
+    /// event, and grow with every key it ever saw).
+    pub fn for_connection(app: &AppState) -> Self {
+        let loaders = Self::new(app);
+        loaders.users.enable_all_cache(false);
+        loaders.roles.enable_all_cache(false);
+        loaders
+    }
 }

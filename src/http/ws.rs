@@ -311,7 +311,7 @@ async fn authenticate(
         ..ClientInfo::default()
     };
     let mut data = Data::default();
-    data.insert(Arc::new(RequestContext::new(
+    data.insert(Arc::new(RequestContext::for_connection(
         state.clone(),
         principal,
         workspace,

@@ -21,6 +21,7 @@ mod http;
 mod identity_doors;
 mod invitations;
 mod jobs;
+mod live_loaders;
 mod mfa;
 mod notes_and_milestones;
 mod outbox;

@@ -18,7 +18,7 @@ pub(crate) type Socket =
 
 pub(crate) const POST: &str = "mutation($p: ID!, $b: String!) { postMessage(projectId: $p, body: $b) { id body edited deleted author { name } } }";
 
-async fn post(app: &TestApp, who: &Session, project: &str, body: &str) -> Value {
+pub(crate) async fn post(app: &TestApp, who: &Session, project: &str, body: &str) -> Value {
     app.query(who, POST, json!({ "p": project, "b": body }))
         .await
 }
@@ -121,7 +121,7 @@ async fn remove_from_project(app: &TestApp, owner: &Session, project: &str, memb
     );
 }
 
-async fn setup(app: &TestApp) -> (Team, String, String) {
+pub(crate) async fn setup(app: &TestApp) -> (Team, String, String) {
     let team = app.create_team("acme").await;
     let project = app
         .create_project(&team.owner, "Site", &[&team.client, &team.collaborator])
@@ -310,7 +310,7 @@ async fn unread_counts_follow_read_positions_and_show_on_the_dashboard() {
     assert_eq!(error_code(&body).as_deref(), Some("BAD_USER_INPUT"));
 }
 
-const MESSAGE_ADDED: &str =
+pub(crate) const MESSAGE_ADDED: &str =
     "subscription($p: ID!) { messageAdded(projectId: $p) { id body author { name } } }";
 
 #[tokio::test]
