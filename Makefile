@@ -6,14 +6,14 @@ CARGO             ?= cargo
 
 export TEST_DATABASE_URL
 
-.PHONY: run test test-postgres test-sqlite lint fmt schema seed-demo bench-auth bench-board bench-redis-outage bench-ws clean
+.PHONY: run test compose-check conformance-deps test-postgres test-sqlite lint fmt schema seed-demo bench-auth bench-board bench-redis-outage bench-ws bench-ws-heap clean
 
 ## Serve the embedded default (SQLite in ./data, everything in process) on 127.0.0.1:8080.
 run:
 	$(CARGO) run -- serve
 
 ## Lint, then the whole suite on PostgreSQL (with Redis) and again on SQLite.
-test: lint test-postgres test-sqlite
+test: lint compose-check conformance-deps test-postgres test-sqlite
 	@echo "make test: lint, PostgreSQL+Redis and SQLite suites all passed"
 
 ## Unit tests and the API suite against PostgreSQL, caches in Redis.
@@ -23,6 +23,14 @@ test-postgres:
 ## The API suite against SQLite (the embedded default), caches in process.
 test-sqlite:
 	PORTICO_TEST_DB=sqlite PORTICO_TEST_REDIS_URL= $(CARGO) test --test api
+
+## docker-compose.yml is valid (Debian's docker-compose; no Docker engine needed).
+compose-check:
+	docker-compose -f docker-compose.yml config -q
+
+## The reference clients the conformance tests run (graphql-http's audit, graphql-ws), pinned.
+conformance-deps:
+	npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error
 
 ## rustfmt check and clippy with warnings denied.
 lint:
@@ -50,6 +58,10 @@ bench-board:
 ## Reads and writes with a private Redis up, then paused (SIGSTOP); see bench/README.md.
 bench-redis-outage:
 	BENCH_REDIS=outage $(CARGO) run --release --example board_load
+
+## Heap held per live subscription, counted with dhat (BENCH_HEAP_PROFILE=1 lists the sites).
+bench-ws-heap:
+	$(CARGO) run --release --example ws_heap
 
 ## Websocket fan-out on PostgreSQL and Redis (1k and 10k subscribers, one and two instances).
 bench-ws:

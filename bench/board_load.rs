@@ -274,6 +274,7 @@ fn main() {
         let config = Config {
             database_url: Some(db_url.clone()),
             redis_url: redis.as_ref().map(PrivateRedis::url),
+            single_instance: redis.is_none(),
             jwt_secret: Some(Secret::new("bench-secret-that-is-long-enough-0123456789")),
             auto_migrate: Some(true),
             db_max_connections: 16,

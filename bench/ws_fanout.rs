@@ -50,6 +50,7 @@ fn redis_url() -> String {
 fn config(db_url: &str, redis: Option<String>) -> Config {
     Config {
         database_url: Some(db_url.to_owned()),
+        single_instance: redis.is_none(),
         redis_url: redis,
         // Per run (the database name): cached slugs and sessions of earlier runs must not leak in.
         redis_key_prefix: format!(

@@ -49,14 +49,11 @@ async fn graphql(
 
 async fn next_text(socket: &mut Socket) -> Value {
     loop {
-        match socket.next().await.unwrap().unwrap() {
-            Frame::Text(text) => {
-                let value: Value = serde_json::from_str(&text).unwrap();
-                if value["type"] != "ping" && value["type"] != "ka" {
-                    return value;
-                }
+        if let Frame::Text(text) = socket.next().await.unwrap().unwrap() {
+            let value: Value = serde_json::from_str(&text).unwrap();
+            if value["type"] != "ping" && value["type"] != "ka" {
+                return value;
             }
-            _ => {}
         }
     }
 }

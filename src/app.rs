@@ -77,6 +77,7 @@ impl App {
 
     /// Connects to every backing service and builds the schema.
     pub async fn build(config: Config) -> anyhow::Result<AppState> {
+        config.validate()?;
         let db = Db::connect(
             &config.effective_database_url(),
             config.db_max_connections,

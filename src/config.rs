@@ -61,6 +61,9 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// Prefix of every Redis key and channel.
     pub redis_key_prefix: String,
+    /// PostgreSQL without Redis is allowed only when this says the installation is one instance
+    /// (caches, counters and the bus would otherwise be per process, silently wrong for several).
+    pub single_instance: bool,
     /// Longest wait for one Redis call (connect or answer) before its fallback is used.
     pub redis_timeout_ms: u64,
     /// How long Redis is skipped after a failure before one call probes it again.
@@ -170,6 +173,7 @@ impl Default for Config {
             db_max_connections: 16,
             redis_url: None,
             redis_key_prefix: "portico:".to_owned(),
+            single_instance: false,
             redis_timeout_ms: 250,
             redis_breaker_ms: 3_000,
             db_acquire_timeout_ms: 5_000,
@@ -275,6 +279,13 @@ impl Config {
             }
             _ => {}
         }
+        if self.mode() == Mode::Production && self.redis_url.is_none() && !self.single_instance {
+            bail!(
+                "PostgreSQL without REDIS_URL keeps caches, counters and live events per process, \
+                 which is wrong for several instances: set REDIS_URL, or SINGLE_INSTANCE=true if \
+                 this installation runs exactly one instance"
+            );
+        }
         if self.access_token_ttl_secs == 0 || self.refresh_token_ttl_secs == 0 {
             bail!("token lifetimes must be positive");
         }
@@ -329,61 +340,4 @@ impl Config {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn defaults_are_embedded_and_valid() {
-        let config = Config::default();
-        assert_eq!(config.mode(), Mode::Embedded);
-        config.validate().unwrap();
-        assert!(config.effective_database_url().starts_with("sqlite://"));
-        assert!(config.graphiql_enabled());
-    }
-
-    #[test]
-    fn production_requires_a_strong_jwt_secret() {
-        let mut config = Config {
-            database_url: Some("postgres://localhost/portico".into()),
-            ..Config::default()
-        };
-        assert!(config.validate().is_err());
-        config.jwt_secret = Some(Secret::new("short"));
-        assert!(config.validate().is_err());
-        config.jwt_secret = Some(Secret::new("x".repeat(32)));
-        config.validate().unwrap();
-        assert!(!config.graphiql_enabled());
-    }
-
-    #[test]
-    fn secrets_are_not_printed() {
-        let config = Config {
-            jwt_secret: Some(Secret::new("super-secret-value-of-32-bytes!!")),
-            ..Config::default()
-        };
-        assert!(!format!("{config:?}").contains("super-secret"));
-    }
-
-    #[test]
-    fn every_setting_is_documented_and_read_from_the_environment() {
-        let readme = include_str!("../README.md");
-        let example = include_str!("../.env.example");
-        for key in Config::keys().unwrap() {
-            let var = key.to_uppercase();
-            assert!(
-                readme.contains(&format!("`{var}`")),
-                "{var} missing from README.md"
-            );
-            assert!(example.contains(&var), "{var} missing from .env.example");
-        }
-    }
-
-    #[test]
-    fn cors_origins_are_split() {
-        let config = Config {
-            cors_allowed_origins: "https://a.example, https://b.example,".into(),
-            ..Config::default()
-        };
-        assert_eq!(config.cors_origins().len(), 2);
-    }
-}
+mod tests;

@@ -40,6 +40,8 @@ pub struct RequestContext {
     read_only: std::sync::atomic::AtomicBool,
     /// An operation was refused for its method (the HTTP layer answers 405).
     method_refused: std::sync::atomic::AtomicBool,
+    /// The name of the operation being run (for denial logs).
+    operation: std::sync::Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for RequestContext {
@@ -91,6 +93,7 @@ impl RequestContext {
             rate: std::sync::Mutex::new(None),
             read_only: std::sync::atomic::AtomicBool::new(false),
             method_refused: std::sync::atomic::AtomicBool::new(false),
+            operation: std::sync::Mutex::new(None),
         }
     }
 
@@ -115,6 +118,13 @@ impl RequestContext {
     pub fn method_refused(&self) -> bool {
         self.method_refused
             .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Records the name of the operation about to run (`None` for an anonymous one).
+    pub fn set_operation(&self, name: Option<String>) {
+        if let Ok(mut operation) = self.operation.lock() {
+            *operation = name;
+        }
     }
 
     /// Keeps what the last operation of this request cost and left (for `X-RateLimit-*`).
@@ -361,10 +371,12 @@ impl RequestContext {
             Principal::Rejected(_) => "rejected".to_owned(),
             Principal::Unverified => "unverified".to_owned(),
         };
+        let operation = self.operation.lock().ok().and_then(|o| o.clone());
         tracing::info!(
             target: "portico::denied",
             code = err.code().as_str(),
             principal,
+            operation = operation.as_deref().unwrap_or("-"),
             field,
             path,
             ip = self.client.ip.as_deref().unwrap_or("-"),

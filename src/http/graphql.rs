@@ -5,6 +5,7 @@
 
 use super::errors::error_response;
 use super::router::REQUEST_ID;
+use super::wire;
 use crate::app::AppState;
 use crate::auth::Principal;
 use crate::error::ErrorCode;
@@ -12,10 +13,10 @@ use crate::graphql::RequestContext;
 use crate::graphql::context::ClientInfo;
 use crate::graphql::safe_methods::{MUTATION_OVER_GET, is_mutation};
 use async_graphql::{BatchResponse, ErrorExtensionValues, Value};
-use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse, rejection::GraphQLRejection};
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
-use axum::response::{IntoResponse, Response};
-use http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use http::{HeaderMap, Method, StatusCode, Uri};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -61,20 +62,19 @@ pub async fn handle(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     method: Method,
+    uri: Uri,
     headers: HeaderMap,
-    request: Result<GraphQLBatchRequest, GraphQLRejection>,
+    body: Bytes,
 ) -> Response {
-    let batch = match request {
-        Ok(request) => request.into_inner(),
-        Err(rejection) => {
-            let message = rejection.0.to_string();
-            return error_response(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadUserInput,
-                &format!("invalid GraphQL request: {message}"),
-            );
-        }
+    let media = match wire::negotiate(&headers) {
+        Ok(media) => media,
+        Err(refused) => return *refused,
     };
+    let batch = match wire::read_request(&method, &headers, &uri, &body) {
+        Ok(batch) => batch,
+        Err(refused) => return *refused,
+    };
+    drop(body);
     // A fast refusal of a mutation's own text; a hash replaced by a stored text is judged on
     // the final document by `graphql::safe_methods`.
     if method == Method::GET && batch.iter().any(is_mutation) {
@@ -132,7 +132,7 @@ pub async fn handle(
         .await;
     ensure_codes(&mut response);
     let unavailable = failed_whole_for_outage(&response);
-    let mut reply = GraphQLResponse::from(response).into_response();
+    let mut reply = wire::write_response(media, response);
     if context.method_refused() {
         *reply.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
     } else if let Some(retry_after) = unavailable {

@@ -201,6 +201,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         auto_migrate: Some(true),
         allow_registration: true,
         redis_url: redis_url(),
+        // The PostgreSQL run without Redis is one instance per test.
+        single_instance: redis_url().is_none(),
         redis_key_prefix: format!("portico-test:{}:", Uuid::new_v4().simple()),
         ..Config::default()
     };

@@ -14,6 +14,7 @@ mod apikeys;
 mod auth;
 mod authz;
 mod board;
+mod conformance;
 mod doors;
 mod faults;
 mod fuzz;

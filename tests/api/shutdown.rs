@@ -1,5 +1,6 @@
 //! The real binary, stopped with SIGTERM while a subscription is open: the socket gets close 1001
 //! "going away" (not a dropped connection), and the process exits cleanly within its grace time.
+//! Its JSON logs name the operation of a denied field.
 
 use crate::faults::{free_port, signal};
 use futures_util::{SinkExt, StreamExt};
@@ -48,7 +49,8 @@ async fn sigterm_closes_open_subscriptions_with_1001_and_exits_cleanly() {
         .env("DATA_DIR", &dir)
         .env("ALLOW_REGISTRATION", "true")
         .env("SHUTDOWN_GRACE_SECS", "5")
-        .stdout(Stdio::null())
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
@@ -118,6 +120,18 @@ async fn sigterm_closes_open_subscriptions_with_1001_and_exits_cleanly() {
         .unwrap();
     assert!(ack.to_text().unwrap().contains("connection_ack"), "{ack:?}");
 
+    // A denied field: its log line names the operation.
+    let denied: Value = client
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": "query WhoAmI { me { id } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(denied["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+
     let stopped_at = Instant::now();
     signal(child.id(), "-TERM");
     let code = loop {
@@ -139,5 +153,14 @@ async fn sigterm_closes_open_subscriptions_with_1001_and_exits_cleanly() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     assert!(status.success(), "{status:?}");
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut logs).unwrap();
+    let denial = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["target"] == "portico::denied")
+        .unwrap_or_else(|| panic!("no denial logged:\n{logs}"));
+    assert_eq!(denial["operation"], "WhoAmI", "{denial}");
+    assert_eq!(denial["field"], "Query.me", "{denial}");
     let _ = std::fs::remove_dir_all(&dir);
 }
