@@ -39,9 +39,9 @@ pub struct App {
     /// How payments are taken: Stripe, the embedded local test checkout, or not at all.
     pub payments: crate::payment::Gateway,
     /// Seals TOTP secrets at rest (key derived from the signing secret).
-    pub mfa: crate::auth::totp::SecretBox,
+    pub mfa: crate::auth::sealing::SecretBox,
     /// Seals stored idempotent responses (another key derived from the signing secret).
-    pub responses: crate::auth::totp::SecretBox,
+    pub responses: crate::auth::sealing::SecretBox,
 }
 
 impl std::fmt::Debug for App {
@@ -97,7 +97,11 @@ impl App {
         let hasher = PasswordHasher::new(config.password_hash_concurrency.unwrap_or(cores))?;
         let auth = Authenticator::new(
             db.clone(),
-            JwtKeys::new(&secret, config.access_token_ttl_secs),
+            JwtKeys::rotating(
+                &secret,
+                &config.previous_jwt_secrets(),
+                config.access_token_ttl_secs,
+            ),
             cache.clone(),
             bus.clone(),
         );
@@ -108,8 +112,10 @@ impl App {
             Duration::from_secs(config.rbac_cache_ttl_secs),
         );
         let payments = crate::payment::Gateway::from_config(&config)?;
-        let mfa = crate::auth::totp::SecretBox::derive(secret.expose());
-        let responses = crate::auth::totp::SecretBox::derive_for("responses", secret.expose());
+        let roots = config.sealing_roots(&secret);
+        let roots: Vec<&str> = roots.iter().map(Secret::expose).collect();
+        let mfa = crate::auth::sealing::SecretBox::rotating("mfa", &roots);
+        let responses = crate::auth::sealing::SecretBox::rotating("responses", &roots);
         let schema = build_schema(SchemaLimits {
             depth: config.query_depth_limit,
             complexity: config.query_complexity_limit,

@@ -6,10 +6,11 @@ mod jwt;
 pub mod key_token;
 mod password;
 mod principal;
+pub mod sealing;
 mod secret;
 pub mod totp;
 
-pub use jwt::{AccessClaims, JwtKeys};
+pub use jwt::{AccessClaims, JwtKeys, key_id};
 pub use password::PasswordHasher;
 pub use principal::{ApiKeyPrincipal, Authenticator, Principal, UserPrincipal};
 pub use secret::{OpaqueSecret, sha256_hex};

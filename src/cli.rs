@@ -44,6 +44,9 @@ pub enum Command {
         #[arg(long, env = "PORTICO_ADMIN_PASSWORD")]
         password: Option<String>,
     },
+    /// Seal every enrolled TOTP secret under `MFA_KEY` (after setting or replacing it; the old
+    /// key stays in `MFA_PREVIOUS_KEYS` until this ran).
+    ResealMfa,
     /// Create the demo workspace `demo` with an owner, an admin, a collaborator and two clients.
     SeedDemo,
     /// Print the GraphQL SDL (or write it to a file).
@@ -115,6 +118,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("  {:<14} {email}", format!("{role:?}"));
                 }
             }
+            Ok(())
+        }
+        Command::ResealMfa => {
+            let app = App::build(config).await?;
+            let done = crate::identity::mfa_keys::reseal_all(&app.db, &app.mfa).await?;
+            println!(
+                "MFA secrets: {} moved to the current key, {} already under it, {} unreadable",
+                done.moved, done.current, done.unreadable
+            );
             Ok(())
         }
         Command::ExportSchema { .. } => Ok(()),

@@ -72,6 +72,14 @@ pub struct Config {
     pub db_acquire_timeout_ms: u64,
     /// HS256 signing secret, at least 32 bytes. Required outside the embedded default.
     pub jwt_secret: Option<Secret>,
+    /// Earlier signing secrets, comma-separated: they still verify the tokens they signed.
+    pub jwt_previous_secrets: Option<Secret>,
+    /// The key TOTP secrets are sealed under (at least 32 bytes); unset, it is derived from
+    /// `JWT_SECRET`, which then cannot rotate without re-enrolling everyone.
+    pub mfa_key: Option<Secret>,
+    /// Earlier MFA keys, comma-separated: they still open what they sealed until
+    /// `portico reseal-mfa` moved it to `MFA_KEY`.
+    pub mfa_previous_keys: Option<Secret>,
     /// Lifetime of access tokens.
     pub access_token_ttl_secs: u64,
     /// Lifetime of a session (refresh tokens).
@@ -178,6 +186,9 @@ impl Default for Config {
             redis_breaker_ms: 3_000,
             db_acquire_timeout_ms: 5_000,
             jwt_secret: None,
+            jwt_previous_secrets: None,
+            mfa_key: None,
+            mfa_previous_keys: None,
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_secs: 30 * 24 * 3600,
             invitation_ttl_secs: 7 * 24 * 3600,
@@ -286,6 +297,17 @@ impl Config {
                  this installation runs exactly one instance"
             );
         }
+        for previous in split_secrets(self.jwt_previous_secrets.as_ref())
+            .iter()
+            .chain(self.mfa_key.as_ref())
+            .chain(&split_secrets(self.mfa_previous_keys.as_ref()))
+        {
+            if previous.expose().len() < 32 {
+                bail!(
+                    "JWT_PREVIOUS_SECRETS, MFA_KEY and MFA_PREVIOUS_KEYS hold keys of at least 32 bytes"
+                );
+            }
+        }
         if self.access_token_ttl_secs == 0 || self.refresh_token_ttl_secs == 0 {
             bail!("token lifetimes must be positive");
         }
@@ -331,12 +353,54 @@ impl Config {
             .collect()
     }
 
+    /// The secrets that verify access tokens besides the signing one.
+    pub fn previous_jwt_secrets(&self) -> Vec<Secret> {
+        split_secrets(self.jwt_previous_secrets.as_ref())
+    }
+
+    /// The roots the sealing keys derive from, the sealing one first: `MFA_KEY` (or, unset, the
+    /// signing secret `jwt`), then `MFA_PREVIOUS_KEYS`, then (once `MFA_KEY` is set) the signing
+    /// secrets, current and previous, that earlier versions derived the key from.
+    pub fn sealing_roots(&self, jwt: &Secret) -> Vec<Secret> {
+        let mut roots: Vec<Secret> = Vec::new();
+        let legacy = std::iter::once(jwt.clone()).chain(self.previous_jwt_secrets());
+        let candidates: Vec<Secret> = match &self.mfa_key {
+            Some(key) => std::iter::once(key.clone())
+                .chain(split_secrets(self.mfa_previous_keys.as_ref()))
+                .chain(legacy)
+                .collect(),
+            None => std::iter::once(jwt.clone())
+                .chain(split_secrets(self.mfa_previous_keys.as_ref()))
+                .chain(self.previous_jwt_secrets())
+                .collect(),
+        };
+        for root in candidates {
+            if !roots.contains(&root) {
+                roots.push(root);
+            }
+        }
+        roots
+    }
+
     /// The base URL printed in links.
     pub fn base_url(&self) -> String {
         self.public_url
             .clone()
             .unwrap_or_else(|| format!("http://{}", self.bind_addr))
     }
+}
+
+/// A comma-separated list of secrets (empty entries skipped).
+fn split_secrets(list: Option<&Secret>) -> Vec<Secret> {
+    list.map(|list| {
+        list.expose()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(Secret::new)
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 #[cfg(test)]

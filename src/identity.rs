@@ -5,6 +5,7 @@ pub mod brute_force;
 pub mod doors;
 mod loader;
 pub mod mfa;
+pub mod mfa_keys;
 mod operators;
 mod resolvers;
 pub mod service;

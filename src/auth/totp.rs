@@ -1,12 +1,8 @@
-//! TOTP (RFC 6238: HMAC-SHA1, 30-second steps, 6 digits) and the sealing of TOTP secrets at rest
-//! (XChaCha20-Poly1305 under a key derived from the signing secret).
+//! TOTP (RFC 6238: HMAC-SHA1, 30-second steps, 6 digits); the secrets are sealed at rest by
+//! [`super::sealing`].
 
-use anyhow::Context;
-use chacha20poly1305::aead::{Aead, KeyInit};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 /// Seconds per step.
 pub const STEP_SECS: i64 = 30;
@@ -85,65 +81,6 @@ pub fn verify(secret: &[u8], code: &str, unix: i64, last_step: Option<i64>) -> O
     found
 }
 
-/// Seals and opens TOTP secrets.
-#[derive(Clone)]
-pub struct SecretBox {
-    cipher: XChaCha20Poly1305,
-}
-
-impl std::fmt::Debug for SecretBox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretBox(***)")
-    }
-}
-
-impl SecretBox {
-    /// A key derived from `signing_secret` (changing that secret makes enrolled secrets
-    /// unreadable: users then enrol again with a recovery code).
-    pub fn derive(signing_secret: &str) -> Self {
-        Self::derive_for("mfa", signing_secret)
-    }
-
-    /// A key of its own for `purpose`, derived from `signing_secret`.
-    pub fn derive_for(purpose: &str, signing_secret: &str) -> Self {
-        let key = Sha256::digest(format!("portico:{purpose}:v1:{signing_secret}").as_bytes());
-        Self {
-            cipher: XChaCha20Poly1305::new(&key),
-        }
-    }
-
-    /// `base64(nonce ‖ ciphertext)`.
-    pub fn seal(&self, plain: &[u8]) -> anyhow::Result<String> {
-        use base64::Engine;
-        let mut nonce = [0u8; 24];
-        rand::rng().fill_bytes(&mut nonce);
-        let sealed = self
-            .cipher
-            .encrypt(&XNonce::from(nonce), plain)
-            .map_err(|_| anyhow::anyhow!("sealing an MFA secret"))?;
-        let mut out = nonce.to_vec();
-        out.extend(sealed);
-        Ok(base64::engine::general_purpose::STANDARD.encode(out))
-    }
-
-    pub fn open(&self, sealed: &str) -> anyhow::Result<Vec<u8>> {
-        use base64::Engine;
-        let raw = base64::engine::general_purpose::STANDARD
-            .decode(sealed)
-            .context("decoding an MFA secret")?;
-        if raw.len() < 24 {
-            anyhow::bail!("a sealed MFA secret is too short");
-        }
-        let (nonce, body) = raw.split_at(24);
-        let nonce: [u8; 24] = nonce
-            .try_into()
-            .map_err(|_| anyhow::anyhow!("a sealed MFA secret has no nonce"))?;
-        self.cipher
-            .decrypt(&XNonce::from(nonce), body)
-            .map_err(|_| anyhow::anyhow!("opening an MFA secret (was JWT_SECRET changed?)"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,12 +115,7 @@ mod tests {
     }
 
     #[test]
-    fn secrets_round_trip_sealed_and_not_under_another_key() {
-        let sealer = SecretBox::derive("one-secret-that-is-long-enough-000000");
-        let sealed = sealer.seal(b"totp secret").unwrap();
-        assert_eq!(sealer.open(&sealed).unwrap(), b"totp secret");
-        let other = SecretBox::derive("another-secret-that-is-long-enough-00");
-        assert!(other.open(&sealed).is_err());
+    fn otpauth_uris_escape_the_account() {
         assert!(otpauth_uri("Portico", "a b@x.io", b"12345678901234567890")
             .starts_with("otpauth://totp/Portico:a%20b@x.io?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Portico"));
     }

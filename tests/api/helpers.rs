@@ -212,7 +212,15 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
 
 /// Starts a second instance on the same database and Redis as `app` (a load-balanced pair).
 pub async fn spawn_instance_like(app: &TestApp) -> TestApp {
-    start(app.state.config.clone(), None).await
+    spawn_instance_with(app, |_| {}).await
+}
+
+/// Starts another instance on `app`'s database and Redis, with configuration changes (a rolling
+/// deploy of new settings).
+pub async fn spawn_instance_with(app: &TestApp, configure: impl FnOnce(&mut Config)) -> TestApp {
+    let mut config = app.state.config.clone();
+    configure(&mut config);
+    start(config, None).await
 }
 
 async fn start(config: Config, db: Option<TestDb>) -> TestApp {

@@ -22,6 +22,7 @@ mod http;
 mod identity_doors;
 mod invitations;
 mod jobs;
+mod key_rotation;
 mod live_loaders;
 mod mfa;
 mod notes_and_milestones;

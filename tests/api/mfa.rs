@@ -43,11 +43,11 @@ pub(crate) async fn enable_mfa(app: &TestApp, s: &Session) -> (Vec<u8>, Vec<Stri
 }
 
 /// A code of the current step (one the enrolment, which used the previous step, did not spend).
-fn current_code(secret: &[u8]) -> String {
+pub(crate) fn current_code(secret: &[u8]) -> String {
     totp::code_at(secret, totp::step_of(chrono::Utc::now().timestamp()))
 }
 
-async fn challenge(app: &TestApp, email: &str) -> String {
+pub(crate) async fn challenge(app: &TestApp, email: &str) -> String {
     let body = app
         .graphql(None, LOGIN, json!({ "e": email, "p": PASSWORD }))
         .await;
@@ -59,7 +59,7 @@ async fn challenge(app: &TestApp, email: &str) -> String {
     login["mfaToken"].as_str().unwrap().to_owned()
 }
 
-async fn verify(app: &TestApp, token: &str, code: &str) -> Value {
+pub(crate) async fn verify(app: &TestApp, token: &str, code: &str) -> Value {
     app.graphql(None, VERIFY, json!({ "t": token, "c": code }))
         .await
 }
