@@ -9,7 +9,9 @@ use portico::{App, AppState};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use uuid::Uuid;
 
@@ -111,6 +113,8 @@ pub struct TestApp {
     _background: portico::app::Background,
     /// The database; `None` on a second instance sharing another's.
     _db: Option<TestDb>,
+    /// A Redis of this test's own, shared by the instances started like this one.
+    _redis: Option<Arc<PrivateRedis>>,
 }
 
 impl Drop for TestApp {
@@ -183,6 +187,73 @@ impl Team {
     }
 }
 
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A `redis-server` of this test's own, on a free port, killed when dropped.
+pub struct PrivateRedis {
+    child: Child,
+    port: u16,
+}
+
+impl PrivateRedis {
+    pub async fn start() -> Self {
+        let port = free_port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (.ci/run installs it)");
+        let redis = Self { child, port };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// SIGSTOP: the server keeps its connections and data but answers nothing (the harder case
+    /// than a refused connection: every call must time out).
+    pub fn pause(&self) {
+        signal(self.child.id(), "-STOP");
+    }
+
+    pub fn resume(&self) {
+        signal(self.child.id(), "-CONT");
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.resume();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill {signal} {pid}");
+}
+
 /// Starts Portico on port 0 against a new database.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
@@ -220,7 +291,27 @@ pub async fn spawn_instance_like(app: &TestApp) -> TestApp {
 pub async fn spawn_instance_with(app: &TestApp, configure: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = app.state.config.clone();
     configure(&mut config);
-    start(config, None).await
+    let mut instance = start(config, None).await;
+    instance._redis = app._redis.clone();
+    instance
+}
+
+/// Starts Portico with a Redis that instances started like it share: the run's, or (in the
+/// SQLite run, which has none) one of this test's own, so cross-instance tests run on both
+/// databases.
+pub async fn spawn_app_with_redis(configure: impl FnOnce(&mut Config)) -> TestApp {
+    if redis_url().is_some() {
+        return spawn_app_with(configure).await;
+    }
+    let redis = Arc::new(PrivateRedis::start().await);
+    let url = redis.url();
+    let mut app = spawn_app_with(|c| {
+        c.redis_url = Some(url);
+        configure(c);
+    })
+    .await;
+    app._redis = Some(redis);
+    app
 }
 
 async fn start(config: Config, db: Option<TestDb>) -> TestApp {
@@ -244,6 +335,7 @@ async fn start(config: Config, db: Option<TestDb>) -> TestApp {
         server,
         _background: background,
         _db: db,
+        _redis: None,
     }
 }
 
@@ -318,7 +410,7 @@ impl TestApp {
     ) -> (Value, u64) {
         let (response, count) = portico::db::Db::count_statements(async {
             let principal = self.state.auth.authenticate(&session.access_token).await;
-            let context = std::sync::Arc::new(portico::graphql::RequestContext::new(
+            let context = Arc::new(portico::graphql::RequestContext::new(
                 self.state.clone(),
                 principal,
                 session.workspace.clone(),

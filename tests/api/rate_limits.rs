@@ -224,14 +224,11 @@ async fn anonymous_callers_are_limited_per_ip() {
 
 #[tokio::test]
 async fn the_budget_holds_across_instances_through_redis() {
-    let app = spawn_app_with(|c| {
+    let app = spawn_app_with_redis(|c| {
         c.rate_limit_points = 30;
         c.rate_limit_refill_per_sec = 1;
     })
     .await;
-    if app.state.config.redis_url.is_none() {
-        return; // Without Redis, each instance keeps its own buckets (documented).
-    }
     let other = spawn_instance_like(&app).await;
     let team = app.create_team("acme").await;
     let query = "{ projects(first: 10) { nodes { id } } }";

@@ -2,7 +2,7 @@
 //! "going away" (not a dropped connection), and the process exits cleanly within its grace time.
 //! Its JSON logs name the operation of a denied field.
 
-use crate::faults::{free_port, signal};
+use crate::helpers::{free_port, signal};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::process::{Command, Stdio};

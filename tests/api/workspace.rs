@@ -209,12 +209,7 @@ async fn registration_creates_an_owner_and_can_be_disabled() {
 
 #[tokio::test]
 async fn a_permission_change_on_one_instance_applies_on_another_at_once() {
-    let a = spawn_app().await;
-    if a.state.config.redis_url.is_none() {
-        // Without Redis the cache is per process: the embedded default is one instance.
-        println!("no Redis configured: the cross-instance case does not apply");
-        return;
-    }
+    let a = spawn_app_with_redis(|_| {}).await;
     let b = spawn_instance_like(&a).await;
     let team = a.create_team("acme").await;
     let members = "{ members(first: 1) { totalCount } }";
