@@ -2,6 +2,7 @@
 //! [`Password`] is known to be valid.
 
 mod email;
+mod minor_units;
 mod money;
 mod password;
 pub mod permission;
@@ -9,6 +10,7 @@ mod slug;
 pub mod text;
 
 pub use email::Email;
+pub use minor_units::MinorUnits;
 pub use money::Money;
 pub use password::Password;
 pub use slug::Slug;

@@ -6,7 +6,7 @@ use crate::graphql::RequestContext;
 use crate::graphql::directives::requires;
 use crate::graphql::pagination::{ConnectionFields, Page, connection};
 use crate::rbac::Permission;
-use crate::types::{Money, parse_id};
+use crate::types::{MinorUnits, Money, parse_id};
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::NaiveDate;
@@ -79,7 +79,7 @@ pub struct CreatePaymentRequestInput {
     /// Details.
     pub description: Option<String>,
     /// Amount in minor units (cents), positive.
-    pub amount_minor: i64,
+    pub amount_minor: MinorUnits,
     /// ISO 4217 currency code, e.g. EUR.
     pub currency: String,
     /// Unpaid after this date, the request expires.
@@ -107,7 +107,7 @@ impl PaymentMutation {
             kind: input.kind,
             title: input.title,
             description: input.description,
-            amount: Money::parse(input.amount_minor, &input.currency)?,
+            amount: Money::parse(input.amount_minor.0, &input.currency)?,
             due_date: input.due_date,
             milestone_id: input
                 .milestone_id

@@ -10,7 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::graphql::pagination::Page;
 use crate::rbac::WorkspaceAccess;
 use crate::rbac::visibility as projects;
-use crate::types::{Money, text};
+use crate::types::{MinorUnits, Money, text};
 use chrono::{Duration, NaiveDate, Utc};
 use entity::{milestone, payment_request, ticket, user};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait};
@@ -459,9 +459,9 @@ pub fn fold_balance(rows: Vec<(String, String, i64, i64)>) -> Vec<ProjectBalance
             .entry(currency.clone())
             .or_insert_with(|| ProjectBalance {
                 currency,
-                requested_minor: 0,
-                paid_minor: 0,
-                remaining_minor: 0,
+                requested_minor: MinorUnits(0),
+                paid_minor: MinorUnits(0),
+                remaining_minor: MinorUnits(0),
             });
         match PaymentStatus::parse(&status) {
             PaymentStatus::Pending => {
@@ -498,15 +498,15 @@ mod tests {
             vec![
                 ProjectBalance {
                     currency: "EUR".into(),
-                    requested_minor: 80_000,
-                    paid_minor: 45_000,
-                    remaining_minor: 30_000,
+                    requested_minor: MinorUnits(80_000),
+                    paid_minor: MinorUnits(45_000),
+                    remaining_minor: MinorUnits(30_000),
                 },
                 ProjectBalance {
                     currency: "USD".into(),
-                    requested_minor: 1_000,
-                    paid_minor: 1_000,
-                    remaining_minor: 0,
+                    requested_minor: MinorUnits(1_000),
+                    paid_minor: MinorUnits(1_000),
+                    remaining_minor: MinorUnits(0),
                 },
             ]
         );

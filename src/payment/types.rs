@@ -5,6 +5,7 @@ use crate::graphql::RequestContext;
 use crate::graphql::directives::requires;
 use crate::identity::User;
 use crate::rbac::Permission;
+use crate::types::MinorUnits;
 use async_graphql::{ComplexObject, Context, Enum, ID, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::payment_request;
@@ -109,7 +110,7 @@ pub struct PaymentRequest {
         directive = requires::apply(Permission::PaymentRead),
         visible = "crate::graphql::visibility::payment_read"
     )]
-    pub amount_minor: Option<i64>,
+    pub amount_minor: Option<MinorUnits>,
     /// ISO 4217 currency code.
     #[graphql(
         directive = requires::apply(Permission::PaymentRead),
@@ -121,7 +122,7 @@ pub struct PaymentRequest {
         directive = requires::apply(Permission::PaymentRead),
         visible = "crate::graphql::visibility::payment_read"
     )]
-    pub amount_refunded_minor: Option<i64>,
+    pub amount_refunded_minor: Option<MinorUnits>,
     /// Due date: unpaid after it, the request expires.
     pub due_date: Option<NaiveDate>,
     /// Status.
@@ -156,9 +157,9 @@ impl From<payment_request::Model> for PaymentRequest {
             kind: PaymentKind::parse(&p.kind),
             title: p.title,
             description: p.description,
-            amount_minor: Some(p.amount_minor),
+            amount_minor: Some(p.amount_minor.into()),
             currency: Some(p.currency),
-            amount_refunded_minor: Some(p.amount_refunded_minor),
+            amount_refunded_minor: Some(p.amount_refunded_minor.into()),
             due_date: p.due_date,
             status: PaymentStatus::parse(&p.status),
             ticket_id: p.ticket_id.map(|id| ID(id.to_string())),
@@ -195,11 +196,11 @@ pub struct ProjectBalance {
     /// ISO 4217 currency code.
     pub currency: String,
     /// Requested: pending and paid requests (cancelled, expired and refunded ones are not owed).
-    pub requested_minor: i64,
+    pub requested_minor: MinorUnits,
     /// Paid, net of partial refunds.
-    pub paid_minor: i64,
+    pub paid_minor: MinorUnits,
     /// Still to pay: the pending requests ("reste à payer").
-    pub remaining_minor: i64,
+    pub remaining_minor: MinorUnits,
 }
 
 /// Where the client goes to pay.

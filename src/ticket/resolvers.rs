@@ -6,7 +6,7 @@ use crate::graphql::RequestContext;
 use crate::graphql::directives::requires;
 use crate::graphql::pagination::{ConnectionFields, Page, connection};
 use crate::rbac::Permission;
-use crate::types::{Money, parse_id};
+use crate::types::{MinorUnits, Money, parse_id};
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, InputObject, Object, Result};
 
@@ -79,7 +79,7 @@ pub struct CreateTicketInput {
 #[derive(Debug, InputObject)]
 pub struct QuoteInput {
     /// Amount in minor units (cents), positive.
-    pub amount_minor: i64,
+    pub amount_minor: MinorUnits,
     /// ISO 4217 currency code, e.g. EUR.
     pub currency: String,
     /// What the price covers.
@@ -149,7 +149,7 @@ impl TicketMutation {
         let quote = quote
             .map(|q| {
                 Ok::<_, crate::ApiError>(QuoteTerms {
-                    price: Money::parse(q.amount_minor, &q.currency)?,
+                    price: Money::parse(q.amount_minor.0, &q.currency)?,
                     description: q.description,
                     delay_days: q.delay_days,
                 })

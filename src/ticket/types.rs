@@ -3,6 +3,7 @@
 use crate::graphql::RequestContext;
 use crate::identity::User;
 use crate::rbac::Permission;
+use crate::types::MinorUnits;
 use async_graphql::{ComplexObject, Context, Enum, ID, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{ticket, ticket_comment};
@@ -99,7 +100,7 @@ impl TicketStatus {
 #[derive(Debug, Clone, SimpleObject)]
 pub struct Quote {
     /// Amount in minor units (cents).
-    pub amount_minor: i64,
+    pub amount_minor: MinorUnits,
     /// ISO 4217 currency code.
     pub currency: String,
     /// What the price covers.
@@ -150,7 +151,7 @@ impl From<ticket::Model> for Ticket {
     fn from(t: ticket::Model) -> Self {
         let quote = match (t.quote_amount_minor, t.quote_currency) {
             (Some(amount_minor), Some(currency)) => Some(Quote {
-                amount_minor,
+                amount_minor: amount_minor.into(),
                 currency,
                 description: t.quote_description,
                 delay_days: t.quote_delay_days,

@@ -158,7 +158,7 @@ impl Payments {
             .app
             .query(
                 &self.team.owner,
-                "mutation($p: ID!, $t: String!, $a: Int!, $c: String!) { createPaymentRequest(input: {projectId: $p, kind: DEPOSIT, title: $t, amountMinor: $a, currency: $c}) { id status } }",
+                "mutation($p: ID!, $t: String!, $a: MinorUnits!, $c: String!) { createPaymentRequest(input: {projectId: $p, kind: DEPOSIT, title: $t, amountMinor: $a, currency: $c}) { id status } }",
                 json!({ "p": self.project, "t": title, "a": amount, "c": currency }),
             )
             .await;
@@ -839,6 +839,51 @@ async fn the_balance_adds_up_per_currency() {
             { "currency": "EUR", "requestedMinor": 80_000, "paidMinor": 45_000, "remainingMinor": 30_000 },
             { "currency": "USD", "requestedMinor": 1_000, "paidMinor": 0, "remainingMinor": 1_000 },
         ])
+    );
+}
+
+#[tokio::test]
+async fn amounts_past_32_bits_travel_exactly_as_minor_units() {
+    let p = Payments::start().await;
+    // 10^11 minor units (the largest accepted) does not fit GraphQL's 32-bit Int.
+    let big = p.request_payment("Building", 100_000_000_000, "EUR").await;
+    let body = p
+        .app
+        .query(
+            &p.team.owner,
+            "query($id: ID!) { paymentRequest(id: $id) { amountMinor } projectBalance(projectId: \"PROJECT\") { requestedMinor } }"
+                .replace("PROJECT", &p.project)
+                .as_str(),
+            json!({ "id": big }),
+        )
+        .await;
+    assert_eq!(
+        data(&body)["paymentRequest"]["amountMinor"],
+        100_000_000_000_i64
+    );
+    assert_eq!(
+        data(&body)["projectBalance"][0]["requestedMinor"],
+        100_000_000_000_i64
+    );
+    // A string of digits is accepted too; a fraction is refused before anything runs.
+    let create = "mutation($p: ID!, $a: MinorUnits!) { createPaymentRequest(input: {projectId: $p, kind: DEPOSIT, title: \"S\", amountMinor: $a, currency: \"EUR\"}) { amountMinor } }";
+    let body = p
+        .app
+        .query(
+            &p.team.owner,
+            create,
+            json!({ "p": p.project, "a": "1250" }),
+        )
+        .await;
+    assert_eq!(data(&body)["createPaymentRequest"]["amountMinor"], 1250);
+    let body = p
+        .app
+        .query(&p.team.owner, create, json!({ "p": p.project, "a": 12.5 }))
+        .await;
+    assert_eq!(
+        error_code(&body).as_deref(),
+        Some("BAD_USER_INPUT"),
+        "{body}"
     );
 }
 
