@@ -56,18 +56,8 @@ async fn a_paused_redis_slows_nothing_down_and_loses_no_invalidation() {
         assert_eq!(data(&read)["project"]["id"], project.as_str());
     }
     assert!(app.state.cache.degraded(), "the breaker is open");
-    let ready = within_a_second(
-        "/readyz",
-        app.client.get(format!("{}/readyz", app.address)).send(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        ready.status(),
-        200,
-        "Redis alone down leaves the instance in"
-    );
-    let ready: Value = ready.json().await.unwrap();
+    let (status, ready) = within_a_second("/readyz", app.probe("/readyz")).await;
+    assert_eq!(status, 200, "Redis alone down leaves the instance in");
     assert_eq!(
         (&ready["status"], &ready["redis"], &ready["database"]),
         (&json!("degraded"), &json!("down"), &json!("ok"))
@@ -98,16 +88,7 @@ async fn a_paused_redis_slows_nothing_down_and_loses_no_invalidation() {
         Some("UNAUTHENTICATED"),
         "a session signed out during the outage still works on another instance: {after}"
     );
-    let ready: Value = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(ready["status"], "ready");
+    assert_eq!(app.probe("/readyz").await.1["status"], "ready");
 }
 
 /// A TCP proxy to PostgreSQL that the test can cut: open connections are dropped and new ones
@@ -239,14 +220,8 @@ async fn a_database_outage_answers_unavailable_and_never_signs_anyone_out() {
         (503, vec!["UNAVAILABLE".to_owned()]),
         "{login}"
     );
-    let ready = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), 503);
-    assert_eq!(ready.json::<Value>().await.unwrap()["database"], "down");
+    let (status, ready) = app.probe("/readyz").await;
+    assert_eq!((status, &ready["database"]), (503, &json!("down")));
 
     proxy.restore();
     let deadline = Instant::now() + Duration::from_secs(15);

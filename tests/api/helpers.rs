@@ -363,6 +363,17 @@ async fn password_hash() -> String {
 }
 
 impl TestApp {
+    /// GETs `path` (`/healthz`, `/readyz`): its status and JSON body.
+    pub async fn probe(&self, path: &str) -> (u16, Value) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
     /// POSTs a GraphQL document as `session` (or anonymously).
     pub async fn graphql(&self, session: Option<&Session>, query: &str, variables: Value) -> Value {
         let mut request = self

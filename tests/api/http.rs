@@ -10,25 +10,10 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 #[tokio::test]
 async fn health_and_readiness() {
     let app = spawn_app().await;
-    let health: Value = app
-        .client
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(health["status"], "ok");
-    let ready = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), 200);
-    let ready: Value = ready.json().await.unwrap();
-    assert_eq!(ready["database"], "ok");
+    let (status, health) = app.probe("/healthz").await;
+    assert_eq!((status, &health["status"]), (200, &json!("ok")));
+    let (status, ready) = app.probe("/readyz").await;
+    assert_eq!((status, &ready["database"]), (200, &json!("ok")));
 }
 
 async fn raw(app: &TestApp, content_type: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {

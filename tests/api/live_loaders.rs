@@ -2,26 +2,15 @@
 //! remembered from the first one.
 
 use crate::helpers::*;
-use crate::realtime::{MESSAGE_ADDED, connect, next_json, post, setup, subscribe};
+use crate::realtime::{next_json, post, setup, watch_messages};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, QueryFilter};
-use serde_json::json;
 
 #[tokio::test]
 async fn a_renamed_author_shows_under_the_new_name_in_the_next_event() {
     let app = spawn_app().await;
     let (team, project, _) = setup(&app).await;
-    let mut socket = connect(&app, &team.client, "graphql-transport-ws").await;
-    subscribe(
-        &mut socket,
-        "1",
-        MESSAGE_ADDED,
-        json!({ "p": project }),
-        false,
-    )
-    .await;
-    // Give the subscription time to attach to the bus.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut socket = watch_messages(&app, &team.client, &project).await;
     let author = |event: &serde_json::Value| {
         event["payload"]["data"]["messageAdded"]["author"]["name"]
             .as_str()

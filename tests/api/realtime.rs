@@ -95,7 +95,7 @@ pub(crate) async fn close_code(socket: &mut Socket) -> Option<u16> {
 }
 
 /// A socket of `who` subscribed to `messageAdded` on `project`, given time to attach to the bus.
-async fn watch_messages(app: &TestApp, who: &Session, project: &str) -> Socket {
+pub(crate) async fn watch_messages(app: &TestApp, who: &Session, project: &str) -> Socket {
     let mut socket = connect(app, who, "graphql-transport-ws").await;
     subscribe(
         &mut socket,
@@ -310,7 +310,7 @@ async fn unread_counts_follow_read_positions_and_show_on_the_dashboard() {
     assert_eq!(error_code(&body).as_deref(), Some("BAD_USER_INPUT"));
 }
 
-pub(crate) const MESSAGE_ADDED: &str =
+const MESSAGE_ADDED: &str =
     "subscription($p: ID!) { messageAdded(projectId: $p) { id body author { name } } }";
 
 #[tokio::test]
