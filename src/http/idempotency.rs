@@ -22,7 +22,8 @@ use std::collections::BTreeMap;
 
 /// The request header.
 pub const HEADER: &str = "idempotency-key";
-/// Stored responses larger than this are not kept (the request answers normally).
+/// Responses larger than this are not stored (the request answers normally, and its key stays
+/// locked until the lock lapses).
 const MAX_STORED_BYTES: usize = 1024 * 1024;
 
 /// A claimed key: the request runs, then [`finish`] stores or releases it.
@@ -165,11 +166,11 @@ pub async fn finish(state: &AppState, claimed: Claimed, response: Response) -> R
         return response;
     }
     let (parts, body) = response.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_STORED_BYTES).await {
+    // The work is done whatever happens below: the response always goes back to the caller.
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(bytes) => bytes,
         Err(err) => {
-            tracing::warn!(error = ?err, "an idempotent response too large to keep");
-            let _ = idempotency::release(&state.db, &claimed.scope, &claimed.key).await;
+            tracing::error!(error = ?err, "reading a GraphQL response body");
             return error_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 ErrorCode::Internal,
@@ -177,6 +178,15 @@ pub async fn finish(state: &AppState, claimed: Claimed, response: Response) -> R
             );
         }
     };
+    if bytes.len() > MAX_STORED_BYTES {
+        // Not kept: the key stays locked until its lock lapses (a retry meanwhile answers 409),
+        // rather than released for a retry that would do the work again.
+        tracing::warn!(
+            bytes = bytes.len(),
+            "an idempotent response too large to keep"
+        );
+        return Response::from_parts(parts, Body::from(bytes));
+    }
     let content_type = parts
         .headers
         .get(http::header::CONTENT_TYPE)
