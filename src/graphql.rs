@@ -17,6 +17,7 @@ pub mod pagination;
 pub mod policy;
 pub mod safe_methods;
 mod schema;
+mod shape;
 pub mod visibility;
 
 pub use context::RequestContext;

@@ -2,18 +2,22 @@
 //! through an interface, and before argument validation) and applies the field's rule from the
 //! [`Policy`]. Root fields without a rule are denied: deny by default.
 //!
-//! It also gives errors their spec shape: async-graphql 7 leaves a failed field out of `data`;
-//! here a failed *nullable* field becomes `null` and its error is added to the response, so a
-//! denial nulls that one field and nothing else.
+//! It also hands every field's result to [`Shape`], which gives errors their spec shape: a denied
+//! nullable field is `null` and nothing else is, and a failed non-null one nulls its nearest
+//! nullable ancestor.
 
 use super::context::RequestContext;
 use super::policy::{Policy, Requirement, Root};
+use super::shape::{Shape, path_of};
 use crate::error::ApiError;
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, ResolveInfo,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, NextSubscribe,
+    ResolveInfo,
 };
-use async_graphql::{PathSegment, QueryPathSegment, Response, ServerError, ServerResult, Value};
-use std::sync::{Arc, Mutex, OnceLock};
+use async_graphql::{Response, ServerError, ServerResult, Value};
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
+use std::sync::{Arc, OnceLock};
 
 /// Builds [`AuthzExtension`]s; holds the policy, set once the schema is built.
 #[derive(Debug, Clone, Default)]
@@ -43,7 +47,7 @@ impl ExtensionFactory for Authz {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(AuthzExtension {
             policy: self.policy.clone(),
-            errors: Mutex::new(Vec::new()),
+            shape: Arc::default(),
         })
     }
 }
@@ -51,35 +55,9 @@ impl ExtensionFactory for Authz {
 /// One per operation (async-graphql creates extensions per request).
 struct AuthzExtension {
     policy: Arc<OnceLock<Policy>>,
-    /// Errors of fields answered with `null`, added to the response at the end.
-    errors: Mutex<Vec<ServerError>>,
-}
-
-impl AuthzExtension {
-    /// A nullable field that failed becomes `null`, its error kept for the response.
-    fn settle(
-        &self,
-        nullable: bool,
-        result: ServerResult<Option<Value>>,
-    ) -> ServerResult<Option<Value>> {
-        match result {
-            Err(err) if nullable => {
-                if let Ok(mut errors) = self.errors.lock() {
-                    errors.push(err);
-                    return Ok(Some(Value::Null));
-                }
-                Err(err)
-            }
-            other => other,
-        }
-    }
-
-    fn take_errors(&self) -> Vec<ServerError> {
-        self.errors
-            .lock()
-            .map(|mut e| std::mem::take(&mut *e))
-            .unwrap_or_default()
-    }
+    /// The operation's failed fields, settled into the response (shared with a subscription's
+    /// stream, which settles each event).
+    shape: Arc<Shape>,
 }
 
 #[async_trait::async_trait]
@@ -91,8 +69,23 @@ impl Extension for AuthzExtension {
         next: NextExecute<'_>,
     ) -> Response {
         let mut response = next.run(ctx, operation_name).await;
-        response.errors.extend(self.take_errors());
+        self.shape.finish(&mut response);
         response
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        let shape = self.shape.clone();
+        next.run(ctx, stream)
+            .map(move |mut response| {
+                shape.finish(&mut response);
+                response
+            })
+            .boxed()
     }
 
     async fn resolve(
@@ -101,9 +94,9 @@ impl Extension for AuthzExtension {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<Value>> {
-        let nullable = !info.return_type.ends_with('!');
+        let (return_type, path) = (info.return_type, info.path_node);
         let result = self.authorize_and_resolve(ctx, info, next).await;
-        self.settle(nullable, result)
+        self.shape.settle(return_type, path, result)
     }
 }
 
@@ -182,20 +175,8 @@ pub(crate) fn deny(info: &ResolveInfo<'_>, err: ApiError) -> ServerError {
     let gql = err.into_graphql();
     let mut server_error = ServerError::new(gql.message, None);
     server_error.extensions = gql.extensions;
-    server_error.path = path_of(info);
+    server_error.path = path_of(info.path_node);
     server_error
-}
-
-fn path_of(info: &ResolveInfo<'_>) -> Vec<PathSegment> {
-    let mut segments: Vec<PathSegment> = std::iter::once(info.path_node)
-        .chain(info.path_node.parents())
-        .map(|node| match node.segment {
-            QueryPathSegment::Index(i) => PathSegment::Index(i),
-            QueryPathSegment::Name(name) => PathSegment::Field(name.to_owned()),
-        })
-        .collect();
-    segments.reverse();
-    segments
 }
 
 #[cfg(test)]
