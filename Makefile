@@ -28,9 +28,12 @@ test-sqlite:
 compose-check:
 	docker-compose -f docker-compose.yml config -q
 
-## The reference clients the conformance tests run (graphql-http's audit, graphql-ws), pinned.
+## The reference clients the conformance tests run (graphql-http's audit, graphql-ws) and the
+## schema-aware fuzzer (schemathesis, in a virtualenv), pinned.
 conformance-deps:
 	npm ci --prefix tests/conformance --no-audit --no-fund --loglevel=error
+	test -x tests/conformance/.venv/bin/python || python3 -m venv tests/conformance/.venv
+	tests/conformance/.venv/bin/pip install --quiet --disable-pip-version-check -r tests/conformance/requirements.txt
 
 ## rustfmt check and clippy with warnings denied.
 lint:

@@ -3,7 +3,8 @@
 //! document, root fields per operation, and depth. Introspection (`__schema`, `__type`) has its
 //! own finite depth bound, deep enough for the standard introspection query of graphql-js, since
 //! it reads only the schema and is harmless to those allowed to run it; every other field keeps
-//! the depth limit. Complexity, recursion and directives are limited by async-graphql itself (see
+//! the depth limit. A request carrying the NUL character in a string is refused here too (see
+//! [`super::input::carries_nul`]). Complexity, recursion and directives are limited by async-graphql itself (see
 //! `schema.rs`); body size and batch length by the HTTP layer. Every refusal is BAD_USER_INPUT
 //! with a message naming the limit.
 
@@ -63,6 +64,9 @@ impl Extension for DocumentLimits {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
+        if super::input::carries_nul(query, variables) {
+            return Err(refuse("text may not contain the NUL character (U+0000)"));
+        }
         if let Some(counted) = count_tokens(query, self.tokens) {
             return Err(refuse(format!(
                 "the document has more than {} tokens ({counted} counted before stopping)",
