@@ -37,7 +37,7 @@ pub struct App {
     /// The GraphQL schema, with its authorization policy installed.
     pub schema: PorticoSchema,
     /// How payments are taken: Stripe, the embedded local test checkout, or not at all.
-    pub payments: crate::payment::Gateway,
+    pub payments: Arc<crate::payment::Gateway>,
     /// Seals TOTP secrets at rest (key derived from the signing secret).
     pub mfa: crate::auth::sealing::SecretBox,
     /// Seals stored idempotent responses (another key derived from the signing secret).
@@ -111,7 +111,7 @@ impl App {
             bus.clone(),
             Duration::from_secs(config.rbac_cache_ttl_secs),
         );
-        let payments = crate::payment::Gateway::from_config(&config)?;
+        let payments = Arc::new(crate::payment::Gateway::from_config(&config)?);
         let roots = config.sealing_roots(&secret);
         let roots: Vec<&str> = roots.iter().map(Secret::expose).collect();
         let mfa = crate::auth::sealing::SecretBox::rotating("mfa", &roots);
@@ -225,7 +225,13 @@ impl AppState {
     pub fn dispatcher(&self) -> crate::outbox::Dispatcher {
         crate::outbox::Dispatcher::new(
             self.db.clone(),
-            vec![Arc::new(crate::outbox::Live(self.bus.clone()))],
+            vec![
+                Arc::new(crate::outbox::Live(self.bus.clone())),
+                Arc::new(crate::payment::closing::CheckoutCloser {
+                    db: self.db.clone(),
+                    gateway: self.payments.clone(),
+                }),
+            ],
             crate::outbox::Settings {
                 poll: Duration::from_millis(self.config.outbox_poll_ms.max(10)),
             },

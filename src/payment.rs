@@ -3,6 +3,7 @@
 //! embedded default's local test checkout.
 
 pub mod checkout_page;
+pub mod closing;
 pub mod events;
 pub mod expiry;
 mod resolvers;

@@ -16,6 +16,7 @@ mod m20261130_000011_member_session_cutoff;
 mod m20261130_000012_outbox;
 mod m20261130_000013_jobs;
 mod m20261130_000014_idempotency;
+mod m20261130_000015_ticket_payment_retries;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_outbox::Migration),
             Box::new(m20261130_000013_jobs::Migration),
             Box::new(m20261130_000014_idempotency::Migration),
+            Box::new(m20261130_000015_ticket_payment_retries::Migration),
         ]
     }
 }

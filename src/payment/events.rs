@@ -285,10 +285,13 @@ async fn completed(
         format!("Payment \"{}\" received{late}", paid.title),
     )
     .await?;
-    if PaymentKind::parse(&paid.kind) == PaymentKind::Ticket
+    // Only the ticket's current request settles it: a late payment of one cancelled or expired
+    // (its ticket went back to QUOTED, maybe accepted again since) is recorded and flagged.
+    if late.is_empty()
+        && PaymentKind::parse(&paid.kind) == PaymentKind::Ticket
         && let Some(ticket_id) = paid.ticket_id
     {
-        crate::ticket::service::settle_by_payment(&scoped, actor, ticket_id).await?;
+        crate::ticket::payment::settle(&scoped, actor, ticket_id).await?;
     }
     // A refund reported before this payment landed applies now.
     if let Some(intent) = facts.payment_intent.as_deref() {

@@ -1,8 +1,9 @@
-//! The expiry job: PENDING requests whose due date has passed become EXPIRED. The job runner runs
-//! it once per period across instances; each row also changes in one conditional UPDATE, so a
-//! request expires exactly once even if two runs overlap.
+//! The expiry job: PENDING requests whose due date has passed become EXPIRED (and a TICKET
+//! request's ticket QUOTED again, `closing`). The job runner runs it once per period across
+//! instances; each row also changes in one conditional UPDATE, so a request expires exactly once
+//! even if two runs overlap.
 
-use super::events;
+use super::closing;
 use crate::app::{App, AppState};
 use crate::db::Global;
 use chrono::Utc;
@@ -20,7 +21,7 @@ pub async fn expire_due(app: &App) -> anyhow::Result<usize> {
             .expire_due_payment_requests(now.date_naive(), now, BATCH)
             .await?;
         for request in &expired {
-            events::record(
+            closing::closed_unpaid(
                 &txn.scoped(request.workspace_id),
                 request.created_by,
                 request,

@@ -1,5 +1,6 @@
 //! Payment queries and mutations. Thin: parse arguments, call the service, map the result.
 
+use super::closing;
 use super::service::{self, NewPaymentRequest};
 use super::types::{CheckoutSession, PaymentKind, PaymentRequest, PaymentStatus, ProjectBalance};
 use crate::graphql::RequestContext;
@@ -129,7 +130,7 @@ impl PaymentMutation {
         let rc = RequestContext::of(ctx)?;
         let id = parse_id("id", &id)?;
         Ok(Some(
-            service::cancel(&rc.app, rc.access().await?, id)
+            closing::cancel(&rc.app, rc.access().await?, id)
                 .await?
                 .into(),
         ))

@@ -1,5 +1,5 @@
 //! Payment request rules and transactions: creation (by staff, or when a client accepts a quote),
-//! cancellation, opening a checkout, the project balance.
+//! opening a checkout, the project balance. Closing one unpaid is in `closing`.
 
 use super::events;
 use super::stripe::CheckoutRequest;
@@ -193,7 +193,8 @@ fn pending(workspace_id: Uuid, created_by: Uuid, d: Draft) -> payment_request::A
 }
 
 /// The TICKET request of an accepted quote, in the acceptance's transaction. Idempotent: a
-/// ticket has at most one (the column is unique).
+/// ticket has at most one PENDING request (a unique index says so); one cancelled or expired
+/// earlier stays as it was, and a new one is asked.
 pub async fn request_for_ticket<C: ConnectionTrait>(
     scoped: &Scoped<'_, C>,
     actor_id: Uuid,
@@ -202,6 +203,7 @@ pub async fn request_for_ticket<C: ConnectionTrait>(
     if let Some(existing) = scoped
         .find::<payment_request::Entity>()
         .filter(payment_request::Column::TicketId.eq(ticket.id))
+        .filter(payment_request::Column::Status.eq(PaymentStatus::Pending.as_str()))
         .one(scoped.conn())
         .await?
     {
@@ -243,55 +245,6 @@ pub async fn request_for_ticket<C: ConnectionTrait>(
     )
     .await?;
     Ok(created)
-}
-
-/// Staff cancel a PENDING request. Only a still-pending row changes: a payment that lands at the
-/// same moment wins, and the cancellation answers with the new status.
-pub async fn cancel(
-    app: &App,
-    access: &WorkspaceAccess,
-    id: Uuid,
-) -> ApiResult<payment_request::Model> {
-    let txn = app.db.begin().await?;
-    let current = get_visible(&*txn, access, id).await?;
-    let scoped = txn.scoped(access.workspace_id);
-    let now = Utc::now();
-    let changed = scoped
-        .update_many::<payment_request::Entity>()
-        .col_expr(
-            payment_request::Column::Status,
-            Expr::value(PaymentStatus::Cancelled.as_str()),
-        )
-        .col_expr(payment_request::Column::ClosedAt, Expr::value(now))
-        .col_expr(payment_request::Column::UpdatedAt, Expr::value(now))
-        .filter(payment_request::Column::Id.eq(id))
-        .filter(payment_request::Column::Status.eq(PaymentStatus::Pending.as_str()))
-        .exec(&*txn)
-        .await?
-        .rows_affected;
-    if changed == 0 {
-        return Err(ApiError::bad_field(
-            "id",
-            format!(
-                "\"{}\" is {}; only a PENDING request can be cancelled",
-                current.title, current.status
-            ),
-        ));
-    }
-    let cancelled = scoped
-        .find_by_id::<payment_request::Entity>(id)
-        .await?
-        .ok_or(ApiError::NotFound("payment request"))?;
-    events::record(
-        &scoped,
-        access.user_id,
-        &cancelled,
-        "payment.cancelled",
-        format!("Payment \"{}\" cancelled", cancelled.title),
-    )
-    .await?;
-    txn.commit().await?;
-    Ok(cancelled)
 }
 
 /// Where the client pays.

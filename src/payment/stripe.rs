@@ -106,7 +106,48 @@ impl Gateway {
     }
 }
 
+/// What became of a request to expire a Checkout session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// The session is closed now.
+    Expired,
+    /// Stripe refused: the session was no longer open (completed, or already expired).
+    NotOpen,
+    /// Nothing to ask: this instance takes no Stripe payments (a local test checkout simply
+    /// stops accepting once its request is no longer pending).
+    NotStripe,
+}
+
+impl Gateway {
+    /// Expires the Checkout session `session_id`, so the client can no longer pay through it.
+    /// A transport or server failure is an error, for the caller to try again.
+    pub async fn expire_checkout(&self, session_id: &str) -> anyhow::Result<Expiry> {
+        match self {
+            Self::Stripe(api) => api.expire_checkout(session_id).await,
+            Self::LocalTest { .. } | Self::Disabled => Ok(Expiry::NotStripe),
+        }
+    }
+}
+
 impl StripeApi {
+    async fn expire_checkout(&self, session_id: &str) -> anyhow::Result<Expiry> {
+        use stripe_checkout::checkout_session::ExpireCheckoutSession;
+        match ExpireCheckoutSession::new(session_id)
+            .send(&self.client)
+            .await
+        {
+            Ok(_) => Ok(Expiry::Expired),
+            // 400: "only sessions with status open can be expired"; 404: unknown to Stripe.
+            Err(stripe::StripeError::Stripe(api, status)) if status == 400 || status == 404 => {
+                tracing::info!(session = session_id, status, message = ?api.message, "checkout session not open any more");
+                Ok(Expiry::NotOpen)
+            }
+            Err(err) => Err(anyhow::anyhow!(
+                "expiring Stripe checkout {session_id}: {err:?}"
+            )),
+        }
+    }
+
     fn new(secret: &Secret, base_url: Option<&str>) -> anyhow::Result<Self> {
         let mut builder =
             stripe::ClientBuilder::new(secret.expose()).timeout(Duration::from_secs(15));

@@ -63,7 +63,7 @@ async fn record<C: ConnectionTrait>(
     .await
 }
 
-fn ticket_event(ticket: &ticket::Model) -> TicketChanged {
+pub(super) fn ticket_event(ticket: &ticket::Model) -> TicketChanged {
     TicketChanged {
         project_id: ticket.project_id,
         ticket_id: ticket.id,
@@ -197,7 +197,7 @@ pub async fn comments<C: ConnectionTrait>(
     Ok(query.all(conn).await?)
 }
 
-async fn set_status<C: ConnectionTrait>(
+pub(super) async fn set_status<C: ConnectionTrait>(
     scoped: &Scoped<'_, C>,
     ticket: ticket::Model,
     status: TicketStatus,
@@ -405,51 +405,6 @@ pub async fn answer_quote(
     scoped.emit(DomainEvent::TicketStatusChanged(ticket_event(&updated)));
     txn.commit().await?;
     Ok(updated)
-}
-
-/// A verified payment settles an AWAITING_PAYMENT ticket: PAID, and its one task, in the
-/// payment's transaction. A ticket already PAID, or in a state a payment does not settle, is left
-/// as it is (logged): the money is recorded on the payment request either way.
-pub async fn settle_by_payment<C: ConnectionTrait>(
-    scoped: &Scoped<'_, C>,
-    actor_id: Uuid,
-    ticket_id: Uuid,
-) -> ApiResult<Option<ticket::Model>> {
-    let mut query = scoped
-        .find::<ticket::Entity>()
-        .filter(ticket::Column::Id.eq(ticket_id));
-    if scoped.conn().get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        query = query.lock_exclusive();
-    }
-    let Some(current) = query.one(scoped.conn()).await? else {
-        return Ok(None);
-    };
-    let from = TicketStatus::parse(&current.status);
-    if from == TicketStatus::Paid {
-        return Ok(None);
-    }
-    if let Err(err) = workflow::check(current.number, from, TicketStatus::Paid, Side::Payment) {
-        tracing::warn!(ticket = %current.id, status = %current.status, error = ?err, "a payment cannot settle this ticket");
-        return Ok(None);
-    }
-    let updated = set_status(scoped, current, TicketStatus::Paid).await?;
-    activity::service::record(
-        scoped,
-        Entry {
-            project_id: updated.project_id,
-            actor_id,
-            action: "ticket.status_changed",
-            subject_type: "ticket",
-            subject_id: updated.id,
-            summary: format!("Ticket #{} paid", updated.number),
-            payload: json!({ "number": updated.number, "status": updated.status }),
-            staff_only: false,
-        },
-    )
-    .await?;
-    let updated = convert_to_task(scoped, actor_id, updated).await?;
-    scoped.emit(DomainEvent::TicketStatusChanged(ticket_event(&updated)));
-    Ok(Some(updated))
 }
 
 /// Makes the ticket's one task (idempotent: a ticket that has a task keeps it).

@@ -10,7 +10,7 @@ pub enum Side {
     Staff,
     /// The client answering (a comment on a ticket to clarify, an answer to a quote).
     Client,
-    /// A verified payment (issue #5).
+    /// A payment: verified (PAID), or closed unpaid (back to QUOTED, to be accepted again).
     Payment,
 }
 
@@ -20,7 +20,7 @@ pub fn allowed(from: TicketStatus, side: Side) -> &'static [TicketStatus] {
         (New, Side::Staff) => &[ToClarify, Refused, Accepted, Quoted],
         (ToClarify, Side::Client) => &[New],
         (Quoted, Side::Client) => &[AwaitingPayment, Declined],
-        (AwaitingPayment, Side::Payment) => &[Paid],
+        (AwaitingPayment, Side::Payment) => &[Paid, Quoted],
         _ => &[],
     }
 }
@@ -81,6 +81,10 @@ mod tests {
         assert!(check(1, New, Accepted, Side::Client).is_err());
         assert!(check(1, AwaitingPayment, Paid, Side::Payment).is_ok());
         assert!(check(1, AwaitingPayment, Paid, Side::Client).is_err());
+        // A request closed unpaid gives the quote back; only a payment does that.
+        assert!(check(1, AwaitingPayment, Quoted, Side::Payment).is_ok());
+        assert!(check(1, AwaitingPayment, Quoted, Side::Client).is_err());
+        assert!(check(1, AwaitingPayment, Quoted, Side::Staff).is_err());
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    async fn create() -> TestDb {
+    pub async fn create() -> TestDb {
         let name = format!("portico_test_{}", Uuid::new_v4().simple());
         let dir = std::env::temp_dir().join(&name);
         std::fs::create_dir_all(&dir).unwrap();

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, QueryFilter};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 const WEBHOOK_SECRET: &str = "whsec_portico_test_secret";
@@ -52,13 +52,24 @@ impl Respond for CheckoutSessions {
     }
 }
 
+/// A stand-in of `POST /v1/checkout/sessions/{id}/expire`: the session, now expired.
+struct ExpireSession;
+
+impl Respond for ExpireSession {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let id = request.url.path().split('/').nth(4).unwrap_or_default();
+        let session = checkout_session(id, json!({}), 0, "eur", "expired", "unpaid", None, 0);
+        ResponseTemplate::new(200).set_body_json(session)
+    }
+}
+
 fn form(request: &Request) -> HashMap<String, String> {
     form_urlencoded::parse(&request.body).into_owned().collect()
 }
 
 /// A Checkout Session object with the fields Stripe always sends.
 #[allow(clippy::too_many_arguments)]
-fn checkout_session(
+pub(crate) fn checkout_session(
     id: &str,
     metadata: Value,
     amount: i64,
@@ -94,7 +105,7 @@ fn checkout_session(
 }
 
 /// An event envelope as Stripe delivers it.
-fn event(id: &str, kind: &str, object: Value) -> String {
+pub(crate) fn event(id: &str, kind: &str, object: Value) -> String {
     json!({
         "id": id,
         "object": "event",
@@ -119,19 +130,24 @@ fn signature(payload: &str, secret: &str, timestamp: i64) -> String {
     )
 }
 
-struct Payments {
-    app: TestApp,
-    stripe: MockServer,
-    team: Team,
-    project: String,
+pub(crate) struct Payments {
+    pub(crate) app: TestApp,
+    pub(crate) stripe: MockServer,
+    pub(crate) team: Team,
+    pub(crate) project: String,
 }
 
 impl Payments {
-    async fn start() -> Payments {
+    pub(crate) async fn start() -> Payments {
         let stripe = MockServer::start().await;
         Mock::given(method("POST"))
             .and(path("/v1/checkout/sessions"))
             .respond_with(CheckoutSessions)
+            .mount(&stripe)
+            .await;
+        Mock::given(method("POST"))
+            .and(path_regex(r"^/v1/checkout/sessions/[^/]+/expire$"))
+            .respond_with(ExpireSession)
             .mount(&stripe)
             .await;
         let base = stripe.uri();
@@ -153,7 +169,7 @@ impl Payments {
         }
     }
 
-    async fn request_payment(&self, title: &str, amount: i64, currency: &str) -> String {
+    pub(crate) async fn request_payment(&self, title: &str, amount: i64, currency: &str) -> String {
         let body = self
             .app
             .query(
@@ -173,7 +189,7 @@ impl Payments {
             .to_owned()
     }
 
-    async fn pay(&self, session: &Session, id: &str) -> Value {
+    pub(crate) async fn pay(&self, session: &Session, id: &str) -> Value {
         self.app
             .query(
                 session,
@@ -184,7 +200,7 @@ impl Payments {
     }
 
     /// The client opens the checkout; returns the session id the stand-in made.
-    async fn checkout(&self, id: &str) -> String {
+    pub(crate) async fn checkout(&self, id: &str) -> String {
         let body = self.pay(&self.team.client, id).await;
         let url = data(&body)["payPaymentRequest"]["url"]
             .as_str()
@@ -192,7 +208,7 @@ impl Payments {
         url.rsplit('/').next().unwrap().to_owned()
     }
 
-    async fn request(&self, session: &Session, id: &str) -> Value {
+    pub(crate) async fn request(&self, session: &Session, id: &str) -> Value {
         self.app
             .query(
                 session,
@@ -202,7 +218,7 @@ impl Payments {
             .await
     }
 
-    async fn status(&self, id: &str) -> String {
+    pub(crate) async fn status(&self, id: &str) -> String {
         let body = self.request(&self.team.owner, id).await;
         data(&body)["paymentRequest"]["status"]
             .as_str()
@@ -211,7 +227,12 @@ impl Payments {
     }
 
     /// Delivers `payload` to the webhook, signed with `secret` at `timestamp`.
-    async fn deliver_signed(&self, payload: &str, secret: &str, timestamp: i64) -> (u16, Value) {
+    pub(crate) async fn deliver_signed(
+        &self,
+        payload: &str,
+        secret: &str,
+        timestamp: i64,
+    ) -> (u16, Value) {
         let response = self
             .app
             .client
@@ -226,12 +247,19 @@ impl Payments {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    async fn deliver(&self, payload: &str) -> (u16, Value) {
+    pub(crate) async fn deliver(&self, payload: &str) -> (u16, Value) {
         self.deliver_signed(payload, WEBHOOK_SECRET, chrono::Utc::now().timestamp())
             .await
     }
 
-    fn completed(&self, event_id: &str, session: &str, id: &str, amount: i64, pi: &str) -> String {
+    pub(crate) fn completed(
+        &self,
+        event_id: &str,
+        session: &str,
+        id: &str,
+        amount: i64,
+        pi: &str,
+    ) -> String {
         event(
             event_id,
             "checkout.session.completed",
@@ -248,7 +276,68 @@ impl Payments {
         )
     }
 
-    async fn timeline_actions(&self) -> Vec<String> {
+    /// A ticket the client opened and staff quoted at `amount` EUR cents; its id.
+    pub(crate) async fn quoted_ticket(&self, amount: i64) -> String {
+        let opened = self
+            .app
+            .query(
+                &self.team.client,
+                "mutation($p: ID!) { createTicket(input: {projectId: $p, kind: CHANGE, title: \"New page\", description: \"Please\"}) { id } }",
+                json!({ "p": self.project }),
+            )
+            .await;
+        let ticket = data(&opened)["createTicket"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let quoted = self
+            .app
+            .query(
+                &self.team.collaborator,
+                "mutation($t: ID!, $a: MinorUnits!) { decideTicket(id: $t, status: QUOTED, quote: {amountMinor: $a, currency: \"EUR\"}) { status quote { amountMinor } } }",
+                json!({ "t": ticket, "a": amount }),
+            )
+            .await;
+        assert_eq!(
+            data(&quoted)["decideTicket"]["quote"]["amountMinor"],
+            amount,
+            "{quoted}"
+        );
+        ticket
+    }
+
+    /// The client accepts the quote of `ticket`; the ticket's new status.
+    pub(crate) async fn answer_quote(&self, ticket: &str) -> String {
+        let accepted = self
+            .app
+            .query(
+                &self.team.client,
+                "mutation($t: ID!) { answerQuote(id: $t, accept: true) { status } }",
+                json!({ "t": ticket }),
+            )
+            .await;
+        data(&accepted)["answerQuote"]["status"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{accepted}"))
+            .to_owned()
+    }
+
+    /// Moves the due date of request `id` to yesterday, so the expiry job takes it.
+    pub(crate) async fn due_yesterday(&self, id: &str) {
+        let yesterday = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+        portico::db::Scoped::new(self.app.state.db.conn(), self.team.workspace_id)
+            .update_many::<entity::payment_request::Entity>()
+            .col_expr(
+                entity::payment_request::Column::DueDate,
+                sea_orm::sea_query::Expr::value(yesterday),
+            )
+            .filter(entity::payment_request::Column::Id.eq(uuid::Uuid::parse_str(id).unwrap()))
+            .exec(self.app.state.db.conn())
+            .await
+            .unwrap();
+    }
+
+    pub(crate) async fn timeline_actions(&self) -> Vec<String> {
         let body = self
             .app
             .query(
@@ -632,44 +721,8 @@ async fn partial_refunds_keep_it_paid_and_failures_are_recorded() {
 #[tokio::test]
 async fn a_paid_ticket_becomes_paid_with_exactly_one_task() {
     let p = Payments::start().await;
-    let opened = p
-        .app
-        .query(
-            &p.team.client,
-            "mutation($p: ID!) { createTicket(input: {projectId: $p, kind: CHANGE, title: \"New page\", description: \"Please\"}) { id } }",
-            json!({ "p": p.project }),
-        )
-        .await;
-    let ticket = data(&opened)["createTicket"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let quoted = p
-        .app
-        .query(
-            &p.team.collaborator,
-            "mutation($t: ID!) { decideTicket(id: $t, status: QUOTED, quote: {amountMinor: 90000, currency: \"EUR\"}) { status quote { amountMinor } } }",
-            json!({ "t": ticket }),
-        )
-        .await;
-    assert_eq!(
-        data(&quoted)["decideTicket"]["quote"]["amountMinor"],
-        90_000,
-        "{quoted}"
-    );
-    let accepted = p
-        .app
-        .query(
-            &p.team.client,
-            "mutation($t: ID!) { answerQuote(id: $t, accept: true) { status } }",
-            json!({ "t": ticket }),
-        )
-        .await;
-    assert_eq!(
-        data(&accepted)["answerQuote"]["status"],
-        "AWAITING_PAYMENT",
-        "{accepted}"
-    );
+    let ticket = p.quoted_ticket(90_000).await;
+    assert_eq!(p.answer_quote(&ticket).await, "AWAITING_PAYMENT");
 
     let list = p
         .app
@@ -933,17 +986,7 @@ async fn due_requests_expire_exactly_once_across_instances() {
     let p = Payments::start().await;
     let id = p.request_payment("Deposit", 50_000, "EUR").await;
     let other = p.request_payment("Later", 1_000, "EUR").await;
-    let yesterday = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
-    portico::db::Scoped::new(p.app.state.db.conn(), p.team.workspace_id)
-        .update_many::<entity::payment_request::Entity>()
-        .col_expr(
-            entity::payment_request::Column::DueDate,
-            sea_orm::sea_query::Expr::value(yesterday),
-        )
-        .filter(entity::payment_request::Column::Id.eq(uuid::Uuid::parse_str(&id).unwrap()))
-        .exec(p.app.state.db.conn())
-        .await
-        .unwrap();
+    p.due_yesterday(&id).await;
     let second = spawn_instance_like(&p.app).await;
     let (a, b) = tokio::join!(
         portico::payment::expiry::expire_due(&p.app.state),
