@@ -1,8 +1,8 @@
 //! The outbox dispatcher: every instance runs one. It claims committed events (never the same row
 //! as another instance), hands each to every [`Consumer`] in order, and marks it dispatched, or
-//! records the failure and tries again later with backoff. Delivery is at least once: a crash
-//! between delivery and the mark delivers again, with the same event id, so consumers drop
-//! duplicates by id.
+//! records the failure (and which consumers took the event already: a retry skips them) and tries
+//! again later with backoff. Delivery is at least once: a crash between delivery and the mark
+//! delivers again, with the same event id, so consumers drop duplicates by id.
 //!
 //! Events committed on this instance are dispatched at once (the commit wakes the dispatcher);
 //! the poll picks up what another instance or a crash left. Dispatched rows are purged after the
@@ -95,27 +95,39 @@ impl Dispatcher {
         let claimed = outbox::claim(&self.db, &self.instance, BATCH, until).await?;
         let mut delivered = Vec::with_capacity(claimed.len());
         for row in &claimed {
-            match self.deliver(row).await {
+            let mut taken: Vec<&str> = row.delivered_to.iter().map(String::as_str).collect();
+            match self.deliver(row, &mut taken).await {
                 Ok(()) => delivered.push(row.id),
-                Err(err) => self.record_failure(row, &err).await?,
+                Err(err) => self.record_failure(row, &err, &taken).await?,
             }
         }
         outbox::dispatched(&self.db, &delivered).await?;
         Ok(claimed.len())
     }
 
-    async fn deliver(&self, row: &Claimed) -> anyhow::Result<()> {
+    /// Hands the event to every consumer not in `taken` yet, adding each that takes it: a consumer
+    /// that fails stops the round, and the retry starts from it.
+    async fn deliver(&self, row: &Claimed, taken: &mut Vec<&str>) -> anyhow::Result<()> {
         let envelope: Envelope = serde_json::from_str(&row.payload)?;
         for consumer in &self.consumers {
+            if taken.contains(&consumer.name()) {
+                continue;
+            }
             consumer
                 .deliver(&envelope, &row.payload)
                 .await
                 .map_err(|err| err.context(consumer.name()))?;
+            taken.push(consumer.name());
         }
         Ok(())
     }
 
-    async fn record_failure(&self, row: &Claimed, err: &anyhow::Error) -> anyhow::Result<()> {
+    async fn record_failure(
+        &self,
+        row: &Claimed,
+        err: &anyhow::Error,
+        taken: &[&str],
+    ) -> anyhow::Result<()> {
         let attempts = row.attempts.saturating_add(1);
         let wait = if attempts >= MAX_ATTEMPTS {
             chrono::Duration::days(36_500)
@@ -129,6 +141,7 @@ impl Dispatcher {
             attempts,
             &format!("{err:#}"),
             Utc::now() + wait,
+            taken,
         )
         .await?;
         Ok(())

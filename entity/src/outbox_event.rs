@@ -30,6 +30,8 @@ pub struct Model {
     pub dispatched_at: Option<DateTimeUtc>,
     /// Why the last attempt failed.
     pub last_error: Option<String>,
+    /// The consumers that took it already (names, one per line), skipped when it is retried.
+    pub delivered_to: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

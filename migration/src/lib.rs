@@ -17,6 +17,7 @@ mod m20261130_000012_outbox;
 mod m20261130_000013_jobs;
 mod m20261130_000014_idempotency;
 mod m20261130_000015_ticket_payment_retries;
+mod m20261130_000016_outbox_consumers;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000013_jobs::Migration),
             Box::new(m20261130_000014_idempotency::Migration),
             Box::new(m20261130_000015_ticket_payment_retries::Migration),
+            Box::new(m20261130_000016_outbox_consumers::Migration),
         ]
     }
 }

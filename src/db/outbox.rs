@@ -24,6 +24,8 @@ pub struct Claimed {
     pub payload: String,
     /// Failed attempts before this one.
     pub attempts: i32,
+    /// The consumers that took it on an earlier attempt.
+    pub delivered_to: Vec<String>,
 }
 
 /// Writes `events` in the transaction `conn`.
@@ -45,6 +47,7 @@ pub(super) async fn insert<C: ConnectionTrait>(conn: &C, events: &[Envelope]) ->
                 claimed_by: Set(None),
                 dispatched_at: Set(None),
                 last_error: Set(None),
+                delivered_to: Set(None),
             })
         })
         .collect::<Result<Vec<_>, DbErr>>()?;
@@ -82,7 +85,14 @@ pub async fn claim(
     let mut rows = match db.backend() {
         sea_orm::DatabaseBackend::Sqlite => {
             let txn = db.begin().await?;
-            let rows = update.exec_with_returning(&*txn).await?;
+            let claimed = update.exec_with_returning(&*txn).await?;
+            // Read again in the transaction: under load, SQLite's RETURNING was seen answering
+            // NULL for `delivered_to` (the column migration 000016 added) while a SELECT in the
+            // same transaction read the stored value; the test of per-consumer retries caught it.
+            let rows = Entity::find()
+                .filter(Column::Id.is_in(claimed.iter().map(|r| r.id)))
+                .all(&*txn)
+                .await?;
             txn.commit().await?;
             rows
         }
@@ -95,6 +105,10 @@ pub async fn claim(
             id: r.id,
             payload: r.payload,
             attempts: r.attempts,
+            delivered_to: r
+                .delivered_to
+                .map(|d| d.lines().map(str::to_owned).collect())
+                .unwrap_or_default(),
         })
         .collect())
 }
@@ -124,10 +138,13 @@ pub async fn failed(
     attempts: i32,
     error: &str,
     retry_at: DateTime<Utc>,
+    delivered_to: &[&str],
 ) -> Result<(), DbErr> {
     let error: String = error.chars().take(1000).collect();
+    let delivered_to = (!delivered_to.is_empty()).then(|| delivered_to.join("\n"));
     let update = Entity::update_many()
         .col_expr(Column::Attempts, Expr::value(attempts))
+        .col_expr(Column::DeliveredTo, Expr::value(delivered_to))
         .col_expr(Column::LastError, Expr::value(error))
         .col_expr(Column::AvailableAt, Expr::value(retry_at))
         .col_expr(
