@@ -75,7 +75,7 @@ pub enum MigrateAction {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = cli.command.unwrap_or(Command::Serve);
     if let Command::ExportSchema { out } = &command {
-        let sdl = crate::graphql::export_sdl()?;
+        let sdl = crate::schema::export_sdl()?;
         match out {
             Some(path) => {
                 std::fs::write(path, sdl).with_context(|| format!("writing {}", path.display()))?

@@ -1,5 +1,7 @@
-//! The GraphQL layer: the schema builder shared by the server, the tests and `export-schema`;
-//! the authorization directives and the extension that enforces them; the per-request context.
+//! The GraphQL layer: schema assembly (extensions, limits, policy; the roots are merged in
+//! `crate::schema`), the authorization directives and the extension that enforces them, error
+//! shape, admission limits, loading (`loaders`, `batch`, `flat`), live re-checks, and the
+//! per-request context.
 
 pub mod apq;
 pub mod authz;
@@ -16,9 +18,9 @@ pub mod loaders;
 pub mod pagination;
 pub mod policy;
 pub mod safe_methods;
-mod schema;
+pub mod schema;
 mod shape;
 pub mod visibility;
 
 pub use context::RequestContext;
-pub use schema::{MutationRoot, PorticoSchema, QueryRoot, SchemaLimits, build_schema, export_sdl};
+pub use schema::SchemaLimits;

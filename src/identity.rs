@@ -11,6 +11,6 @@ mod resolvers;
 pub mod service;
 mod types;
 
-pub use loader::UserLoader;
+pub use loader::{UserLoader, load_user, load_users};
 pub use resolvers::{IdentityMutation, IdentityQuery};
 pub use types::{Account, AuthPayload, User, UserStatus};

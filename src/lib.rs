@@ -15,7 +15,8 @@
 //!    (context, authorization extension, admission limits, loading, live re-checks).
 //! 4. **Domains**: `identity`, `workspace`, `project`, `task`, `ticket`, `milestone`, `note`,
 //!    `activity`, `message`, `payment`, `apikey`.
-//! 5. **Composition**: `app` (the container and the job list), `http`, `bootstrap`.
+//! 5. **Composition**: `schema` (every domain's roots merged), `app` (the container and the job
+//!    list), `http`, `bootstrap`.
 //! 6. **Entry**: `cli`.
 //!
 //! A domain asks the access layer (`rbac`), never another domain, whether a caller may see
@@ -31,10 +32,11 @@
 //! - `service.rs`: the rules and transactions. Its functions take `&App` first, then the caller's
 //!   `&WorkspaceAccess` (or `&UserPrincipal`), then the arguments; inside, data goes through
 //!   `db::Scoped` only, and events through `txn.scoped(ws).emit(DomainEvent::…)`.
-//! - `loaders.rs`: batch loads of its relations, when it has any.
+//! - `loaders.rs`: its request loaders (`impl graphql::loaders::RequestLoader`, reached by
+//!   `rc.loader::<T>()`) and batch loads of its relations, when it has any.
 //! - `subscriptions.rs`: live fields, through `graphql::live::project_stream`, when it has any.
 //!
-//! It registers in a few shared places: its module here; its roots in `graphql/schema.rs`; its
+//! It registers in a few shared places: its module here; its roots in `schema.rs`; its
 //! event variants in `events.rs`; its periodic jobs in `App::jobs`; its tables in `entity/` and
 //! `migration/`; its operations in the role matrix (`tests/api/authz.rs`).
 
@@ -61,6 +63,7 @@ pub mod payment;
 pub mod project;
 pub mod pubsub;
 pub mod rbac;
+pub mod schema;
 pub mod task;
 pub mod telemetry;
 pub mod ticket;

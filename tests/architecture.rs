@@ -36,8 +36,9 @@ const LAYERS: &[&[&str]] = &[
         "payment",
         "apikey",
     ],
-    // Composition: the application container, HTTP, first-start data.
-    &["app", "http", "bootstrap"],
+    // Composition: the schema (every domain's roots), the application container, HTTP,
+    // first-start data.
+    &["schema", "app", "http", "bootstrap"],
     // Entry point.
     &["cli"],
 ];
@@ -83,53 +84,6 @@ const DEBTS: &[(&str, &str, &str)] = &[
         "graphql",
         "app",
         "RequestContext holds the AppState container",
-    ),
-    (
-        "graphql",
-        "activity",
-        "the schema builder merges the domains' roots",
-    ),
-    (
-        "graphql",
-        "apikey",
-        "the schema builder merges the domains' roots; trusted documents",
-    ),
-    (
-        "graphql",
-        "identity",
-        "the schema builder; loaders of users",
-    ),
-    (
-        "graphql",
-        "message",
-        "the schema builder merges the domains' roots",
-    ),
-    (
-        "graphql",
-        "milestone",
-        "the schema builder merges the domains' roots",
-    ),
-    (
-        "graphql",
-        "note",
-        "the schema builder merges the domains' roots",
-    ),
-    (
-        "graphql",
-        "payment",
-        "the schema builder merges the domains' roots",
-    ),
-    ("graphql", "project", "the schema builder; batch loaders"),
-    ("graphql", "task", "the schema builder; batch loaders"),
-    (
-        "graphql",
-        "ticket",
-        "the schema builder merges the domains' roots",
-    ),
-    (
-        "graphql",
-        "workspace",
-        "the schema builder; the slug cache key",
     ),
     ("jobs", "app", "jobs receive the AppState container"),
     ("apikey", "app", "services take the AppState container"),

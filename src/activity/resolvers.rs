@@ -55,7 +55,7 @@ impl From<activity::Model> for ActivityEntry {
 impl ActivityEntry {
     /// Who did it.
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        Ok(RequestContext::of(ctx)?.load_user(self.actor_id).await?)
+        Ok(crate::identity::load_user(RequestContext::of(ctx)?, self.actor_id).await?)
     }
 }
 

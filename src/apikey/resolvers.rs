@@ -69,7 +69,7 @@ impl ApiKey {
 impl ApiKey {
     /// Who created it.
     async fn created_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        Ok(RequestContext::of(ctx)?.load_user(self.created_by).await?)
+        Ok(crate::identity::load_user(RequestContext::of(ctx)?, self.created_by).await?)
     }
 }
 

@@ -33,7 +33,7 @@ pub struct RequestContext {
     workspace_selector: Option<String>,
     access: OnceCell<WorkspaceAccess>,
     /// DataLoaders of this request only.
-    pub loaders: Loaders,
+    loaders: Loaders,
     /// The rate-limit state left by this request's last operation.
     rate: std::sync::Mutex<Option<super::cost::RateReport>>,
     /// A GET request: no operation may mutate ([`super::safe_methods`]).
@@ -60,7 +60,7 @@ impl RequestContext {
         workspace_selector: Option<String>,
         client: ClientInfo,
     ) -> Self {
-        let loaders = Loaders::new(&app);
+        let loaders = Loaders::new(app.db.clone());
         Self::with_loaders(app, principal, workspace_selector, client, loaders)
     }
 
@@ -72,7 +72,7 @@ impl RequestContext {
         workspace_selector: Option<String>,
         client: ClientInfo,
     ) -> Self {
-        let loaders = Loaders::for_connection(&app);
+        let loaders = Loaders::for_connection(app.db.clone());
         Self::with_loaders(app, principal, workspace_selector, client, loaders)
     }
 
@@ -156,13 +156,9 @@ impl RequestContext {
             .map_err(|_| ApiError::internal(anyhow::anyhow!("request context missing")))
     }
 
-    /// A user by ID through this request's loader (for `author`, `actor`, `decidedBy`, …).
-    pub async fn load_user(&self, id: Uuid) -> ApiResult<Option<crate::identity::User>> {
-        self.loaders
-            .users
-            .load_one(id)
-            .await
-            .map_err(|e| ApiError::internal(anyhow::anyhow!("{e:#}")))
+    /// This request's loader `T` (a domain's, found by type; see [`super::loaders`]).
+    pub fn loader<T: super::loaders::RequestLoader>(&self) -> super::loaders::Shared<T> {
+        self.loaders.get::<T>()
     }
 
     /// The signed-in user, or UNAUTHENTICATED (FORBIDDEN for an API key: keys act in one
@@ -271,7 +267,7 @@ impl RequestContext {
     /// Slug to ID, cached (`ws:slug:{slug}`) and forgotten when a slug changes. A stale entry
     /// could only point at a workspace whose membership is then checked anyway.
     async fn workspace_id_by_slug(&self, slug: &str) -> ApiResult<Uuid> {
-        let key = crate::workspace::service::slug_cache_key(slug);
+        let key = crate::rbac::workspace_slug_cache_key(slug);
         if let Ok(Some(cached)) = self.app.cache.get(&key).await
             && let Ok(id) = Uuid::parse_str(&cached)
         {

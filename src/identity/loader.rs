@@ -1,7 +1,9 @@
 //! Batch-loads users by ID (users are global; who may see which user is decided by the
-//! tenant-scoped rows that point at them).
+//! tenant-scoped rows that point at them), for every domain that shows people.
 
 use crate::db::{Db, Global};
+use crate::error::{ApiError, ApiResult};
+use crate::graphql::RequestContext;
 use crate::identity::User;
 use async_graphql::dataloader::Loader;
 use entity::user;
@@ -16,10 +18,28 @@ pub struct UserLoader {
     db: Db,
 }
 
-impl UserLoader {
-    pub fn new(db: Db) -> Self {
+impl crate::graphql::loaders::RequestLoader for UserLoader {
+    fn new(db: Db) -> Self {
         Self { db }
     }
+}
+
+/// A user by ID through the request's loader (for `author`, `actor`, `decidedBy`, …).
+pub async fn load_user(rc: &RequestContext, id: Uuid) -> ApiResult<Option<User>> {
+    rc.loader::<UserLoader>()
+        .load_one(id)
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e:#}")))
+}
+
+/// Users by ID through the request's loader, in the order of `ids` (missing ones left out).
+pub async fn load_users(rc: &RequestContext, ids: &[Uuid]) -> ApiResult<Vec<User>> {
+    let found = rc
+        .loader::<UserLoader>()
+        .load_many(ids.iter().copied())
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("{e:#}")))?;
+    Ok(ids.iter().filter_map(|id| found.get(id).cloned()).collect())
 }
 
 impl Loader<Uuid> for UserLoader {

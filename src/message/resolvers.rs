@@ -52,7 +52,7 @@ impl From<message::Model> for Message {
 impl Message {
     /// Who wrote it.
     async fn author(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        Ok(RequestContext::of(ctx)?.load_user(self.author_id).await?)
+        Ok(crate::identity::load_user(RequestContext::of(ctx)?, self.author_id).await?)
     }
 
     /// Whether it was edited after posting.

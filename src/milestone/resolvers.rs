@@ -126,7 +126,7 @@ impl Milestone {
         let Some(id) = self.decided_by else {
             return Ok(None);
         };
-        Ok(RequestContext::of(ctx)?.load_user(id).await?)
+        Ok(crate::identity::load_user(RequestContext::of(ctx)?, id).await?)
     }
 }
 

@@ -178,7 +178,7 @@ impl From<payment_request::Model> for PaymentRequest {
 impl PaymentRequest {
     /// Who asked for it.
     async fn created_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        Ok(RequestContext::of(ctx)?.load_user(self.created_by).await?)
+        Ok(crate::identity::load_user(RequestContext::of(ctx)?, self.created_by).await?)
     }
 
     /// The client who paid it.
@@ -186,7 +186,7 @@ impl PaymentRequest {
         let Some(id) = self.paid_by else {
             return Ok(None);
         };
-        Ok(RequestContext::of(ctx)?.load_user(id).await?)
+        Ok(crate::identity::load_user(RequestContext::of(ctx)?, id).await?)
     }
 }
 

@@ -43,7 +43,7 @@ impl From<activity::Model> for LastUpdate {
 impl LastUpdate {
     /// Who.
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        Ok(RequestContext::of(ctx)?.load_user(self.actor_id).await?)
+        Ok(crate::identity::load_user(RequestContext::of(ctx)?, self.actor_id).await?)
     }
 }
 

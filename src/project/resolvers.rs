@@ -88,15 +88,7 @@ impl ProjectQuery {
         let access = rc.access().await?;
         service::get_visible(rc.app.db.conn(), access, project_id).await?;
         let ids = service::member_ids(&rc.app, access, project_id).await?;
-        let users = rc
-            .loaders
-            .users
-            .load_many(ids.iter().copied())
-            .await
-            .map_err(|e| crate::ApiError::internal(anyhow::anyhow!("{e:#}")))?;
-        Ok(Some(
-            ids.iter().filter_map(|id| users.get(id).cloned()).collect(),
-        ))
+        Ok(Some(crate::identity::load_users(rc, &ids).await?))
     }
 }
 

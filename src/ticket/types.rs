@@ -181,7 +181,7 @@ impl From<ticket::Model> for Ticket {
 impl Ticket {
     /// Who opened it.
     async fn created_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        Ok(RequestContext::of(ctx)?.load_user(self.created_by).await?)
+        Ok(crate::identity::load_user(RequestContext::of(ctx)?, self.created_by).await?)
     }
 
     /// The thread, oldest first. Internal comments appear only to staff with `note:private`.
@@ -225,7 +225,7 @@ impl From<ticket_comment::Model> for TicketComment {
 impl TicketComment {
     /// Who wrote it.
     async fn author(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        Ok(RequestContext::of(ctx)?.load_user(self.author_id).await?)
+        Ok(crate::identity::load_user(RequestContext::of(ctx)?, self.author_id).await?)
     }
 }
 

@@ -15,8 +15,8 @@ pub struct RoleLoader {
     db: Db,
 }
 
-impl RoleLoader {
-    pub fn new(db: Db) -> Self {
+impl crate::graphql::loaders::RequestLoader for RoleLoader {
+    fn new(db: Db) -> Self {
         Self { db }
     }
 }

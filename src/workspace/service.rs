@@ -157,11 +157,6 @@ pub async fn get_workspace(app: &App, access: &WorkspaceAccess) -> ApiResult<wor
         .ok_or(ApiError::NotFound("workspace"))
 }
 
-/// The cache key of a slug's workspace ID.
-pub fn slug_cache_key(slug: &str) -> String {
-    format!("ws:slug:{slug}")
-}
-
 /// Changes to a workspace's name, slug and settings. `Some(None)` clears a setting.
 #[derive(Debug, Default)]
 pub struct WorkspaceChanges {
@@ -267,7 +262,7 @@ pub async fn update_workspace(
     }
     for slug in [old_slug.as_str(), updated.slug.as_str()] {
         app.cache
-            .delete(&slug_cache_key(slug))
+            .delete(&crate::rbac::workspace_slug_cache_key(slug))
             .await
             .map_err(ApiError::from)?;
     }

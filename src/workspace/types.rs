@@ -282,16 +282,14 @@ pub struct InvitationCreated {
 }
 
 async fn load_user(ctx: &Context<'_>, id: Uuid) -> Result<User> {
-    RequestContext::of(ctx)?
-        .load_user(id)
+    crate::identity::load_user(RequestContext::of(ctx)?, id)
         .await?
         .ok_or_else(|| crate::ApiError::NotFound("user").into())
 }
 
 async fn load_role(ctx: &Context<'_>, workspace_id: Uuid, id: Uuid) -> Result<Role> {
-    let rc = RequestContext::of(ctx)?;
-    rc.loaders
-        .roles
+    RequestContext::of(ctx)?
+        .loader::<super::loader::RoleLoader>()
         .load_one((workspace_id, id))
         .await
         .map_err(|e| crate::ApiError::internal(anyhow::anyhow!("{e:#}")))?

@@ -176,7 +176,7 @@ async fn every_role_against_every_root_operation() {
 
 #[tokio::test]
 async fn the_matrix_covers_every_root_field() {
-    let sdl = portico::graphql::export_sdl().unwrap();
+    let sdl = portico::schema::export_sdl().unwrap();
     let policy = Policy::from_sdl(&sdl).unwrap();
     let in_schema: BTreeSet<String> = policy
         .root_fields()

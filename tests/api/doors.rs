@@ -16,7 +16,7 @@ const CREDENTIAL_FIELDS: &[&str] = &["accessToken", "refreshToken", "mfaToken", 
 
 #[test]
 fn every_mutation_that_returns_a_credential_is_a_listed_door() {
-    let sdl = portico::graphql::export_sdl().unwrap();
+    let sdl = portico::schema::export_sdl().unwrap();
     let document = async_graphql::parser::parse_schema(&sdl).unwrap();
     let mut credential_types = BTreeSet::new();
     let mut mutations = Vec::new();

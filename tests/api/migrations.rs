@@ -4,7 +4,7 @@
 
 use crate::helpers::*;
 use entity::payment_request;
-use migration::{MigrationName, Migrator, MigratorTrait};
+use migration::{Migrator, MigratorTrait};
 use portico::db::Scoped;
 use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter};
 use std::time::Duration;

@@ -11,7 +11,7 @@ use serde_json::json;
 fn the_committed_sdl_is_current() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/schema.graphql");
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    let current = portico::graphql::export_sdl().unwrap();
+    let current = portico::schema::export_sdl().unwrap();
     assert!(
         committed == current,
         "schema/schema.graphql is stale: run `make schema` and commit it"
@@ -20,14 +20,14 @@ fn the_committed_sdl_is_current() {
 
 #[test]
 fn every_root_field_states_its_rule() {
-    let policy = Policy::from_sdl(&portico::graphql::export_sdl().unwrap()).unwrap();
+    let policy = Policy::from_sdl(&portico::schema::export_sdl().unwrap()).unwrap();
     assert!(policy.root_fields().len() >= 20);
     assert_eq!(policy.unguarded_root_fields(), Vec::<String>::new());
 }
 
 #[test]
 fn every_guarded_field_is_nullable_so_a_denial_stays_local() {
-    let sdl = portico::graphql::export_sdl().unwrap();
+    let sdl = portico::schema::export_sdl().unwrap();
     let doc = parse_schema(&sdl).unwrap();
     let mut offenders = Vec::new();
     for def in doc.definitions {
