@@ -2,6 +2,7 @@
 //! exhausted), per-project loading in one statement, and board events.
 
 mod loaders;
+pub mod moves;
 mod position;
 mod resolvers;
 pub mod service;

@@ -5,6 +5,7 @@
 pub mod payment;
 mod resolvers;
 pub mod service;
+mod thread;
 mod types;
 pub mod workflow;
 

@@ -2,6 +2,7 @@
 //! domain imports another domain only along an edge listed here. Debts that predate this test are
 //! listed too, each with its reason; the test fails when a new upward import appears, and also
 //! when a listed debt is gone (so the list only shrinks). The order is written in `src/lib.rs`.
+//! Files stay under 400 lines and open with a `//!` line saying what they are for.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -131,28 +132,14 @@ fn references(text: &str) -> BTreeSet<String> {
 /// Every `src/` file's top-level module and its references.
 fn imports() -> BTreeMap<String, BTreeSet<String>> {
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut stack = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
-    let root = stack[0].clone();
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            if path.extension().is_none_or(|e| e != "rs") {
-                continue;
-            }
-            let relative = path.strip_prefix(&root).unwrap();
-            let first = relative.components().next().unwrap().as_os_str();
-            let module = first.to_string_lossy().trim_end_matches(".rs").to_owned();
-            if module == "lib" || module == "main" {
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap();
-            let targets = edges.entry(module.clone()).or_default();
-            targets.extend(references(&text).into_iter().filter(|t| *t != module));
+    for (path, text) in sources() {
+        let first = Path::new(&path).components().next().unwrap().as_os_str();
+        let module = first.to_string_lossy().trim_end_matches(".rs").to_owned();
+        if module == "lib" || module == "main" {
+            continue;
         }
+        let targets = edges.entry(module.clone()).or_default();
+        targets.extend(references(&text).into_iter().filter(|t| *t != module));
     }
     edges
 }
@@ -213,4 +200,42 @@ fn the_scanner_finds_references_in_code_only() {
     let text = "use crate::db::Scoped;\n// crate::app is only mentioned\n/// [`x`](crate::http)\nfn f() { crate::rbac::visibility::visible(); crate::plain_fields!(X {}); }\n#[cfg(test)]\nmod tests { use crate::cli; }";
     let found: Vec<String> = references(text).into_iter().collect();
     assert_eq!(found, ["db", "rbac"]);
+}
+
+/// Every `src/` file: its path (relative to `src/`) and text.
+fn sources() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut stack = vec![root.clone()];
+    let mut files = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let relative = path.strip_prefix(&root).unwrap().display().to_string();
+                files.push((relative, std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Longest file allowed in `src/`, in lines.
+const MAX_LINES: usize = 400;
+
+#[test]
+fn files_stay_small_and_open_with_what_they_are_for() {
+    let mut violations = Vec::new();
+    for (path, text) in sources() {
+        let lines = text.lines().count();
+        if lines > MAX_LINES {
+            violations.push(format!("{path} has {lines} lines (at most {MAX_LINES})"));
+        }
+        if !text.trim_start().starts_with("//!") {
+            violations.push(format!("{path} does not open with a `//!` line"));
+        }
+    }
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
 }

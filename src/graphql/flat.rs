@@ -24,18 +24,18 @@ use async_graphql::parser::types::{Field, FragmentDefinition, Selection, Selecti
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::{ContainerType, resolve_container};
 use async_graphql::{
-    ContextSelectionSet, EnumType, ID, Name, OutputType, Positioned, ScalarType, ServerError,
-    ServerResult, Value,
+    ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult, Value,
 };
-use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::future::BoxFuture;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 mod connection;
+mod plain;
 
 pub use connection::{Cursor, FlatConnection};
+pub use plain::{Plain, Preloaded, plain_enum};
 
 /// An object whose stored fields can be read without a resolver.
 pub trait PlainFields: ContainerType + OutputType {
@@ -342,222 +342,5 @@ pub(crate) fn collect<'a>(
     true
 }
 
-/// A stored value as GraphQL sends it: the same conversions as async-graphql's own resolvers.
-pub trait Plain {
-    fn plain(&self) -> Value;
-}
-
-macro_rules! plain_scalars {
-    ($($ty:ty),*) => {
-        $(impl Plain for $ty {
-            fn plain(&self) -> Value {
-                ScalarType::to_value(self)
-            }
-        })*
-    };
-}
-
-plain_scalars!(
-    String,
-    ID,
-    bool,
-    i32,
-    i64,
-    u64,
-    f64,
-    DateTime<Utc>,
-    NaiveDate
-);
-
-impl<T: Plain> Plain for Option<T> {
-    fn plain(&self) -> Value {
-        self.as_ref().map_or(Value::Null, Plain::plain)
-    }
-}
-
-/// The value of a GraphQL enum.
-pub fn plain_enum<E: EnumType>(value: E) -> Value {
-    E::items()
-        .iter()
-        .find(|item| item.value == value)
-        .map_or(Value::Null, |item| Value::Enum(Name::new(item.name)))
-}
-
-/// Implements [`PlainFields`]: `plain_fields!(Task { "id" => id, "title" => title; enums "column" => column })`.
-#[macro_export]
-/// `objects` names fields of type [`Preloaded<T>`]: `objects "assignee" => assignee_loaded: User`.
-macro_rules! plain_fields {
-    ($ty:ty {
-        $($name:literal => $field:ident),* $(,)?
-        $(; enums $($ename:literal => $efield:ident),* $(,)?)?
-        $(; objects $($oname:literal => $ofield:ident : $oty:ty),* $(,)?)?
-    }) => {
-        impl $crate::graphql::flat::PlainFields for $ty {
-            fn plain_field(&self, name: &str) -> Option<async_graphql::Value> {
-                use $crate::graphql::flat::Plain;
-                match name {
-                    $($name => Some(self.$field.plain()),)*
-                    $($($ename => Some($crate::graphql::flat::plain_enum(self.$efield)),)*)?
-                    _ => None,
-                }
-            }
-
-            $(
-            fn object_plan<'a>(
-                name: &str,
-                cx: $crate::graphql::flat::PlanContext<'a>,
-                set: &'a async_graphql::parser::types::SelectionSet,
-            ) -> Option<$crate::graphql::flat::Plan<'a>> {
-                match name {
-                    $($oname => $crate::graphql::flat::plan_of::<$oty>(cx, set),)*
-                    _ => None,
-                }
-            }
-
-            fn plain_object(
-                &self,
-                name: &str,
-            ) -> Option<Option<&dyn $crate::graphql::flat::PlainObject>> {
-                match name {
-                    $($oname => self.$ofield.as_plain(),)*
-                    _ => None,
-                }
-            }
-            )?
-        }
-    };
-}
-
-/// An object field loaded together with its parent (a card's assignee), or not loaded, in which
-/// case the field's resolver loads it.
-#[derive(Debug, Clone, Default)]
-pub enum Preloaded<T> {
-    /// Not loaded: the resolver loads it.
-    #[default]
-    No,
-    /// Loaded, and null.
-    Null,
-    /// Loaded.
-    Object(Arc<T>),
-}
-
-impl<T: PlainObject> Preloaded<T> {
-    /// As [`PlainFields::plain_object`] answers it.
-    pub fn as_plain(&self) -> Option<Option<&dyn PlainObject>> {
-        match self {
-            Preloaded::No => None,
-            Preloaded::Null => Some(None),
-            Preloaded::Object(object) => Some(Some(&**object as &dyn PlainObject)),
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::graphql::directives::{public, requires};
-    use crate::graphql::policy::Policy;
-    use crate::rbac::Permission;
-    use async_graphql::{
-        ComplexObject, EmptyMutation, EmptySubscription, Object, Schema, SimpleObject,
-    };
-
-    /// A card with plain fields, a resolved field, a guarded field and a failing field.
-    #[derive(Debug, Clone, SimpleObject)]
-    #[graphql(complex)]
-    struct Card {
-        id: ID,
-        title: String,
-        due: Option<NaiveDate>,
-        #[graphql(directive = requires::apply(Permission::NotePrivate))]
-        secret: Option<String>,
-    }
-
-    #[ComplexObject]
-    impl Card {
-        async fn shout(&self, times: Option<usize>) -> String {
-            self.title.to_uppercase().repeat(times.unwrap_or(1))
-        }
-
-        async fn broken(&self) -> async_graphql::Result<Option<i32>> {
-            Err("broken".into())
-        }
-    }
-
-    crate::plain_fields!(Card { "id" => id, "title" => title, "due" => due, "secret" => secret });
-
-    fn cards() -> Vec<Card> {
-        (0..3)
-            .map(|i| Card {
-                id: ID(format!("c{i}")),
-                title: format!("card {i}"),
-                due: (i % 2 == 0)
-                    .then(|| NaiveDate::from_ymd_opt(2026, 11, 22).unwrap_or_default()),
-                secret: Some("staff only".into()),
-            })
-            .collect()
-    }
-
-    struct Plain;
-
-    #[Object]
-    impl Plain {
-        #[graphql(directive = public::apply())]
-        async fn cards(&self) -> Vec<Card> {
-            cards()
-        }
-    }
-
-    struct Flattened;
-
-    #[Object(name = "Plain")]
-    impl Flattened {
-        #[graphql(directive = public::apply())]
-        async fn cards(&self) -> Vec<Flat<Card>> {
-            cards().into_iter().map(Flat).collect()
-        }
-    }
-
-    /// A schema with the authorization extension and the policy read from its own SDL.
-    pub(super) fn schema<Q: async_graphql::ObjectType + 'static>(
-        query: Q,
-    ) -> Schema<Q, EmptyMutation, EmptySubscription> {
-        let authz = Authz::new();
-        let schema = Schema::build(query, EmptyMutation, EmptySubscription)
-            .extension(authz.clone())
-            .data(authz.clone())
-            .finish();
-        authz
-            .install(Policy::from_sdl(&schema.sdl()).unwrap())
-            .unwrap();
-        schema
-    }
-
-    #[tokio::test]
-    async fn flat_resolution_answers_exactly_like_the_general_path() {
-        let plain = schema(Plain);
-        let flat = schema(Flattened);
-        assert_eq!(
-            plain.sdl(),
-            flat.sdl(),
-            "Flat<T> must not change the schema"
-        );
-        for query in [
-            "{ cards { id title due } }",
-            "{ cards { __typename a: id b: title shout(times: 2) } }",
-            "{ cards { id ... on Card { title } ...F } } fragment F on Card { due }",
-            "{ cards { id secret } }",
-            "{ cards { id broken } }",
-            "{ cards { id title @include(if: false) due @skip(if: true) } }",
-            "{ cards { id id title } }",
-        ] {
-            let expected = serde_json::to_value(plain.execute(query).await).unwrap();
-            let actual = serde_json::to_value(flat.execute(query).await).unwrap();
-            assert_eq!(actual, expected, "{query}");
-        }
-        // The guarded field is denied on the flat path too.
-        let denied = flat.execute("{ cards { id secret } }").await;
-        assert_eq!(denied.errors.len(), 3);
-        assert!(denied.data.to_string().contains("secret: null"));
-    }
-}
+mod tests;

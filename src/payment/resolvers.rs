@@ -63,7 +63,7 @@ impl PaymentQuery {
         let rc = RequestContext::of(ctx)?;
         let project_id = parse_id("projectId", &project_id)?;
         Ok(Some(
-            service::balance(&rc.app, rc.access().await?, project_id).await?,
+            super::balance::balance(&rc.app, rc.access().await?, project_id).await?,
         ))
     }
 }

@@ -159,7 +159,7 @@ impl TaskMutation {
         let id = parse_id("id", &id)?;
         let after = after.as_ref().map(|a| parse_id("after", a)).transpose()?;
         Ok(Some(
-            service::move_task(&rc.app, rc.access().await?, id, column, after)
+            super::moves::move_task(&rc.app, rc.access().await?, id, column, after)
                 .await?
                 .into(),
         ))

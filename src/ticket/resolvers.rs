@@ -127,7 +127,7 @@ impl TicketMutation {
         let rc = RequestContext::of(ctx)?;
         let ticket_id = parse_id("ticketId", &ticket_id)?;
         Ok(Some(
-            service::comment(&rc.app, rc.access().await?, ticket_id, &body, internal)
+            super::thread::comment(&rc.app, rc.access().await?, ticket_id, &body, internal)
                 .await?
                 .into(),
         ))

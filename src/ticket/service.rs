@@ -1,7 +1,7 @@
-//! Ticket rules and transactions: numbering, the thread, decisions, quote answers, and the one
-//! task a ticket becomes.
+//! Ticket rules and transactions: numbering, decisions, quote answers, and the one task a ticket
+//! becomes (the thread is in `thread`, what payments do in `payment`).
 
-use super::types::{TicketKind, TicketStatus, sees_internal};
+use super::types::{TicketKind, TicketStatus};
 use super::workflow::{self, Side};
 use crate::activity::{self, Entry};
 use crate::app::App;
@@ -9,8 +9,8 @@ use crate::db::{Scoped, contains_ci};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{DomainEvent, TicketChanged};
 use crate::graphql::pagination::Page;
+use crate::rbac::WorkspaceAccess;
 use crate::rbac::visibility as projects;
-use crate::rbac::{Permission, WorkspaceAccess};
 use crate::task::service as tasks;
 use crate::types::{Money, text};
 use chrono::Utc;
@@ -39,7 +39,7 @@ pub async fn get_visible<C: ConnectionTrait>(
     Ok(found)
 }
 
-async fn record<C: ConnectionTrait>(
+pub(super) async fn record<C: ConnectionTrait>(
     scoped: &Scoped<'_, C>,
     access: &WorkspaceAccess,
     ticket: &ticket::Model,
@@ -181,22 +181,6 @@ pub async fn list(
     Ok((rows, total, has_next))
 }
 
-/// The thread of a ticket, oldest first; internal comments only with `note:private`.
-pub async fn comments<C: ConnectionTrait>(
-    conn: &C,
-    access: &WorkspaceAccess,
-    ticket_id: Uuid,
-) -> ApiResult<Vec<ticket_comment::Model>> {
-    let mut query = Scoped::new(conn, access.workspace_id)
-        .find::<ticket_comment::Entity>()
-        .filter(ticket_comment::Column::TicketId.eq(ticket_id))
-        .order_by_asc(ticket_comment::Column::Id);
-    if !sees_internal(access.permissions) {
-        query = query.filter(ticket_comment::Column::Internal.eq(false));
-    }
-    Ok(query.all(conn).await?)
-}
-
 pub(super) async fn set_status<C: ConnectionTrait>(
     scoped: &Scoped<'_, C>,
     ticket: ticket::Model,
@@ -206,61 +190,6 @@ pub(super) async fn set_status<C: ConnectionTrait>(
     model.status = Set(status.as_str().to_owned());
     model.updated_at = Set(Utc::now());
     Ok(scoped.update(model).await?)
-}
-
-/// Adds a comment. An internal one needs `note:private`. A client answering a ticket that is
-/// TO_CLARIFY sends it back to NEW.
-pub async fn comment(
-    app: &App,
-    access: &WorkspaceAccess,
-    ticket_id: Uuid,
-    body: &str,
-    internal: bool,
-) -> ApiResult<ticket_comment::Model> {
-    if internal {
-        access.require(Permission::NotePrivate)?;
-    }
-    let body = text::required("body", body, 10_000)?;
-    let txn = app.db.begin().await?;
-    let ticket = get_visible(&*txn, access, ticket_id).await?;
-    let scoped = txn.scoped(access.workspace_id);
-    let created = scoped
-        .insert(ticket_comment::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            workspace_id: Set(access.workspace_id),
-            ticket_id: Set(ticket.id),
-            author_id: Set(access.user_id),
-            body: Set(body),
-            internal: Set(internal),
-            created_at: Set(Utc::now()),
-        })
-        .await?;
-    let label = if internal { "Internal note" } else { "Comment" };
-    record(
-        &scoped,
-        access,
-        &ticket,
-        "ticket.commented",
-        format!("{label} on ticket #{}", ticket.number),
-        internal,
-    )
-    .await?;
-    let status = TicketStatus::parse(&ticket.status);
-    if status == TicketStatus::ToClarify && !access.is_staff() && !internal {
-        let updated = set_status(&scoped, ticket, TicketStatus::New).await?;
-        record(
-            &scoped,
-            access,
-            &updated,
-            "ticket.status_changed",
-            format!("Ticket #{} answered: back to NEW", updated.number),
-            false,
-        )
-        .await?;
-        scoped.emit(DomainEvent::TicketStatusChanged(ticket_event(&updated)));
-    }
-    txn.commit().await?;
-    Ok(created)
 }
 
 /// A quote given with the QUOTED decision.

@@ -188,7 +188,7 @@ impl Ticket {
     async fn comments(&self, ctx: &Context<'_>) -> Result<Vec<TicketComment>> {
         let rc = RequestContext::of(ctx)?;
         let access = rc.access().await?;
-        let rows = super::service::comments(rc.app.db.conn(), access, self.uuid).await?;
+        let rows = super::thread::comments(rc.app.db.conn(), access, self.uuid).await?;
         Ok(rows.into_iter().map(TicketComment::from).collect())
     }
 }
