@@ -1,26 +1,25 @@
-//! The GraphQL layer: schema assembly (extensions, limits, policy; the roots are merged in
-//! `crate::schema`), the authorization directives and the extension that enforces them, error
-//! shape, admission limits, loading (`loaders`, `batch`, `flat`), live re-checks, and the
-//! per-request context.
+//! The GraphQL layer, by concern:
+//! - [`admission`]: what a document must pass before it runs (token, alias, root-field and depth
+//!   limits, persisted queries, GET's safe methods, cost budgets, input hygiene);
+//! - [`authz`]: the authorization directives, the policy read from the SDL, the extension that
+//!   applies it to every field, and the spec shape of field errors;
+//! - [`load`]: loading relations (per-request loaders found by type, deterministic batches,
+//!   the single-pass resolver for lists of thousands, pagination);
+//! - [`context`] (the per-request context), [`live`] (subscriptions re-checked per event) and
+//!   [`schema`] (assembly: extensions, limits, policy; the roots are merged in `crate::schema`).
+//!
+//! The submodules are also re-exported here under their short names (`graphql::flat`,
+//! `graphql::policy`, …).
 
-pub mod apq;
+pub mod admission;
 pub mod authz;
-pub mod batch;
 pub mod context;
-pub mod cost;
-mod depth;
-pub mod directives;
-pub mod flat;
-pub mod input;
-pub mod limits;
 pub mod live;
-pub mod loaders;
-pub mod pagination;
-pub mod policy;
-pub mod safe_methods;
+pub mod load;
 pub mod schema;
-mod shape;
-pub mod visibility;
 
+pub use admission::{apq, cost, input, limits, safe_methods};
+pub use authz::{directives, policy, visibility};
 pub use context::RequestContext;
+pub use load::{batch, flat, loaders, pagination};
 pub use schema::SchemaLimits;

@@ -2,8 +2,8 @@
 //! after persisted queries and trusted documents replaced a hash by the stored text, so a
 //! mutation stored under its hash cannot be run by a GET (which a browser may send cross-site).
 
-use super::RequestContext;
 use super::limits::refuse;
+use crate::graphql::RequestContext;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
 };

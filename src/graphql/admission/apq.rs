@@ -7,8 +7,8 @@
 //! it is parsed and limited (tokens, aliases, root fields, depth, complexity) exactly like any
 //! other document. APQ only saves bandwidth: it is not an allow-list (trusted documents are).
 
-use super::RequestContext;
 use super::limits::{DocumentLimits, refuse};
+use crate::graphql::RequestContext;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
 };

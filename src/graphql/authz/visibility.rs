@@ -3,7 +3,7 @@
 //! not block execution). They read the access resolved for introspection, and hide when there is
 //! none: deny by default.
 
-use super::RequestContext;
+use crate::graphql::RequestContext;
 use crate::rbac::Permission;
 use async_graphql::Context;
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! The authorization directives. Each field declares its rule once, with one of these; the SDL
-//! shows it, and [`super::authz`] enforces what the SDL says. There is no second declaration to
+//! shows it, and [`extension`](super::extension) enforces what the SDL says. There is no second declaration to
 //! drift from the first.
 #![allow(non_snake_case, unused_variables)]
 

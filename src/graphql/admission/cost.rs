@@ -7,11 +7,11 @@
 //! and what is left are reported in the response's `extensions.cost` and in `X-RateLimit-*`
 //! headers.
 
-use super::RequestContext;
 use super::limits::refuse;
 use crate::auth::Principal;
 use crate::cache::{Bucket, BucketState};
 use crate::error::ApiError;
+use crate::graphql::RequestContext;
 use async_graphql::extensions::{
     Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest,
     NextValidation,
@@ -30,7 +30,7 @@ mod measure;
 
 pub use measure::operation_cost;
 
-const MAX_PAGE: u64 = super::pagination::MAX_PAGE.unsigned_abs() as u64;
+const MAX_PAGE: u64 = crate::graphql::pagination::MAX_PAGE.unsigned_abs() as u64;
 
 /// Budgets: one bucket per user or API key, one per IP for anonymous callers. A capacity of 0
 /// turns the limit off (costs are still computed and reported).

@@ -2,7 +2,7 @@
 //!
 //! A domain declares a loader (a [`Loader`](async_graphql::dataloader::Loader) over its own key
 //! type) and implements [`RequestLoader`] for it; a resolver asks the request for it with
-//! [`RequestContext::loader`](super::RequestContext::loader). Loaders are made on first use, per
+//! [`RequestContext::loader`](crate::graphql::RequestContext::loader). Loaders are made on first use, per
 //! request (never stored in schema data, where their cache would be shared across requests and
 //! tenants), and cache per request; tenant-owned keys carry the workspace. Since each loader is
 //! its own type with its own key type, two relations cannot collide on a key: the compiler keeps

@@ -5,7 +5,7 @@
 //! time. [`Flat<T>`] is the same GraphQL type as `T` (same name, same fields, same SDL) but resolves
 //! a selection in one pass: plain fields (stored values that need no arguments and no I/O) are
 //! read directly, every other field goes through `T`'s own resolver, and **every field still
-//! passes the authorization rule of the [`Policy`](super::policy::Policy)**, through the same
+//! passes the authorization rule of the [`Policy`](crate::graphql::policy::Policy)**, through the same
 //! check as the extension. A selection with anything unusual (a fragment on another type, a
 //! repeated response key, a directive) falls back to async-graphql's general path.
 //!
@@ -14,10 +14,10 @@
 //! resolved in the same pass by a plan of its own, made once with the parent's plan. Lists come as
 //! [`FlatConnection`]s, whose edges are built in one loop.
 
-use super::RequestContext;
-use super::authz::{self, Authz};
-use super::policy::{Policy, Requirement};
 use crate::error::ApiError;
+use crate::graphql::RequestContext;
+use crate::graphql::authz::{self, Authz};
+use crate::graphql::policy::{Policy, Requirement};
 use async_graphql::extensions::ResolveInfo;
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, FragmentDefinition, Selection, SelectionSet};
