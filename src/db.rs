@@ -4,12 +4,14 @@
 //! Raw `Entity::find()` and friends are denied by clippy (`clippy.toml`, `disallowed-methods`)
 //! everywhere but `db/scope.rs`, so code outside this module cannot express an unscoped query.
 
+mod across;
 mod connect;
 pub mod idempotency;
 pub mod jobs;
 pub mod outbox;
 mod scope;
 
+pub use across::AcrossTenants;
 pub use connect::{Db, Tx};
 pub use scope::{Global, Scoped};
 

@@ -6,7 +6,8 @@
 use super::key_token as token;
 use super::{ApiKeyPrincipal, Principal};
 use crate::cache::Cache;
-use crate::db::{Db, Global};
+use crate::db::AcrossTenants;
+use crate::db::Db;
 use crate::types::permission::PermissionSet;
 use chrono::Utc;
 use entity::api_key;
@@ -85,10 +86,12 @@ pub async fn authenticate(
     let found = match cached {
         Some(found) => found,
         None => {
-            let row = Global::new(db.conn())
-                .api_key_by_public_id(public_id)
-                .one(db.conn())
-                .await;
+            let row =
+                AcrossTenants::because("an API key is authenticated before its workspace is known")
+                    .find::<api_key::Entity>()
+                    .filter(api_key::Column::PublicId.eq(public_id))
+                    .one(db.conn())
+                    .await;
             let row = match row {
                 Ok(Some(row)) if row.revoked_at.is_none() => row,
                 Ok(_) => return Principal::Rejected(INVALID),
@@ -146,13 +149,14 @@ fn touch(db: &Db, id: Uuid, ip: Option<&str>) {
     let db = db.clone();
     let ip = ip.map(str::to_owned);
     tokio::spawn(async move {
-        let result = Global::new(db.conn())
-            .api_key_touch()
-            .col_expr(api_key::Column::LastUsedAt, Expr::value(Utc::now()))
-            .col_expr(api_key::Column::LastUsedIp, Expr::value(ip))
-            .filter(api_key::Column::Id.eq(id))
-            .exec(db.conn())
-            .await;
+        let result =
+            AcrossTenants::because("a key's use is recorded by its id, found at authentication")
+                .update_many::<api_key::Entity>()
+                .col_expr(api_key::Column::LastUsedAt, Expr::value(Utc::now()))
+                .col_expr(api_key::Column::LastUsedIp, Expr::value(ip))
+                .filter(api_key::Column::Id.eq(id))
+                .exec(db.conn())
+                .await;
         if let Err(err) = result {
             tracing::warn!(error = ?err, "could not record API key use");
         }

@@ -9,8 +9,8 @@ use sea_orm::sea_query::{
 };
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbErr,
-    DeleteMany, EntityTrait, IntoActiveModel, Iterable, PrimaryKeyToColumn, PrimaryKeyTrait,
-    QueryFilter, Select, UpdateMany, Value,
+    DeleteMany, IntoActiveModel, Iterable, PrimaryKeyToColumn, PrimaryKeyTrait, QueryFilter,
+    Select, UpdateMany, Value,
 };
 use uuid::Uuid;
 
@@ -276,83 +276,24 @@ impl<'c, C: ConnectionTrait> Global<'c, C> {
         E::update_many()
     }
 
-    /// Finds an invitation by the hash of its secret code, before its workspace is known
-    /// (`acceptInvitation`). The code itself is the proof of access.
-    /// An API key by its public id: authentication happens before the workspace is known.
-    pub fn api_key_by_public_id(&self, public_id: &str) -> Select<entity::api_key::Entity> {
-        entity::api_key::Entity::find()
-            .filter(entity::api_key::Column::PublicId.eq(public_id.to_owned()))
-    }
-
-    /// Records an API key's use (authentication happens before the workspace is known).
-    pub fn api_key_touch(&self) -> UpdateMany<entity::api_key::Entity> {
-        entity::api_key::Entity::update_many()
-    }
-
-    pub fn invitation_by_code_hash(&self, code_hash: &str) -> Select<entity::invitation::Entity> {
-        entity::invitation::Entity::find()
-            .filter(entity::invitation::Column::CodeHash.eq(code_hash))
-    }
-
-    /// The one cross-tenant read of a tenant-owned table: a user's own memberships, in every
-    /// workspace (for `myWorkspaces` and workspace selection).
-    pub fn memberships_of_user(&self, user_id: Uuid) -> Select<entity::membership::Entity> {
-        entity::membership::Entity::find().filter(entity::membership::Column::UserId.eq(user_id))
-    }
-
     pub fn delete_many<E: GlobalEntity>(&self) -> DeleteMany<E> {
         E::delete_many()
     }
 
-    /// Records a Stripe event id before acting on it. `false` when it was already recorded (a
-    /// duplicate or replayed delivery): the caller then does nothing. Concurrent deliveries of
-    /// one event serialize on the primary key.
-    pub async fn claim_stripe_event(
-        &self,
-        event: entity::stripe_event::ActiveModel,
-    ) -> Result<bool, DbErr> {
+    /// Inserts `model` unless a row with its primary key exists; `true` when it was inserted.
+    /// Concurrent inserts of one key serialize on the primary key, so exactly one of them inserts
+    /// (a Stripe event id is recorded this way before it is acted on: a duplicate finds it).
+    pub async fn insert_new<E, A>(&self, model: A) -> Result<bool, DbErr>
+    where
+        E: GlobalEntity,
+        A: ActiveModelTrait<Entity = E> + Send,
+    {
         use sea_orm::sea_query::OnConflict;
-        let inserted = entity::stripe_event::Entity::insert(event)
-            .on_conflict(
-                OnConflict::column(entity::stripe_event::Column::Id)
-                    .do_nothing()
-                    .to_owned(),
-            )
+        let key = E::PrimaryKey::iter().map(|k| k.into_column());
+        let inserted = E::insert(model)
+            .on_conflict(OnConflict::columns(key).do_nothing().to_owned())
             .exec_without_returning(self.conn)
             .await?;
         Ok(inserted == 1)
-    }
-
-    /// Payment requests looked up by a Stripe reference (checkout session, payment intent) before
-    /// the workspace is known: a verified webhook names no workspace we could trust more. Writes
-    /// then go through [`Scoped`] on the row's own workspace.
-    pub fn payment_requests_by_stripe_ref(&self) -> Select<entity::payment_request::Entity> {
-        entity::payment_request::Entity::find()
-    }
-
-    /// Expires every PENDING request whose due date is before `today`, in one conditional
-    /// statement: run on several instances at once, each row still changes exactly once.
-    pub async fn expire_due_payment_requests(
-        &self,
-        today: chrono::NaiveDate,
-        now: chrono::DateTime<chrono::Utc>,
-        limit: u64,
-    ) -> Result<Vec<entity::payment_request::Model>, DbErr> {
-        use entity::payment_request::{Column, Entity};
-        let due = Query::select()
-            .column(Column::Id)
-            .from(Entity)
-            .and_where(Expr::col(Column::Status).eq("PENDING"))
-            .and_where(Expr::col(Column::DueDate).lt(today))
-            .limit(limit)
-            .to_owned();
-        Entity::update_many()
-            .col_expr(Column::Status, Expr::value("EXPIRED"))
-            .col_expr(Column::ClosedAt, Expr::value(now))
-            .col_expr(Column::UpdatedAt, Expr::value(now))
-            .filter(Column::Id.in_subquery(due))
-            .filter(Column::Status.eq("PENDING"))
-            .exec_with_returning(self.conn)
-            .await
     }
 }

@@ -5,7 +5,7 @@
 
 use super::events::{self, CheckoutFacts, EventBody, Incoming};
 use crate::app::AppState;
-use crate::db::Global;
+use crate::db::AcrossTenants;
 use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::Utc;
@@ -74,11 +74,12 @@ async fn find(state: &AppState, session: &str) -> anyhow::Result<Option<payment_
     if !session.starts_with("local_cs_") {
         return Ok(None);
     }
-    let found = Global::new(state.db.conn())
-        .payment_requests_by_stripe_ref()
-        .filter(payment_request::Column::CheckoutSessionId.eq(session))
-        .one(state.db.conn())
-        .await?;
+    let found =
+        AcrossTenants::because("the local test checkout names its session, not its workspace")
+            .find::<payment_request::Entity>()
+            .filter(payment_request::Column::CheckoutSessionId.eq(session))
+            .one(state.db.conn())
+            .await?;
     Ok(found.filter(|r| r.checkout_expires_at.is_none_or(|at| at > Utc::now())))
 }
 

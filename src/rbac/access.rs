@@ -240,10 +240,12 @@ impl AccessResolver {
     /// Forgets a user's cached access in every workspace they belong to (their account status or
     /// MFA changed, which access depends on), and announces it once.
     pub async fn invalidate_user_everywhere(&self, user_id: Uuid) -> ApiResult<()> {
-        let memberships = crate::db::Global::new(self.db.conn())
-            .memberships_of_user(user_id)
-            .all(self.db.conn())
-            .await?;
+        let memberships =
+            crate::db::AcrossTenants::because("a user's own memberships, in every workspace")
+                .find::<membership::Entity>()
+                .filter(membership::Column::UserId.eq(user_id))
+                .all(self.db.conn())
+                .await?;
         for membership in memberships {
             self.cache
                 .delete(&cache_key(membership.workspace_id, user_id))

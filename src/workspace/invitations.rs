@@ -4,6 +4,7 @@ use super::roles::{ensure_can_grant, get_role};
 use crate::app::App;
 use crate::auth::UserPrincipal;
 use crate::auth::{OpaqueSecret, sha256_hex};
+use crate::db::AcrossTenants;
 use crate::db::{Global, Scoped};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::ClientInfo;
@@ -113,11 +114,14 @@ pub const SIGN_IN_TO_ACCEPT: &str =
 /// A pending, unexpired invitation by its code (every refusal names the code field).
 async fn usable_invitation(app: &App, code: &str) -> ApiResult<invitation::Model> {
     let hash = sha256_hex(code.trim());
-    let found = Global::new(app.db.conn())
-        .invitation_by_code_hash(&hash)
-        .one(app.db.conn())
-        .await?
-        .ok_or_else(|| ApiError::bad_field("code", "this invitation code is not valid"))?;
+    let found = AcrossTenants::because(
+        "an invitation's code is its proof of access, before its workspace is known",
+    )
+    .find::<invitation::Entity>()
+    .filter(invitation::Column::CodeHash.eq(hash))
+    .one(app.db.conn())
+    .await?
+    .ok_or_else(|| ApiError::bad_field("code", "this invitation code is not valid"))?;
     check_usable(&found)?;
     Ok(found)
 }

@@ -11,6 +11,7 @@ pub use super::roles::{builtin_role, create_role, delete_role, load_roles, updat
 
 use crate::app::App;
 use crate::auth::UserPrincipal;
+use crate::db::AcrossTenants;
 use crate::db::{Global, Scoped};
 use crate::error::{ApiError, ApiResult, is_unique_violation};
 use crate::graphql::context::ClientInfo;
@@ -276,7 +277,11 @@ pub async fn my_workspaces(
 ) -> ApiResult<Vec<(workspace::Model, membership::Model)>> {
     let conn = app.db.conn();
     let global = Global::new(conn);
-    let memberships = global.memberships_of_user(user_id).all(conn).await?;
+    let memberships = AcrossTenants::because("a user's own memberships, in every workspace")
+        .find::<membership::Entity>()
+        .filter(membership::Column::UserId.eq(user_id))
+        .all(conn)
+        .await?;
     let ids: Vec<Uuid> = memberships.iter().map(|m| m.workspace_id).collect();
     let mut workspaces: HashMap<Uuid, workspace::Model> = global
         .find::<workspace::Entity>()
