@@ -29,9 +29,18 @@
 //!   a doc on every field, guarded fields nullable.
 //! - `resolvers.rs`: thin `<Domain>Query` / `<Domain>Mutation`, each root field with its
 //!   directive (`requires`, `authenticated`, `platformAdmin`, `public`).
-//! - `service.rs`: the rules and transactions. Its functions take `&App` first, then the caller's
-//!   `&WorkspaceAccess` (or `&UserPrincipal`), then the arguments; inside, data goes through
-//!   `db::Scoped` only, and events through `txn.scoped(ws).emit(DomainEvent::…)`.
+//! - `service.rs`: the rules and transactions; inside, data goes through `db::Scoped` (or, saying
+//!   why, `db::AcrossTenants`), and events through `txn.scoped(ws).emit(DomainEvent::…)`. One
+//!   rule for the first argument, by what the function is:
+//!   - an operation that owns its transaction: `app: &App`, then the caller's `&WorkspaceAccess`
+//!     (or `&UserPrincipal`), then the arguments;
+//!   - a step inside a caller's transaction (another domain's, along a listed edge, such as a
+//!     payment settling its ticket): `scoped: &Scoped<'_, C>`, then the actor, then the
+//!     arguments;
+//!   - a read usable inside or outside a transaction (`get_visible`): `conn: &C`, then the
+//!     access;
+//!   - a batch load of a list's relation (called through `graphql::batch`): `db: &Db`, then the
+//!     workspace and the parent IDs.
 //! - `loaders.rs`: its request loaders (`impl graphql::loaders::RequestLoader`, reached by
 //!   `rc.loader::<T>()`) and batch loads of its relations, when it has any.
 //! - `subscriptions.rs`: live fields, through `graphql::live::project_stream`, when it has any.
