@@ -1,6 +1,8 @@
 //! Websocket fan-out benchmark (issue #4): N subscribers of `messageAdded` on one project, M
-//! messages posted through GraphQL, publish→deliver latency per receiver, lost messages, and the
-//! server's RSS per idle subscribed connection.
+//! messages posted through GraphQL, publish→deliver latency of every delivery (also those of
+//! subscribers that did not finish), the slowest subscriber's last delivery, missing deliveries,
+//! subscribers that ended with an error or had not finished at the deadline, and the server's RSS
+//! per idle subscribed connection.
 //!
 //! `make bench-ws` runs N = 1,000 and N = 10,000 on one instance, then N = 1,000 and 10,000 across
 //! two instances through Redis (subscribers on A, messages posted on B). Each Portico instance is
@@ -27,7 +29,6 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use uuid::Uuid;
@@ -214,7 +215,8 @@ async fn login(address: &str, email: &str) -> String {
 }
 
 /// What one subscriber saw: (message index, receive instant).
-type Received = Arc<Mutex<Vec<Vec<(usize, Instant)>>>>;
+/// Each subscriber's deliveries: (message index, arrival).
+type Received = Arc<Vec<std::sync::Mutex<Vec<(usize, Instant)>>>>;
 
 struct Row {
     label: String,
@@ -224,8 +226,21 @@ struct Row {
     rss_per_sub_kib: f64,
     p50_ms: f64,
     p99_ms: f64,
-    lost: usize,
+    /// Deliveries that never came (of n × m), counted per delivery: a subscriber that got 19 of
+    /// 20 misses one, not twenty.
+    missing: usize,
+    /// The slowest subscriber's last delivery, from the post of the last message.
+    slowest_last_ms: f64,
+    /// Subscribers whose stream ended with an error or a close before the last message.
+    errored: usize,
+    /// Subscribers still waiting at the deadline, without an error.
+    unfinished: usize,
 }
+
+/// How a subscriber's stream ended.
+const RUNNING: u8 = 0;
+const COMPLETE: u8 = 1;
+const ERRORED: u8 = 2;
 
 async fn run(label: &str, n: usize, m: usize, db_url: &str, redis: Option<&str>) -> Row {
     let a = Instance::start(db_url, redis);
@@ -236,18 +251,26 @@ async fn run(label: &str, n: usize, m: usize, db_url: &str, redis: Option<&str>)
     tokio::time::sleep(Duration::from_millis(300)).await;
     let rss_before = a.rss_kib();
 
-    let received: Received = Arc::new(Mutex::new(vec![Vec::new(); n]));
+    // Each delivery is recorded when it arrives, so a subscriber still waiting at the deadline
+    // keeps what it got.
+    let received: Received = Arc::new((0..n).map(|_| std::sync::Mutex::new(Vec::new())).collect());
+    let ended: Arc<Vec<std::sync::atomic::AtomicU8>> = Arc::new(
+        (0..n)
+            .map(|_| std::sync::atomic::AtomicU8::new(RUNNING))
+            .collect(),
+    );
     let ready = Arc::new(tokio::sync::Semaphore::new(0));
     let connected = Arc::new(tokio::sync::Semaphore::new(0));
     let go = Arc::new(tokio::sync::Semaphore::new(0));
     let mut tasks = Vec::with_capacity(n);
     let url = format!("ws://{}/graphql/ws", a.address);
     for i in 0..n {
-        let (url, token, slug, received, ready, connected, go) = (
+        let (url, token, slug, received, ended, ready, connected, go) = (
             url.clone(),
             seeded_token.clone(),
             seeded.slug.clone(),
             received.clone(),
+            ended.clone(),
             ready.clone(),
             connected.clone(),
             go.clone(),
@@ -268,23 +291,25 @@ async fn run(label: &str, n: usize, m: usize, db_url: &str, redis: Option<&str>)
                 "query": "subscription($p: ID!) { messageAdded(projectId: $p) { body } }",
                 "variables": { "p": project } } });
             socket.send(Frame::text(subscribe.to_string())).await.unwrap();
-            ready.add_permits(1);
-            let mut seen = Vec::new();
-            loop {
+            // Ready once a warm-up message arrived: the subscription is live on the server, not
+            // only sent (at 10k, the server is still attaching subscriptions seconds later).
+            let mut live = false;
+            let mut seen = 0;
+            let outcome = loop {
                 let frame = match socket.next().await {
                     Some(Ok(frame)) => frame,
                     Some(Err(err)) => {
-                        eprintln!("subscriber {i}: socket error after {} messages: {err}", seen.len());
-                        break;
+                        eprintln!("subscriber {i}: socket error after {seen} messages: {err}");
+                        break ERRORED;
                     }
                     None => {
-                        eprintln!("subscriber {i}: socket closed after {} messages", seen.len());
-                        break;
+                        eprintln!("subscriber {i}: socket closed after {seen} messages");
+                        break ERRORED;
                     }
                 };
                 if let Frame::Close(frame) = &frame {
-                    eprintln!("subscriber {i}: closed by the server after {} messages: {frame:?}", seen.len());
-                    break;
+                    eprintln!("subscriber {i}: closed by the server after {seen} messages: {frame:?}");
+                    break ERRORED;
                 }
                 let Frame::Text(text) = frame else { continue };
                 let value: Value = serde_json::from_str(&text).unwrap();
@@ -295,13 +320,25 @@ async fn run(label: &str, n: usize, m: usize, db_url: &str, redis: Option<&str>)
                     Some("next") => {
                         let Some(body) = value["payload"]["data"]["messageAdded"]["body"].as_str() else {
                             eprintln!("subscriber {i}: {value}");
-                            break;
+                            break ERRORED;
                         };
-                        let index: usize = body.trim_start_matches("bench ").parse().unwrap();
-                        seen.push((index, Instant::now()));
-                        if index + 1 == m {
-                            break;
+                        if body == "warmup" {
+                            if !live {
+                                live = true;
+                                ready.add_permits(1);
+                            }
+                            continue;
                         }
+                        let index: usize = body.trim_start_matches("bench ").parse().unwrap();
+                        received[i].lock().unwrap().push((index, Instant::now()));
+                        seen += 1;
+                        if index + 1 == m {
+                            break COMPLETE;
+                        }
+                    }
+                    Some("error" | "complete") => {
+                        eprintln!("subscriber {i}: stream ended after {seen} messages: {value}");
+                        break ERRORED;
                     }
                     other => {
                         if other != Some("pong") && other != Some("ka") {
@@ -309,8 +346,8 @@ async fn run(label: &str, n: usize, m: usize, db_url: &str, redis: Option<&str>)
                         }
                     }
                 }
-            }
-            received.lock().await[i] = seen;
+            };
+            ended[i].store(outcome, std::sync::atomic::Ordering::SeqCst);
         }));
         // Pace the handshakes a little: the accept queue is finite.
         if i % 200 == 199 {
@@ -322,43 +359,73 @@ async fn run(label: &str, n: usize, m: usize, db_url: &str, redis: Option<&str>)
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_connected = a.rss_kib();
     go.add_permits(n);
-    let _ready = ready.acquire_many(all).await.unwrap();
-    // Let every subscription attach to the bus, then measure idle memory.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss_after = a.rss_kib();
-
     let client = reqwest::Client::new();
-    let mut sent = Vec::with_capacity(m);
-    for j in 0..m {
-        sent.push(Instant::now());
-        let body: Value = client
+    let post = |body: String| {
+        let request = client
             .post(format!("http://{}/graphql", poster.address))
             .bearer_auth(&seeded_token)
             .header("X-Workspace", &seeded.slug)
-            .json(&json!({ "query": "mutation($p: ID!, $b: String!) { postMessage(projectId: $p, body: $b) { id } }", "variables": { "p": seeded.project, "b": format!("bench {j}") } }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert!(body["errors"].is_null(), "{body}");
+            .json(&json!({ "query": "mutation($p: ID!, $b: String!) { postMessage(projectId: $p, body: $b) { id } }", "variables": { "p": seeded.project, "b": body } }));
+        async move {
+            let body: Value = request.send().await.unwrap().json().await.unwrap();
+            assert!(body["errors"].is_null(), "{body}");
+        }
+    };
+    // Warm-up messages until every subscriber received one: every subscription is live.
+    let warm = Instant::now();
+    let _ready = loop {
+        post("warmup".to_owned()).await;
+        if let Ok(Ok(permits)) =
+            tokio::time::timeout(Duration::from_secs(1), ready.acquire_many(all)).await
+        {
+            break permits;
+        }
+        assert!(
+            warm.elapsed() < Duration::from_secs(120),
+            "subscriptions never all went live"
+        );
+    };
+    eprintln!(
+        "{label} n={n}: every subscription live after {:.1} s",
+        warm.elapsed().as_secs_f64()
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rss_after = a.rss_kib();
+
+    let mut sent = Vec::with_capacity(m);
+    for j in 0..m {
+        sent.push(Instant::now());
+        post(format!("bench {j}")).await;
         tokio::time::sleep(Duration::from_millis(if n > 2_000 { 500 } else { 100 })).await;
     }
     let deadline = Instant::now() + Duration::from_secs(30);
-    for task in tasks {
+    for task in &mut tasks {
         let left = deadline.saturating_duration_since(Instant::now());
         let _ = tokio::time::timeout(left, task).await;
     }
-    let received = received.lock().await;
+    for task in &tasks {
+        task.abort();
+    }
     let mut latencies = Vec::with_capacity(n * m);
     let mut delivered = 0;
+    let mut slowest_last_ms: f64 = 0.0;
     for seen in received.iter() {
-        for (index, at) in seen {
+        for (index, at) in seen.lock().unwrap().iter() {
             delivered += 1;
-            latencies.push(at.duration_since(sent[*index]).as_secs_f64() * 1e3);
+            let ms = at.duration_since(sent[*index]).as_secs_f64() * 1e3;
+            latencies.push(ms);
+            if *index + 1 == m {
+                slowest_last_ms = slowest_last_ms.max(ms);
+            }
         }
     }
+    let count = |state: u8| {
+        ended
+            .iter()
+            .filter(|e| e.load(std::sync::atomic::Ordering::SeqCst) == state)
+            .count()
+    };
+    let (errored, unfinished) = (count(ERRORED), count(RUNNING));
     latencies.sort_by(f64::total_cmp);
     let pct = |p: f64| {
         latencies
@@ -374,7 +441,10 @@ async fn run(label: &str, n: usize, m: usize, db_url: &str, redis: Option<&str>)
         rss_per_sub_kib: (rss_after.saturating_sub(rss_connected)) as f64 / n as f64,
         p50_ms: pct(0.5),
         p99_ms: pct(0.99),
-        lost: n * m - delivered,
+        missing: n * m - delivered,
+        slowest_last_ms,
+        errored,
+        unfinished,
     }
 }
 
@@ -430,13 +500,23 @@ fn main() {
     });
     println!();
     println!(
-        "| setup | subscribers | messages | RSS per idle connection | + per subscription | p50 | p99 | lost |"
+        "| setup | subscribers | messages | RSS per idle connection | + per subscription | p50 | p99 | slowest last delivery | missing deliveries | errored | unfinished |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for r in rows {
         println!(
-            "| {} | {} | {} | {:.1} KiB | {:.1} KiB | {:.1} ms | {:.1} ms | {} |",
-            r.label, r.n, r.m, r.rss_per_conn_kib, r.rss_per_sub_kib, r.p50_ms, r.p99_ms, r.lost
+            "| {} | {} | {} | {:.1} KiB | {:.1} KiB | {:.1} ms | {:.1} ms | {:.1} ms | {} | {} | {} |",
+            r.label,
+            r.n,
+            r.m,
+            r.rss_per_conn_kib,
+            r.rss_per_sub_kib,
+            r.p50_ms,
+            r.p99_ms,
+            r.slowest_last_ms,
+            r.missing,
+            r.errored,
+            r.unfinished
         );
     }
 }
