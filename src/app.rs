@@ -79,14 +79,24 @@ impl App {
     /// Connects to every backing service and builds the schema.
     pub async fn build(config: Config) -> anyhow::Result<AppState> {
         config.validate()?;
-        let db = Db::connect(
-            &config.effective_database_url(),
-            config.db_max_connections,
-            Duration::from_millis(config.db_acquire_timeout_ms.max(1)),
-        )
-        .await?;
+        let url = config.effective_database_url();
+        let connect = || {
+            Db::connect(
+                &url,
+                config.db_max_connections,
+                Duration::from_millis(config.db_acquire_timeout_ms.max(1)),
+            )
+        };
+        let mut db = connect().await?;
         if config.auto_migrate_enabled() {
             db.migrate().await?;
+            // On SQLite, a pool connection opened before the migrations can keep the old schema:
+            // its `UPDATE … RETURNING` answered NULL for a column a migration had just added
+            // (caught by the outbox's per-consumer retry test, under load). A fresh pool reads the
+            // migrated schema.
+            if db.backend() == sea_orm::DatabaseBackend::Sqlite {
+                db = connect().await?;
+            }
         }
         let secret = match &config.jwt_secret {
             Some(secret) => secret.clone(),

@@ -85,14 +85,7 @@ pub async fn claim(
     let mut rows = match db.backend() {
         sea_orm::DatabaseBackend::Sqlite => {
             let txn = db.begin().await?;
-            let claimed = update.exec_with_returning(&*txn).await?;
-            // Read again in the transaction: under load, SQLite's RETURNING was seen answering
-            // NULL for `delivered_to` (the column migration 000016 added) while a SELECT in the
-            // same transaction read the stored value; the test of per-consumer retries caught it.
-            let rows = Entity::find()
-                .filter(Column::Id.is_in(claimed.iter().map(|r| r.id)))
-                .all(&*txn)
-                .await?;
+            let rows = update.exec_with_returning(&*txn).await?;
             txn.commit().await?;
             rows
         }
