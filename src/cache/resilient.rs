@@ -117,24 +117,30 @@ impl ResilientCache {
     }
 
     /// Runs `remote` on Redis when the breaker lets it, `local` otherwise or when it fails.
-    async fn run<T>(
+    /// `remote` and `local` make their future only when it runs: the one not taken costs nothing
+    /// (each is a boxed future of an `async_trait` method).
+    async fn run<T, R, L>(
         &self,
         touch: Option<Touch<'_>>,
-        remote: impl Future<Output = anyhow::Result<T>>,
-        local: impl Future<Output = anyhow::Result<T>>,
-    ) -> anyhow::Result<T> {
+        remote: impl FnOnce() -> R,
+        local: impl FnOnce() -> L,
+    ) -> anyhow::Result<T>
+    where
+        R: Future<Output = anyhow::Result<T>>,
+        L: Future<Output = anyhow::Result<T>>,
+    {
         let gate = self.breaker.gate();
         if gate == Gate::Skip {
             self.remember(touch);
-            return local.await;
+            return local().await;
         }
         let result = if gate == Gate::Probe {
             match self.bounded(self.replay()).await {
-                Ok(()) => self.bounded(remote).await,
+                Ok(()) => self.bounded(remote()).await,
                 Err(err) => Err(err),
             }
         } else {
-            self.bounded(remote).await
+            self.bounded(remote()).await
         };
         match result {
             Ok(value) => {
@@ -147,7 +153,7 @@ impl ResilientCache {
             Err(err) => {
                 self.breaker.failed(&err);
                 self.remember(touch);
-                local.await
+                local().await
             }
         }
     }
@@ -156,15 +162,15 @@ impl ResilientCache {
 #[async_trait]
 impl Cache for ResilientCache {
     async fn get(&self, key: &str) -> anyhow::Result<Option<String>> {
-        self.run(None, self.redis.get(key), self.local.get(key))
+        self.run(None, || self.redis.get(key), || self.local.get(key))
             .await
     }
 
     async fn set(&self, key: &str, value: &str, ttl: Duration) -> anyhow::Result<()> {
         self.run(
             Some(Touch::Key(key)),
-            self.redis.set(key, value, ttl),
-            self.local.set(key, value, ttl),
+            || self.redis.set(key, value, ttl),
+            || self.local.set(key, value, ttl),
         )
         .await
     }
@@ -173,8 +179,8 @@ impl Cache for ResilientCache {
         // A fill, not a change: nothing to replay.
         self.run(
             None,
-            self.redis.set_if_absent(key, value, ttl),
-            self.local.set_if_absent(key, value, ttl),
+            || self.redis.set_if_absent(key, value, ttl),
+            || self.local.set_if_absent(key, value, ttl),
         )
         .await
     }
@@ -182,8 +188,8 @@ impl Cache for ResilientCache {
     async fn delete(&self, key: &str) -> anyhow::Result<()> {
         self.run(
             Some(Touch::Key(key)),
-            self.redis.delete(key),
-            self.local.delete(key),
+            || self.redis.delete(key),
+            || self.local.delete(key),
         )
         .await
     }
@@ -191,8 +197,8 @@ impl Cache for ResilientCache {
     async fn incr(&self, key: &str, window: Duration) -> anyhow::Result<(u64, Duration)> {
         self.run(
             None,
-            self.redis.incr(key, window),
-            self.local.incr(key, window),
+            || self.redis.incr(key, window),
+            || self.local.incr(key, window),
         )
         .await
     }
@@ -200,8 +206,8 @@ impl Cache for ResilientCache {
     async fn delete_prefix(&self, prefix: &str) -> anyhow::Result<()> {
         self.run(
             Some(Touch::Prefix(prefix)),
-            self.redis.delete_prefix(prefix),
-            self.local.delete_prefix(prefix),
+            || self.redis.delete_prefix(prefix),
+            || self.local.delete_prefix(prefix),
         )
         .await
     }
@@ -209,8 +215,8 @@ impl Cache for ResilientCache {
     async fn take(&self, key: &str, bucket: Bucket, cost: u64) -> anyhow::Result<BucketState> {
         self.run(
             None,
-            self.redis.take(key, bucket, cost),
-            self.local.take(key, bucket, cost),
+            || self.redis.take(key, bucket, cost),
+            || self.local.take(key, bucket, cost),
         )
         .await
     }
