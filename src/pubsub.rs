@@ -31,6 +31,11 @@ pub trait EventBus: Send + Sync + 'static {
     /// Subscribes to `channel`; the stream ends when the bus shuts down.
     async fn subscribe(&self, channel: &str) -> anyhow::Result<BoxStream<'static, BusMessage>>;
 
+    /// How many subscriptions of this instance are attached to `channel` now (with Redis, once
+    /// Redis acknowledged the channel): a subscription counted here receives every event
+    /// published afterwards. For tests that wait for a subscription to be live, and for metrics.
+    async fn local_subscribers(&self, channel: &str) -> usize;
+
     /// Tells every instance that sessions, memberships, roles or permissions changed (call after
     /// the change committed and its caches were invalidated). Bumps [`auth_epoch`](Self::auth_epoch)
     /// here at once, and on other instances before any event published after this call.

@@ -70,6 +70,14 @@ impl EventBus for MemoryBus {
         self.epoch.load(Ordering::Acquire)
     }
 
+    async fn local_subscribers(&self, channel: &str) -> usize {
+        self.channels
+            .lock()
+            .ok()
+            .and_then(|channels| channels.get(channel).map(|s| s.receiver_count()))
+            .unwrap_or(0)
+    }
+
     async fn subscribe(&self, channel: &str) -> anyhow::Result<BoxStream<'static, BusMessage>> {
         let mut channels = self
             .channels

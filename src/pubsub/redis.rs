@@ -244,6 +244,14 @@ impl EventBus for RedisBus {
         self.shared.epoch.load(Ordering::Acquire)
     }
 
+    async fn local_subscribers(&self, channel: &str) -> usize {
+        let state = self.shared.state.lock().await;
+        state
+            .channels
+            .get(channel)
+            .map_or(0, |sender| sender.receiver_count())
+    }
+
     async fn subscribe(&self, channel: &str) -> anyhow::Result<BoxStream<'static, BusMessage>> {
         let mut state = self.shared.state.lock().await;
         let receiver = match state.channels.get(channel) {

@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, QueryFilter};
 async fn a_renamed_author_shows_under_the_new_name_in_the_next_event() {
     let app = spawn_app().await;
     let (team, project, _) = setup(&app).await;
-    let mut socket = watch_messages(&app, &team.client, &project).await;
+    let mut socket = watch_messages(&app, &team, &team.client, &project).await;
     let author = |event: &serde_json::Value| {
         event["payload"]["data"]["messageAdded"]["author"]["name"]
             .as_str()

@@ -94,8 +94,46 @@ pub(crate) async fn close_code(socket: &mut Socket) -> Option<u16> {
     }
 }
 
-/// A socket of `who` subscribed to `messageAdded` on `project`, given time to attach to the bus.
-pub(crate) async fn watch_messages(app: &TestApp, who: &Session, project: &str) -> Socket {
+/// How many subscriptions of `app` are attached to `project`'s channel now.
+pub(crate) async fn attached(app: &TestApp, team: &Team, project: &str) -> usize {
+    let channel = portico::pubsub::channel::project(team.workspace_id, project.parse().unwrap());
+    app.state.bus.local_subscribers(&channel).await
+}
+
+/// Returns once `n` subscriptions of `app` are attached to `project`'s channel (at most 10 s):
+/// each receives every event published afterwards. No fixed sleep: the bus says when.
+pub(crate) async fn live(app: &TestApp, team: &Team, project: &str, n: usize) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while attached(app, team, project).await < n {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{n} subscriptions never went live on {project}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// Returns once exactly `n` subscriptions of `app` are attached to `project`'s channel (at
+/// most 10 s): earlier ones have left.
+pub(crate) async fn settle(app: &TestApp, team: &Team, project: &str, n: usize) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while attached(app, team, project).await != n {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{project} never settled at {n} subscriptions"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// A socket of `who` subscribed to `messageAdded` on `project`, returned once it is live.
+pub(crate) async fn watch_messages(
+    app: &TestApp,
+    team: &Team,
+    who: &Session,
+    project: &str,
+) -> Socket {
+    let before = attached(app, team, project).await;
     let mut socket = connect(app, who, "graphql-transport-ws").await;
     subscribe(
         &mut socket,
@@ -105,7 +143,7 @@ pub(crate) async fn watch_messages(app: &TestApp, who: &Session, project: &str) 
         false,
     )
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    live(app, team, project, before + 1).await;
     socket
 }
 
@@ -318,6 +356,8 @@ async fn both_protocols_deliver_new_messages() {
     let app = spawn_app().await;
     let (team, project, _) = setup(&app).await;
     for (protocol, legacy) in [("graphql-transport-ws", false), ("graphql-ws", true)] {
+        // The previous protocol's subscription has left the bus (its socket was dropped).
+        settle(&app, &team, &project, 0).await;
         let mut socket = connect(&app, &team.client, protocol).await;
         subscribe(
             &mut socket,
@@ -327,8 +367,7 @@ async fn both_protocols_deliver_new_messages() {
             legacy,
         )
         .await;
-        // Give the subscription time to attach to the bus.
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        live(&app, &team, &project, 1).await;
         post(
             &app,
             &team.collaborator,
@@ -385,7 +424,7 @@ async fn subscribing_to_another_project_or_tenant_is_refused() {
 async fn removal_from_the_project_ends_the_stream_at_the_next_event() {
     let app = spawn_app().await;
     let (team, project, _) = setup(&app).await;
-    let mut socket = watch_messages(&app, &team.client, &project).await;
+    let mut socket = watch_messages(&app, &team, &team.client, &project).await;
     post(&app, &team.collaborator, &project, "before").await;
     assert_eq!(next_json(&mut socket).await.unwrap()["type"], "next");
 
@@ -407,6 +446,7 @@ async fn removal_from_the_project_ends_the_stream_at_the_next_event() {
 async fn a_disabled_user_and_a_lost_permission_stop_receiving() {
     let app = spawn_app().await;
     let (team, project, _) = setup(&app).await;
+    let before = attached(&app, &team, &project).await;
     let mut client = connect(&app, &team.client, "graphql-transport-ws").await;
     subscribe(
         &mut client,
@@ -426,7 +466,7 @@ async fn a_disabled_user_and_a_lost_permission_stop_receiving() {
         false,
     )
     .await;
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    live(&app, &team, &project, before + 2).await;
 
     // The client's account is disabled: the next event ends the stream, UNAUTHENTICATED.
     app.create_user("ops@example.com", "Ops").await;
@@ -533,7 +573,7 @@ async fn subscriptions_per_socket_are_limited() {
     );
     assert_eq!(next_json(&mut socket).await.unwrap()["type"], "complete");
     // The other two are live.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    live(&app, &team, &project, 2).await;
     post(&app, &team.collaborator, &project, "to both").await;
     for _ in 0..2 {
         let event = next_json(&mut socket).await.unwrap();
@@ -569,8 +609,9 @@ async fn private_fields_never_travel_in_events() {
     // A client may select the staff-only email of the author: the field is null and FORBIDDEN.
     let with_email =
         "subscription($p: ID!) { messageAdded(projectId: $p) { body author { name email } } }";
+    let before = attached(&app, &team, &project).await;
     subscribe(&mut socket, "1", with_email, json!({ "p": project }), false).await;
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    live(&app, &team, &project, before + 1).await;
     post(&app, &team.collaborator, &project, "hello").await;
     let event = next_json(&mut socket).await.unwrap();
     assert_eq!(
@@ -585,8 +626,9 @@ async fn private_fields_never_travel_in_events() {
     assert!(!event.to_string().contains("collaborator@acme.test"));
     // Staff see it.
     let mut staff = connect(&app, &team.owner, "graphql-transport-ws").await;
+    let before = attached(&app, &team, &project).await;
     subscribe(&mut staff, "1", with_email, json!({ "p": project }), false).await;
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    live(&app, &team, &project, before + 1).await;
     post(&app, &team.collaborator, &project, "again").await;
     let event = next_json(&mut staff).await.unwrap();
     assert_eq!(
@@ -600,7 +642,7 @@ async fn a_message_posted_on_one_instance_reaches_a_subscriber_on_another() {
     let a = spawn_app_with_redis(|_| {}).await;
     let b = spawn_instance_like(&a).await;
     let (team, project, _) = setup(&a).await;
-    let mut socket = watch_messages(&a, &team.client, &project).await;
+    let mut socket = watch_messages(&a, &team, &team.client, &project).await;
     post(&b, &team.collaborator, &project, "from B").await;
     let event = next_json(&mut socket).await.unwrap();
     assert_eq!(
@@ -614,7 +656,7 @@ async fn a_subscriber_that_falls_behind_gets_an_explicit_error_not_silent_loss()
     let app = spawn_app_with(|c| c.bus_subscriber_queue = 8).await;
     let (team, project, _) = setup(&app).await;
     let project_id: Uuid = project.parse().unwrap();
-    let mut socket = watch_messages(&app, &team.client, &project).await;
+    let mut socket = watch_messages(&app, &team, &team.client, &project).await;
     // A burst far larger than the subscriber's queue (8), published all at once (pipelined on
     // Redis), faster than any subscriber drains it.
     let channel = portico::pubsub::channel::project(team.workspace_id, project_id);
@@ -660,11 +702,12 @@ async fn the_live_timeline_hides_private_notes_and_internal_comments_from_client
     let (team, project, _) = setup(&app).await;
     let activity =
         "subscription($p: ID!) { projectActivity(projectId: $p) { action summary payload } }";
+    let before = attached(&app, &team, &project).await;
     let mut client = connect(&app, &team.client, "graphql-transport-ws").await;
     subscribe(&mut client, "1", activity, json!({ "p": project }), false).await;
     let mut staff = connect(&app, &team.collaborator, "graphql-transport-ws").await;
     subscribe(&mut staff, "1", activity, json!({ "p": project }), false).await;
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    live(&app, &team, &project, before + 2).await;
 
     // Staff-only: a private note, then an internal comment on a client's ticket.
     data(&app.query(&team.owner, "mutation($p: ID!) { setPrivateNote(subject: PROJECT, subjectId: $p, body: \"budget is tight\") }", json!({ "p": project })).await);
@@ -762,7 +805,7 @@ async fn a_removal_on_one_instance_stops_a_subscriber_on_another_at_the_next_eve
     let a = spawn_app_with_redis(|_| {}).await;
     let b = spawn_instance_like(&a).await;
     let (team, project, _) = setup(&a).await;
-    let mut socket = watch_messages(&a, &team.client, &project).await;
+    let mut socket = watch_messages(&a, &team, &team.client, &project).await;
     post(&b, &team.collaborator, &project, "before").await;
     assert_eq!(next_json(&mut socket).await.unwrap()["type"], "next");
     // Removed on B; the next message, also posted on B, is refused on A.
@@ -817,8 +860,8 @@ async fn subscribing_is_charged_to_the_same_budget() {
 async fn keepalive_pings_keep_a_silent_client_and_close_a_dead_one() {
     let app = spawn_app_with(|c| c.ws_keepalive_secs = 1).await;
     let (team, project, _) = setup(&app).await;
-    let mut alive = watch_messages(&app, &team.client, &project).await;
-    let mut dead = watch_messages(&app, &team.collaborator, &project).await;
+    let mut alive = watch_messages(&app, &team, &team.client, &project).await;
+    let mut dead = watch_messages(&app, &team, &team.collaborator, &project).await;
     // Five intervals: `alive` is read (pings answered), `dead` is not read at all.
     let mut pings = 0;
     let until = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
