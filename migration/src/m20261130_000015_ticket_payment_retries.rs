@@ -1,6 +1,9 @@
 //! A ticket may be paid through several requests over time (a cancelled or expired one sends the
 //! ticket back to QUOTED, and accepting the quote again asks anew), but through one *pending*
 //! request at a time: the unique `ticket_id` becomes a unique index over pending requests.
+//!
+//! Tickets left waiting by the earlier rule (their only requests closed unpaid before a closed
+//! request gave the quote back) return to QUOTED, so their clients can accept again.
 
 use crate::m20261122_000007_payments::{payment_request_indexes, payment_requests};
 use sea_orm_migration::prelude::*;
@@ -14,6 +17,13 @@ const OPEN_PER_TICKET: &str = "CREATE UNIQUE INDEX idx_payment_requests_pending_
      ON payment_requests (ticket_id) WHERE status = 'PENDING'";
 const TICKET_INDEX: &str =
     "CREATE INDEX idx_payment_requests_ticket ON payment_requests (ticket_id)";
+/// A ticket AWAITING_PAYMENT whose requests all closed unpaid (at least one, none pending, paid
+/// or refunded) had its quote given back under the new rule: it returns to QUOTED.
+const STRANDED_TICKETS: &str = "UPDATE tickets SET status = 'QUOTED', updated_at = CURRENT_TIMESTAMP \
+     WHERE status = 'AWAITING_PAYMENT' \
+     AND EXISTS (SELECT 1 FROM payment_requests r WHERE r.ticket_id = tickets.id) \
+     AND NOT EXISTS (SELECT 1 FROM payment_requests r WHERE r.ticket_id = tickets.id \
+         AND r.status NOT IN ('CANCELLED', 'EXPIRED'))";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -38,6 +48,7 @@ impl MigrationTrait for Migration {
         }
         db.execute_unprepared(OPEN_PER_TICKET).await?;
         db.execute_unprepared(TICKET_INDEX).await?;
+        db.execute_unprepared(STRANDED_TICKETS).await?;
         Ok(())
     }
 

@@ -166,3 +166,44 @@ async fn an_expired_ticket_request_gives_the_quote_back_and_closes_its_checkout(
         .collect();
     assert_eq!(statuses, ["EXPIRED", "PENDING"]);
 }
+
+/// Under the earlier rule a closed request left its ticket AWAITING_PAYMENT for good. The
+/// migration that brings the way back also frees those tickets: one whose requests all closed
+/// unpaid returns to QUOTED; one whose request is still pending keeps waiting.
+#[tokio::test]
+async fn the_migration_gives_back_the_quote_of_tickets_stranded_by_the_earlier_rule() {
+    use entity::payment_request;
+    use migration::{Migrator, MigratorTrait};
+    use sea_orm::{ColumnTrait, QueryFilter, sea_query::Expr};
+
+    let p = Payments::start().await;
+    let (stranded, stranded_request, _) = awaiting_payment(&p).await;
+    let (waiting, _, _) = awaiting_payment(&p).await;
+
+    let conn = p.app.state.db.conn();
+    let migrations = Migrator::migrations();
+    let retries = migrations
+        .iter()
+        .position(|m| m.name() == "m20261130_000015_ticket_payment_retries")
+        .unwrap();
+    Migrator::down(conn, Some((migrations.len() - retries) as u32))
+        .await
+        .unwrap();
+    // What a cancellation did before: the request closed, the ticket left waiting.
+    portico::db::Scoped::new(conn, p.team.workspace_id)
+        .update_many::<payment_request::Entity>()
+        .col_expr(payment_request::Column::Status, Expr::value("CANCELLED"))
+        .filter(payment_request::Column::Id.eq(stranded_request.parse::<uuid::Uuid>().unwrap()))
+        .exec(conn)
+        .await
+        .unwrap();
+    Migrator::up(conn, None).await.unwrap();
+
+    assert_eq!(ticket_status(&p, &stranded).await, "QUOTED");
+    assert_eq!(ticket_status(&p, &waiting).await, "AWAITING_PAYMENT");
+    // The client accepts again, which asks anew.
+    assert_eq!(p.answer_quote(&stranded).await, "AWAITING_PAYMENT");
+    let requests = ticket_requests(&p, &stranded).await;
+    let statuses: Vec<&str> = requests.iter().map(|(_, s)| s.as_str()).collect();
+    assert_eq!(statuses, ["CANCELLED", "PENDING"]);
+}
