@@ -6,7 +6,7 @@ CARGO             ?= cargo
 
 export TEST_DATABASE_URL
 
-.PHONY: run test compose-check conformance-deps test-postgres test-sqlite lint fmt schema seed-demo bench-auth bench-board bench-redis-outage bench-ws bench-ws-heap clean
+.PHONY: run test compose-check conformance-deps test-postgres test-sqlite lint fmt schema seed-demo bench-auth bench-board bench-redis-outage bench-ws bench-ws-heap bench-files clean
 
 ## Serve the embedded default (SQLite in ./data, everything in process) on 127.0.0.1:8080.
 run:
@@ -69,6 +69,11 @@ bench-ws-heap:
 ## Websocket fan-out on PostgreSQL and Redis (1k and 10k subscribers, one and two instances).
 bench-ws:
 	ulimit -n 20000 2>/dev/null; $(CARGO) run --release --example ws_fanout
+
+## Signed URL mints per second and 1,000 uploads of 1 MB (embedded and S3); see bench/README.md.
+bench-files:
+	$(CARGO) build --release --bin portico --example file_uploads
+	PORTICO_BIN=$${CARGO_TARGET_DIR:-target}/release/portico $${CARGO_TARGET_DIR:-target}/release/examples/file_uploads
 
 clean:
 	$(CARGO) clean

@@ -13,6 +13,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub mod file_jobs;
+
 /// Shared state of a running Portico.
 pub struct App {
     /// Settings, as loaded at start.
@@ -43,6 +45,8 @@ pub struct App {
     pub mfa: crate::auth::sealing::SecretBox,
     /// Seals stored idempotent responses (another key derived from the signing secret).
     pub responses: crate::auth::sealing::SecretBox,
+    /// File bytes: S3, or the local folder behind Portico's signed route.
+    pub storage: crate::storage::Storage,
 }
 
 impl std::fmt::Debug for App {
@@ -73,6 +77,8 @@ impl App {
             Arc::new(crate::jobs::OutboxPurge),
             Arc::new(crate::jobs::RunPurge),
             Arc::new(crate::jobs::IdempotencyPurge),
+            Arc::new(file_jobs::PurgeTrash),
+            Arc::new(file_jobs::SweepUploads),
         ]
     }
 
@@ -123,6 +129,12 @@ impl App {
             Duration::from_secs(config.rbac_cache_ttl_secs),
         );
         let payments = Arc::new(crate::payment::Gateway::from_config(&config)?);
+        let storage = crate::storage::Storage::from_config(
+            &config.files,
+            &config.data_dir,
+            &config.base_url(),
+            secret.expose().as_bytes(),
+        )?;
         let roots = config.sealing_roots(&secret);
         let roots: Vec<&str> = roots.iter().map(Secret::expose).collect();
         let mfa = crate::auth::sealing::SecretBox::rotating("mfa", &roots);
@@ -161,6 +173,7 @@ impl App {
             payments,
             mfa,
             responses,
+            storage,
             sockets: crate::http::ws::SocketCounts::default(),
             shutdown: crate::http::shutdown::Shutdown::default(),
             denials: crate::telemetry::Denials::default(),

@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+mod files;
 mod secret;
 
+pub use files::FilesConfig;
 pub use secret::Secret;
 
 /// Log output format.
@@ -152,6 +154,9 @@ pub struct Config {
     pub rate_limit_anonymous_points: u64,
     /// Points an anonymous IP's bucket regains per second.
     pub rate_limit_anonymous_refill_per_sec: u64,
+    /// Object storage and file limits.
+    #[serde(flatten)]
+    pub files: FilesConfig,
 }
 
 impl Default for Config {
@@ -215,6 +220,7 @@ impl Default for Config {
             rate_limit_refill_per_sec: 200,
             rate_limit_anonymous_points: 1_000,
             rate_limit_anonymous_refill_per_sec: 20,
+            files: FilesConfig::default(),
         }
     }
 }
@@ -293,7 +299,7 @@ impl Config {
         if self.access_token_ttl_secs == 0 || self.refresh_token_ttl_secs == 0 {
             bail!("token lifetimes must be positive");
         }
-        Ok(())
+        self.files.validate()
     }
 
     /// Embedded when the database is SQLite.

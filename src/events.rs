@@ -24,6 +24,11 @@ pub enum DomainEvent {
     MessageUpdated(MessageChanged),
     Activity(ActivityRecorded),
     PaymentStatusChanged(PaymentChanged),
+    FileUploaded(FileChanged),
+    FileVersionAdded(FileChanged),
+    FileDeleted(FileChanged),
+    FileRestored(FileChanged),
+    FileUrlMinted(FileUrlMinted),
 }
 
 /// A task after its change.
@@ -84,6 +89,31 @@ pub struct PaymentChanged {
     pub status: String,
 }
 
+/// A file after its change. Files of the internal zone reach staff with `note:private` only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileChanged {
+    pub project_id: Uuid,
+    pub file_id: Uuid,
+    pub folder_id: Uuid,
+    /// The version concerned (the new one, for an upload).
+    pub version: i32,
+    pub actor_id: Uuid,
+    pub staff_only: bool,
+}
+
+/// A download or preview URL was handed out (for the audit log).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileUrlMinted {
+    pub project_id: Uuid,
+    pub file_id: Uuid,
+    pub version: i32,
+    pub actor_id: Uuid,
+    pub inline: bool,
+    pub staff_only: bool,
+}
+
 impl DomainEvent {
     /// The event's type, as serialized in `type`.
     pub fn kind(&self) -> &'static str {
@@ -98,6 +128,11 @@ impl DomainEvent {
             Self::MessageUpdated(_) => "MESSAGE_UPDATED",
             Self::Activity(_) => "ACTIVITY",
             Self::PaymentStatusChanged(_) => "PAYMENT_STATUS_CHANGED",
+            Self::FileUploaded(_) => "FILE_UPLOADED",
+            Self::FileVersionAdded(_) => "FILE_VERSION_ADDED",
+            Self::FileDeleted(_) => "FILE_DELETED",
+            Self::FileRestored(_) => "FILE_RESTORED",
+            Self::FileUrlMinted(_) => "FILE_URL_MINTED",
         }
     }
 
@@ -112,6 +147,11 @@ impl DomainEvent {
             Self::MessageAdded(e) | Self::MessageUpdated(e) => e.project_id,
             Self::Activity(e) => e.project_id,
             Self::PaymentStatusChanged(e) => e.project_id,
+            Self::FileUploaded(e)
+            | Self::FileVersionAdded(e)
+            | Self::FileDeleted(e)
+            | Self::FileRestored(e) => e.project_id,
+            Self::FileUrlMinted(e) => e.project_id,
         }
     }
 }
@@ -169,6 +209,14 @@ mod tests {
             edited_at: None,
             deleted_at: None,
         };
+        let file = FileChanged {
+            project_id,
+            file_id: Uuid::now_v7(),
+            folder_id: Uuid::now_v7(),
+            version: 2,
+            actor_id: Uuid::now_v7(),
+            staff_only: true,
+        };
         let events = [
             DomainEvent::TaskCreated(task.clone()),
             DomainEvent::TaskUpdated(task.clone()),
@@ -194,6 +242,18 @@ mod tests {
                 project_id,
                 payment_request_id: Uuid::now_v7(),
                 status: "PAID".into(),
+            }),
+            DomainEvent::FileUploaded(file.clone()),
+            DomainEvent::FileVersionAdded(file.clone()),
+            DomainEvent::FileDeleted(file.clone()),
+            DomainEvent::FileRestored(file),
+            DomainEvent::FileUrlMinted(FileUrlMinted {
+                project_id,
+                file_id: Uuid::now_v7(),
+                version: 1,
+                actor_id: Uuid::now_v7(),
+                inline: true,
+                staff_only: false,
             }),
         ];
         for event in events {

@@ -10,6 +10,7 @@ mod router;
 mod security;
 mod server;
 pub mod shutdown;
+mod storage;
 mod wire;
 pub mod ws;
 

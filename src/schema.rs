@@ -4,6 +4,7 @@
 
 use crate::activity::{ActivityQuery, ActivitySubscription};
 use crate::apikey::{ApiKeyMutation, ApiKeyQuery};
+use crate::file::{FileMutation, FileQuery};
 use crate::graphql::SchemaLimits;
 use crate::identity::{IdentityMutation, IdentityQuery};
 use crate::message::{MessageMutation, MessageQuery, MessageSubscription};
@@ -29,6 +30,7 @@ pub struct QueryRoot(
     MessageQuery,
     ApiKeyQuery,
     PaymentQuery,
+    FileQuery,
 );
 
 /// The mutation root: every domain's mutations.
@@ -45,6 +47,7 @@ pub struct MutationRoot(
     MessageMutation,
     ApiKeyMutation,
     PaymentMutation,
+    FileMutation,
 );
 
 /// The subscription root: live project events, re-authorized on every event.

@@ -1,6 +1,7 @@
 //! Parsed value types ("parse, don't validate"): once built, an [`Email`], [`Slug`] or
 //! [`Password`] is known to be valid.
 
+mod byte_count;
 mod email;
 mod minor_units;
 mod money;
@@ -9,6 +10,7 @@ pub mod permission;
 mod slug;
 pub mod text;
 
+pub use byte_count::ByteCount;
 pub use email::Email;
 pub use minor_units::MinorUnits;
 pub use money::Money;

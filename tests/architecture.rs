@@ -18,7 +18,7 @@ const LAYERS: &[&[&str]] = &[
     // Foundation: values, errors, settings, logs, the event types.
     &["types", "error", "config", "telemetry", "events"],
     // Storage and messaging.
-    &["db", "cache", "pubsub"],
+    &["db", "storage", "cache", "pubsub"],
     // Access: who is calling, and what they may reach.
     &["auth", "rbac"],
     // Runtime: the outbox dispatcher, the job runner, GraphQL infrastructure.
@@ -36,6 +36,7 @@ const LAYERS: &[&[&str]] = &[
         "message",
         "payment",
         "apikey",
+        "file",
     ],
     // Composition: the schema (every domain's roots), the application container, HTTP,
     // first-start data.
@@ -52,6 +53,10 @@ const DOMAINS: usize = 4;
 const DOMAIN_EDGES: &[(&str, &str)] = &[
     ("activity", "identity"),
     ("apikey", "identity"),
+    ("file", "activity"),
+    ("file", "identity"),
+    // A new project gets its standard folders in its own transaction.
+    ("project", "file"),
     ("message", "identity"),
     ("milestone", "activity"),
     ("milestone", "identity"),

@@ -4,6 +4,11 @@
 pub mod activity;
 pub mod api_key;
 pub mod conversation_read;
+pub mod file;
+pub mod file_setting;
+pub mod file_upload;
+pub mod file_version;
+pub mod folder;
 pub mod idempotency_key;
 pub mod invitation;
 pub mod job_lease;
@@ -71,6 +76,11 @@ tenant_entity!(
     api_key,
     payment_request,
     trusted_document,
+    folder,
+    file,
+    file_version,
+    file_upload,
+    file_setting,
 );
 
 impl GlobalEntity for user::Entity {}

@@ -18,6 +18,9 @@ mod m20261130_000013_jobs;
 mod m20261130_000014_idempotency;
 mod m20261130_000015_ticket_payment_retries;
 mod m20261130_000016_outbox_consumers;
+mod m20261130_000017_files;
+
+pub use m20261130_000017_files::STANDARD_FOLDERS;
 
 /// Every migration, in order.
 #[derive(Debug)]
@@ -43,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000014_idempotency::Migration),
             Box::new(m20261130_000015_ticket_payment_retries::Migration),
             Box::new(m20261130_000016_outbox_consumers::Migration),
+            Box::new(m20261130_000017_files::Migration),
         ]
     }
 }

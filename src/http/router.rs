@@ -1,7 +1,7 @@
 //! Routes and middleware: request ids, a tracing span per request, CORS from the allow-list,
 //! body and time limits, and panics turned into a JSON GraphQL error.
 
-use super::{errors, graphiql, graphql, health, security, ws};
+use super::{errors, graphiql, graphql, health, security, storage, ws};
 use crate::app::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -44,7 +44,20 @@ pub fn router(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.config.request_timeout_secs.max(1));
     let body_limit = state.config.max_body_bytes;
     let cors = cors_layer(&state.config.cors_origins());
-    router.with_state(state).layer(
+    let objects = objects_router(&state);
+    let api = router
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(DefaultBodyLimit::max(body_limit))
+                .layer(TimeoutLayer::with_status_code(
+                    http::StatusCode::REQUEST_TIMEOUT,
+                    timeout,
+                )),
+        )
+        // A declared Content-Length over the limit is refused (413) before anything reads it.
+        .layer(RequestBodyLimitLayer::new(body_limit));
+    api.merge(objects).layer(
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
             .layer(
@@ -60,12 +73,29 @@ pub fn router(state: AppState) -> Router {
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(axum::middleware::from_fn(security::headers))
             .layer(CatchPanicLayer::custom(errors::panic_response))
-            .layer(cors)
-            .layer(DefaultBodyLimit::max(body_limit))
-            .layer(TimeoutLayer::with_status_code(http::StatusCode::REQUEST_TIMEOUT, timeout)),
+            .layer(cors),
     )
-    // Outermost: a declared Content-Length over the limit is refused (413) before anything reads it.
-    .layer(RequestBodyLimitLayer::new(body_limit))
+}
+
+/// The embedded default's signed object route. Its uploads are as long as their signed length
+/// (bounded by the file size limit), not the GraphQL body limit, and may take longer than a
+/// GraphQL request; an empty router on S3.
+fn objects_router(state: &AppState) -> Router {
+    if state.storage.local().is_none() {
+        return Router::new();
+    }
+    Router::new()
+        .route(
+            crate::storage::local::ROUTE,
+            get(storage::get).put(storage::put),
+        )
+        .layer(DefaultBodyLimit::disable())
+        // A transfer may last as long as its URL (a slow client cannot hold a socket forever).
+        .layer(TimeoutLayer::with_status_code(
+            http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(state.config.files.file_upload_url_ttl_secs.max(1)),
+        ))
+        .with_state(state.clone())
 }
 
 fn cors_layer(origins: &[String]) -> CorsLayer {
@@ -75,10 +105,12 @@ fn cors_layer(origins: &[String]) -> CorsLayer {
         .collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(allowed))
-        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::OPTIONS])
         .allow_headers([
             http::header::AUTHORIZATION,
             http::header::CONTENT_TYPE,
+            http::header::IF_NONE_MATCH,
+            HeaderName::from_static("x-amz-checksum-sha256"),
             HeaderName::from_static("x-workspace"),
             HeaderName::from_static("x-api-key"),
             REQUEST_ID,

@@ -146,6 +146,7 @@ pub async fn create(
     for user_id in input.member_ids {
         add_member_in(&scoped, id, user_id).await?;
     }
+    crate::file::folders::create_standard(&scoped, id).await?;
     txn.commit().await?;
     Ok(created)
 }

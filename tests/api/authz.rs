@@ -21,6 +21,7 @@ const MANAGERS: &[BuiltinRole] = &[Owner, Admin];
 const OWNER: &[BuiltinRole] = &[Owner];
 const VALIDATORS: &[BuiltinRole] = &[Owner, Admin, Client];
 const TICKET_AUTHORS: &[BuiltinRole] = &[Owner, Admin, Collaborator, Client];
+const FILE_WRITERS: &[BuiltinRole] = &[Owner, Admin, Collaborator, Client];
 const NOBODY: &[BuiltinRole] = &[];
 
 /// (root field, document, roles allowed, public). Arguments are harmless: an allowed call ends in
@@ -100,6 +101,22 @@ fn matrix() -> Vec<(&'static str, String, &'static [BuiltinRole], bool)> {
         ("createPaymentRequest", format!("mutation {{ createPaymentRequest(input: {{projectId: \"{id}\", kind: DEPOSIT, title: \"D\", amountMinor: 100, currency: \"EUR\"}}) {{ id }} }}"), MANAGERS, false),
         ("cancelPaymentRequest", format!("mutation {{ cancelPaymentRequest(id: \"{id}\") {{ id }} }}"), MANAGERS, false),
         ("payPaymentRequest", format!("mutation {{ payPaymentRequest(id: \"{id}\") {{ url }} }}"), VALIDATORS, false),
+        ("folders", format!("{{ folders(projectId: \"{id}\") {{ id }} }}"), ALL, false),
+        ("folder", format!("{{ folder(id: \"{id}\") {{ id }} }}"), ALL, false),
+        ("file", format!("{{ file(id: \"{id}\") {{ id }} }}"), ALL, false),
+        ("fileTrash", format!("{{ fileTrash(projectId: \"{id}\", first: 5) {{ totalCount }} }}"), FILE_WRITERS, false),
+        ("fileSettings", "{ fileSettings { quotaBytes } }".into(), ALL, false),
+        ("createFolder", format!("mutation {{ createFolder(parentId: \"{id}\", name: \"n\") {{ id }} }}"), FILE_WRITERS, false),
+        ("renameFolder", format!("mutation {{ renameFolder(id: \"{id}\", name: \"n\") {{ id }} }}"), FILE_WRITERS, false),
+        ("deleteFolder", format!("mutation {{ deleteFolder(id: \"{id}\") }}"), FILE_WRITERS, false),
+        ("createUpload", format!("mutation {{ createUpload(input: {{folderId: \"{id}\", name: \"a.png\", size: 1, contentType: \"image/png\", sha256: \"{}\"}}) {{ id }} }}", "0".repeat(64)), FILE_WRITERS, false),
+        ("completeUpload", format!("mutation {{ completeUpload(id: \"{id}\") {{ id }} }}"), FILE_WRITERS, false),
+        ("renameFile", format!("mutation {{ renameFile(id: \"{id}\", name: \"n\") {{ id }} }}"), FILE_WRITERS, false),
+        ("moveFile", format!("mutation {{ moveFile(id: \"{id}\", folderId: \"{id}\") {{ id }} }}"), FILE_WRITERS, false),
+        ("deleteFile", format!("mutation {{ deleteFile(id: \"{id}\") {{ id }} }}"), FILE_WRITERS, false),
+        ("restoreFile", format!("mutation {{ restoreFile(id: \"{id}\") {{ id }} }}"), FILE_WRITERS, false),
+        ("labelFileVersion", format!("mutation {{ labelFileVersion(id: \"{id}\", label: \"final\") {{ id }} }}"), FILE_WRITERS, false),
+        ("updateFileSettings", "mutation { updateFileSettings(input: {}) { quotaBytes } }".into(), MANAGERS, false),
         ("mySessions", "{ mySessions { id } }".into(), ALL, false),
         ("revokeSession", format!("mutation {{ revokeSession(id: \"{id}\") }}"), ALL, false),
         ("endMemberSessions", format!("mutation {{ endMemberSessions(userId: \"{id}\") }}"), MANAGERS, false),

@@ -25,6 +25,12 @@ pub enum Backend {
     Sqlite,
 }
 
+/// Where file bytes live: S3 on the PostgreSQL run (production), the local folder on SQLite (the
+/// embedded default).
+pub fn storage_is_s3() -> bool {
+    backend() == Backend::Postgres
+}
+
 pub fn backend() -> Backend {
     match std::env::var("PORTICO_TEST_DB").as_deref() {
         Ok("sqlite") => Backend::Sqlite,
@@ -115,6 +121,8 @@ pub struct TestApp {
     _db: Option<TestDb>,
     /// A Redis of this test's own, shared by the instances started like this one.
     _redis: Option<Arc<PrivateRedis>>,
+    /// The S3 server of this test (PostgreSQL run).
+    pub s3: Option<Arc<crate::s3::S3Server>>,
 }
 
 impl Drop for TestApp {
@@ -277,8 +285,17 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
         redis_key_prefix: format!("portico-test:{}:", Uuid::new_v4().simple()),
         ..Config::default()
     };
+    let s3 = if storage_is_s3() {
+        let server = crate::s3::S3Server::start(&db.dir.join("s3")).await;
+        server.configure(&mut config.files);
+        Some(Arc::new(server))
+    } else {
+        None
+    };
     configure(&mut config);
-    start(config, Some(db)).await
+    let mut app = start(config, Some(db)).await;
+    app.s3 = s3;
+    app
 }
 
 /// Starts a second instance on the same database and Redis as `app` (a load-balanced pair).
@@ -293,6 +310,7 @@ pub async fn spawn_instance_with(app: &TestApp, configure: impl FnOnce(&mut Conf
     configure(&mut config);
     let mut instance = start(config, None).await;
     instance._redis = app._redis.clone();
+    instance.s3 = app.s3.clone();
     instance
 }
 
@@ -314,10 +332,12 @@ pub async fn spawn_app_with_redis(configure: impl FnOnce(&mut Config)) -> TestAp
     app
 }
 
-async fn start(config: Config, db: Option<TestDb>) -> TestApp {
-    let state = App::build(config).await.expect("app builds");
+async fn start(mut config: Config, db: Option<TestDb>) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
+    // Links (signed file URLs among them) point at this instance.
+    config.public_url = Some(address.clone());
+    let state = App::build(config).await.expect("app builds");
     let server_state = state.clone();
     let server = tokio::spawn(async move {
         let router = portico::http::router(server_state);
@@ -336,6 +356,7 @@ async fn start(config: Config, db: Option<TestDb>) -> TestApp {
         _background: background,
         _db: db,
         _redis: None,
+        s3: None,
     }
 }
 

@@ -9,6 +9,7 @@
 )]
 
 mod helpers;
+mod s3;
 
 mod apikeys;
 mod auth;
@@ -17,6 +18,9 @@ mod board;
 mod conformance;
 mod doors;
 mod faults;
+mod file_probes;
+mod file_refusals;
+mod files;
 mod fuzz;
 mod http;
 mod identity_doors;

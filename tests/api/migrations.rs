@@ -93,3 +93,31 @@ async fn the_ticket_request_rebuild_keeps_rows_and_allows_one_pending_request_pe
     assert_eq!(found, Some(kept));
     drop(db);
 }
+
+/// Projects that exist when the file tables arrive get the standard folders new projects get.
+#[tokio::test]
+async fn existing_projects_get_the_standard_folders_from_the_files_migration() {
+    let app = spawn_app().await;
+    let team = app.create_team("acme").await;
+    let project = app.create_project(&team.owner, "Website", &[]).await;
+    let conn = app.state.db.conn();
+    // Back to before the file tables (the project stays), then forward again.
+    Migrator::down(conn, Some(1)).await.unwrap();
+    Migrator::up(conn, None).await.unwrap();
+    let body = app
+        .query(
+            &team.owner,
+            "query($p: ID!) { folders(projectId: $p) { name zone system } }",
+            serde_json::json!({ "p": project }),
+        )
+        .await;
+    assert_eq!(
+        data(&body)["folders"],
+        serde_json::json!([
+            { "name": "Branding", "zone": "CLIENT", "system": true },
+            { "name": "Content", "zone": "CLIENT", "system": true },
+            { "name": "Deliverables", "zone": "SHARED", "system": true },
+            { "name": "Internal", "zone": "INTERNAL", "system": true },
+        ])
+    );
+}

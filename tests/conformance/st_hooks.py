@@ -13,3 +13,13 @@ schemathesis.graphql.scalar(
         st.text(max_size=24).map(nodes.String),
     ),
 )
+
+# Sizes in bytes: a JSON number from 0 to 2^53 - 1, or a string of digits; negative, fractional
+# and larger ones are refused with BAD_USER_INPUT.
+schemathesis.graphql.scalar(
+    "ByteCount",
+    st.one_of(
+        st.integers(min_value=-(2**54), max_value=2**54).map(nodes.Int),
+        st.text(max_size=24).map(nodes.String),
+    ),
+)

@@ -1,0 +1,34 @@
+//! `files`: a file in a folder, with its current version's type, size and digest copied here so
+//! lists need no join. Deleting sets `deleted_at` (the trash); the purge removes the row later.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "files")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub project_id: Uuid,
+    pub folder_id: Uuid,
+    /// Display name only: never part of an object key.
+    pub name: String,
+    /// The folder's zone, kept with the file so every list filters on one column.
+    pub zone: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    /// Hex sha256 of the current version.
+    pub sha256: String,
+    /// The current version's number.
+    pub current_version: i32,
+    pub uploaded_by: Uuid,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub deleted_at: Option<DateTimeUtc>,
+    pub deleted_by: Option<Uuid>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,348 @@
+//! Direct uploads: `createUpload` checks permission, zone, type, size, quota and rate, records the
+//! upload and answers a signed PUT URL; `completeUpload` reads the stored object once (length,
+//! sha256, the real type from its first bytes) and only then makes the file or version visible.
+//! Anything that does not match is deleted and answered BAD_USER_INPUT.
+
+use super::files::{self, announce};
+use super::rules::{self, Zone};
+use super::{Files, folders, kinds, names, settings};
+use crate::db::{Global, Scoped};
+use crate::error::{ApiError, ApiResult};
+use crate::events::DomainEvent;
+use crate::rbac::WorkspaceAccess;
+use crate::storage::{ObjectKey, PresignedPut, PutTerms};
+use chrono::Utc;
+use entity::{file, file_upload, file_version, folder, workspace};
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QuerySelect};
+use std::time::Duration;
+use uuid::Uuid;
+
+/// What a client announces before uploading.
+#[derive(Debug, Clone)]
+pub struct NewUpload {
+    /// The folder of a new file…
+    pub folder_id: Option<Uuid>,
+    /// …or the file this is a new version of.
+    pub file_id: Option<Uuid>,
+    pub name: String,
+    pub size: i64,
+    pub content_type: String,
+    /// Hex sha256 of the bytes.
+    pub sha256: String,
+    pub label: Option<String>,
+}
+
+/// Where an upload lands and in which zone, checked against the caller's rights.
+async fn target<C: ConnectionTrait>(
+    conn: &C,
+    access: &WorkspaceAccess,
+    folder_id: Option<Uuid>,
+    file_id: Option<Uuid>,
+) -> ApiResult<(folder::Model, Option<file::Model>)> {
+    match (folder_id, file_id) {
+        (Some(folder_id), None) => Ok((folders::get_visible(conn, access, folder_id).await?, None)),
+        (None, Some(file_id)) => {
+            let existing = files::get_visible(conn, access, file_id).await?;
+            if existing.deleted_at.is_some() {
+                return Err(ApiError::conflict(
+                    "the file is in the trash: restore it first",
+                ));
+            }
+            // A client adds versions only to their own uploads.
+            if !access.is_staff() && existing.uploaded_by != access.user_id {
+                return Err(ApiError::forbidden(
+                    "only staff add versions to others' files",
+                ));
+            }
+            let folder = folders::get_visible(conn, access, existing.folder_id).await?;
+            Ok((folder, Some(existing)))
+        }
+        _ => Err(ApiError::bad_input(
+            "give exactly one of `folderId` and `fileId`",
+        )),
+    }
+}
+
+fn sha256_of(hex_digest: &str) -> ApiResult<[u8; 32]> {
+    hex::decode(hex_digest.trim())
+        .ok()
+        .and_then(|bytes| <[u8; 32]>::try_from(bytes).ok())
+        .ok_or_else(|| ApiError::bad_field("sha256", "64 hexadecimal digits"))
+}
+
+/// `CAST(SUM(column) AS BIGINT)`: PostgreSQL sums a BIGINT as NUMERIC.
+fn total(column: impl sea_orm::sea_query::IntoColumnRef) -> Expr {
+    Func::cast_as(Func::sum(Expr::col(column)), "BIGINT").into()
+}
+
+/// Bytes stored or promised in a workspace: every version (the trash included) and the uploads
+/// still open.
+pub async fn used_bytes<C: ConnectionTrait>(conn: &C, workspace_id: Uuid) -> ApiResult<u64> {
+    let scoped = Scoped::new(conn, workspace_id);
+    let sum = |stored: Option<Option<i64>>| {
+        stored
+            .flatten()
+            .and_then(|v| u64::try_from(v).ok())
+            .unwrap_or(0)
+    };
+    let versions: Option<Option<i64>> = scoped
+        .find::<file_version::Entity>()
+        .select_only()
+        .column_as(total(file_version::Column::SizeBytes), "total")
+        .into_tuple()
+        .one(conn)
+        .await?;
+    let open: Option<Option<i64>> = scoped
+        .find::<file_upload::Entity>()
+        .select_only()
+        .column_as(total(file_upload::Column::SizeBytes), "total")
+        .filter(file_upload::Column::CompletedAt.is_null())
+        .filter(file_upload::Column::ExpiresAt.gt(Utc::now()))
+        .into_tuple()
+        .one(conn)
+        .await?;
+    Ok(sum(versions) + sum(open))
+}
+
+/// Announces an upload and signs its URL.
+pub async fn create(
+    f: Files<'_>,
+    access: &WorkspaceAccess,
+    input: NewUpload,
+) -> ApiResult<(file_upload::Model, PresignedPut)> {
+    let name = names::display_name("name", &input.name)?;
+    let content_type = kinds::declared(&input.content_type)?;
+    let sha256 = sha256_of(&input.sha256)?;
+    let label = crate::types::text::optional("label", input.label, 50)?;
+    let size = u64::try_from(input.size)
+        .ok()
+        .filter(|s| *s > 0)
+        .ok_or_else(|| ApiError::bad_field("size", "a file has at least one byte"))?;
+    let txn = f.db.begin().await?;
+    let (folder, _) = target(&*txn, access, input.folder_id, input.file_id).await?;
+    let rules = settings::rules(&*txn, access.workspace_id, f.config).await?;
+    rules::may_upload(access, Zone::parse(&folder.zone), &rules)?;
+    if size > rules.max_file_bytes {
+        return Err(ApiError::bad_field(
+            "size",
+            format!("files are at most {} bytes here", rules.max_file_bytes),
+        ));
+    }
+    rate(f, access).await?;
+    // One quota check at a time per workspace (PostgreSQL; SQLite serializes writers anyway).
+    Global::new(&*txn)
+        .find::<workspace::Entity>()
+        .filter(workspace::Column::Id.eq(access.workspace_id))
+        .lock_exclusive()
+        .one(&*txn)
+        .await?;
+    let used = used_bytes(&*txn, access.workspace_id).await?;
+    if used.saturating_add(size) > rules.quota_bytes {
+        return Err(ApiError::bad_field(
+            "size",
+            "over the workspace's storage quota (every version and the trash count)",
+        ));
+    }
+    let key = ObjectKey::generate(access.workspace_id);
+    let ttl = Duration::from_secs(f.config.file_upload_url_ttl_secs);
+    let terms = PutTerms {
+        content_type: content_type.clone(),
+        sha256,
+        size,
+    };
+    let presigned = f.storage.presign_put(&key, &terms, ttl).await?;
+    let now = Utc::now();
+    let upload = txn
+        .scoped(access.workspace_id)
+        .insert(file_upload::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            workspace_id: Set(access.workspace_id),
+            project_id: Set(folder.project_id),
+            folder_id: Set(input.file_id.is_none().then_some(folder.id)),
+            file_id: Set(input.file_id),
+            name: Set(name),
+            label: Set(label),
+            content_type: Set(content_type),
+            size_bytes: Set(input.size),
+            sha256: Set(hex::encode(sha256)),
+            object_key: Set(key.as_str().to_owned()),
+            created_by: Set(access.user_id),
+            created_at: Set(now),
+            expires_at: Set(presigned.expires_at),
+            completed_at: Set(None),
+        })
+        .await?;
+    txn.commit().await?;
+    Ok((upload, presigned))
+}
+
+/// At most `FILE_UPLOADS_PER_MINUTE` uploads started per principal and minute.
+async fn rate(f: Files<'_>, access: &WorkspaceAccess) -> ApiResult<()> {
+    let key = format!("files:uploads:{}:{}", access.workspace_id, access.user_id);
+    let (count, left) = f
+        .cache
+        .incr(&key, Duration::from_secs(60))
+        .await
+        .map_err(ApiError::internal)?;
+    if count > f.config.file_uploads_per_minute {
+        return Err(ApiError::RateLimited {
+            retry_after_secs: left.as_secs().max(1),
+        });
+    }
+    Ok(())
+}
+
+/// Removes a refused upload's object and row, and answers why.
+async fn refuse(f: Files<'_>, upload: &file_upload::Model, why: &str) -> ApiError {
+    if let Err(e) = f
+        .storage
+        .delete(&ObjectKey::stored(upload.object_key.clone()))
+        .await
+    {
+        // The expired-upload job removes it later.
+        tracing::warn!(error = ?e.into_anyhow(), "could not delete a refused upload's object");
+    }
+    let removed = Scoped::new(f.db.conn(), upload.workspace_id)
+        .delete_many::<file_upload::Entity>()
+        .filter(file_upload::Column::Id.eq(upload.id))
+        .exec(f.db.conn())
+        .await;
+    if let Err(e) = removed {
+        tracing::warn!(error = ?e, "could not delete a refused upload");
+    }
+    ApiError::bad_input(format!("the upload was refused and removed: {why}"))
+}
+
+/// Checks the stored object and makes the file (or its new version) visible.
+pub async fn complete(f: Files<'_>, access: &WorkspaceAccess, id: Uuid) -> ApiResult<file::Model> {
+    let conn = f.db.conn();
+    let upload = Scoped::new(conn, access.workspace_id)
+        .find::<file_upload::Entity>()
+        .filter(file_upload::Column::Id.eq(id))
+        .filter(file_upload::Column::CreatedBy.eq(access.user_id))
+        .one(conn)
+        .await?
+        .ok_or(ApiError::NotFound("upload"))?;
+    if upload.completed_at.is_some() {
+        return Err(ApiError::conflict("this upload is already completed"));
+    }
+    if upload.expires_at < Utc::now() {
+        return Err(refuse(f, &upload, "it expired before completion").await);
+    }
+    let size = u64::try_from(upload.size_bytes).unwrap_or(0);
+    let key = ObjectKey::stored(upload.object_key.clone());
+    let Some(stored) = f.storage.inspect(&key, size).await? else {
+        return Err(ApiError::bad_input(
+            "nothing was uploaded yet: PUT the file to the upload URL first",
+        ));
+    };
+    if stored.size != size {
+        return Err(refuse(f, &upload, "its length differs from the announced size").await);
+    }
+    if hex::encode(stored.sha256) != upload.sha256 {
+        return Err(refuse(f, &upload, "its sha256 differs from the announced one").await);
+    }
+    if !kinds::bytes_match(
+        &upload.content_type,
+        &stored.head,
+        stored.size as usize == stored.head.len(),
+    ) {
+        return Err(refuse(f, &upload, "its bytes are not of the declared type").await);
+    }
+    record(f, access, &upload).await
+}
+
+/// Writes the file or version of a verified upload, in one transaction.
+async fn record(
+    f: Files<'_>,
+    access: &WorkspaceAccess,
+    upload: &file_upload::Model,
+) -> ApiResult<file::Model> {
+    let txn = f.db.begin().await?;
+    let scoped = txn.scoped(access.workspace_id);
+    let now = Utc::now();
+    // Exactly once, even when two completions race.
+    let claimed = scoped
+        .update_many::<file_upload::Entity>()
+        .col_expr(file_upload::Column::CompletedAt, Expr::value(now))
+        .filter(file_upload::Column::Id.eq(upload.id))
+        .filter(file_upload::Column::CompletedAt.is_null())
+        .exec(&*txn)
+        .await?;
+    if claimed.rows_affected != 1 {
+        return Err(ApiError::conflict("this upload is already completed"));
+    }
+    // Rights may have changed since the upload was announced.
+    let (folder, existing) = target(&*txn, access, upload.folder_id, upload.file_id).await?;
+    let rules = settings::rules(&*txn, access.workspace_id, f.config).await?;
+    rules::may_upload(access, Zone::parse(&folder.zone), &rules)?;
+    let number = existing.as_ref().map_or(1, |e| e.current_version + 1);
+    let file_id = existing.as_ref().map_or_else(Uuid::now_v7, |e| e.id);
+    let row = match &existing {
+        None => {
+            scoped
+                .insert(file::ActiveModel {
+                    id: Set(file_id),
+                    workspace_id: Set(access.workspace_id),
+                    project_id: Set(folder.project_id),
+                    folder_id: Set(folder.id),
+                    name: Set(upload.name.clone()),
+                    zone: Set(folder.zone.clone()),
+                    content_type: Set(upload.content_type.clone()),
+                    size_bytes: Set(upload.size_bytes),
+                    sha256: Set(upload.sha256.clone()),
+                    current_version: Set(number),
+                    uploaded_by: Set(access.user_id),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                    deleted_at: Set(None),
+                    deleted_by: Set(None),
+                })
+                .await?
+        }
+        Some(e) => {
+            scoped
+                .update(file::ActiveModel {
+                    id: Set(e.id),
+                    content_type: Set(upload.content_type.clone()),
+                    size_bytes: Set(upload.size_bytes),
+                    sha256: Set(upload.sha256.clone()),
+                    current_version: Set(number),
+                    updated_at: Set(now),
+                    ..Default::default()
+                })
+                .await?
+        }
+    };
+    scoped
+        .insert(file_version::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            workspace_id: Set(access.workspace_id),
+            file_id: Set(file_id),
+            number: Set(number),
+            label: Set(upload.label.clone().unwrap_or_else(|| format!("v{number}"))),
+            object_key: Set(upload.object_key.clone()),
+            content_type: Set(upload.content_type.clone()),
+            size_bytes: Set(upload.size_bytes),
+            sha256: Set(upload.sha256.clone()),
+            uploaded_by: Set(access.user_id),
+            created_at: Set(now),
+        })
+        .await?;
+    let (action, summary, event): (_, _, fn(_) -> DomainEvent) = match existing {
+        None => (
+            "file.uploaded",
+            format!("File uploaded: {}", row.name),
+            DomainEvent::FileUploaded,
+        ),
+        Some(_) => (
+            "file.version_added",
+            format!("New version of {}: v{number}", row.name),
+            DomainEvent::FileVersionAdded,
+        ),
+    };
+    announce(&scoped, &row, access.user_id, (action, summary), event).await?;
+    txn.commit().await?;
+    Ok(row)
+}
