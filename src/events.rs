@@ -95,7 +95,8 @@ pub struct PaymentChanged {
 pub struct FileChanged {
     pub project_id: Uuid,
     pub file_id: Uuid,
-    pub folder_id: Uuid,
+    /// `None` for an attachment.
+    pub folder_id: Option<Uuid>,
     /// The version concerned (the new one, for an upload).
     pub version: i32,
     pub actor_id: Uuid,
@@ -212,7 +213,7 @@ mod tests {
         let file = FileChanged {
             project_id,
             file_id: Uuid::now_v7(),
-            folder_id: Uuid::now_v7(),
+            folder_id: Some(Uuid::now_v7()),
             version: 2,
             actor_id: Uuid::now_v7(),
             staff_only: true,

@@ -3,20 +3,24 @@
 //! through `storage`, a trash, and each workspace's file rules. The internal zone is invisible to
 //! clients everywhere: lists, lookups, the timeline and events.
 
+pub mod attach;
 mod download;
 mod files;
 pub mod folders;
 mod kinds;
 mod loaders;
 mod names;
+pub mod place;
 pub mod purge;
 mod resolvers;
 pub mod rules;
 pub mod settings;
-mod types;
+pub mod types;
 mod upload;
 
+pub use loaders::attachments;
 pub use resolvers::{FileMutation, FileQuery};
+pub use types::File;
 
 use crate::cache::Cache;
 use crate::config::FilesConfig;

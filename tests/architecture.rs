@@ -57,6 +57,9 @@ const DOMAIN_EDGES: &[(&str, &str)] = &[
     ("file", "identity"),
     // A new project gets its standard folders in its own transaction.
     ("project", "file"),
+    // Tickets, comments and messages show their attachments.
+    ("ticket", "file"),
+    ("message", "file"),
     ("message", "identity"),
     ("milestone", "activity"),
     ("milestone", "identity"),

@@ -1,4 +1,4 @@
-//! `files`: a file in a folder, with its current version's type, size and digest copied here so
+//! `files`: a file in a folder or attached to a ticket, a ticket comment or a message, with its current version's type, size and digest copied here so
 //! lists need no join. Deleting sets `deleted_at` (the trash); the purge removes the row later.
 
 use sea_orm::entity::prelude::*;
@@ -10,7 +10,12 @@ pub struct Model {
     pub id: Uuid,
     pub workspace_id: Uuid,
     pub project_id: Uuid,
-    pub folder_id: Uuid,
+    /// The folder; `None` for an attachment.
+    pub folder_id: Option<Uuid>,
+    /// `TICKET`, `TICKET_COMMENT` or `MESSAGE` for an attachment.
+    pub attached_to: Option<String>,
+    /// The ticket, comment or message an attachment belongs to.
+    pub attached_id: Option<Uuid>,
     /// Display name only: never part of an object key.
     pub name: String,
     /// The folder's zone, kept with the file so every list filters on one column.

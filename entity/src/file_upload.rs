@@ -14,6 +14,10 @@ pub struct Model {
     pub folder_id: Option<Uuid>,
     /// The file a new version is for.
     pub file_id: Option<Uuid>,
+    /// What a new attachment is for: `TICKET`, `TICKET_COMMENT` or `MESSAGE`…
+    pub attached_to: Option<String>,
+    /// …and its ID.
+    pub attached_id: Option<Uuid>,
     pub name: String,
     pub label: Option<String>,
     /// The declared type, checked against the bytes at completion.

@@ -1,5 +1,6 @@
 //! Files: folders per project (the standard ones created for every existing project), files with
-//! their versions, uploads awaiting completion, and each workspace's file settings.
+//! their versions (in a folder, or attached to a ticket, a ticket comment or a message), uploads
+//! awaiting completion, and each workspace's file settings.
 
 use sea_orm_migration::sea_orm::ConnectionTrait;
 use sea_orm_migration::{prelude::*, schema::*};
@@ -36,6 +37,8 @@ enum Files {
     WorkspaceId,
     ProjectId,
     FolderId,
+    AttachedTo,
+    AttachedId,
     Name,
     Zone,
     ContentType,
@@ -73,6 +76,8 @@ enum FileUploads {
     ProjectId,
     FolderId,
     FileId,
+    AttachedTo,
+    AttachedId,
     Name,
     Label,
     ContentType,
@@ -148,7 +153,9 @@ impl MigrationTrait for Migration {
                     .col(uuid(Files::Id).primary_key())
                     .col(uuid(Files::WorkspaceId))
                     .col(uuid(Files::ProjectId))
-                    .col(uuid(Files::FolderId))
+                    .col(uuid_null(Files::FolderId))
+                    .col(string_len_null(Files::AttachedTo, 16))
+                    .col(uuid_null(Files::AttachedId))
                     .col(string_len(Files::Name, 255))
                     .col(string_len(Files::Zone, 16))
                     .col(string_len(Files::ContentType, 127))
@@ -165,6 +172,7 @@ impl MigrationTrait for Migration {
             .await?;
         for (name, cols) in [
             ("idx_files_folder", &["workspace_id", "folder_id"][..]),
+            ("idx_files_attached", &["workspace_id", "attached_id"][..]),
             (
                 "idx_files_project",
                 &["workspace_id", "project_id", "deleted_at"][..],
@@ -219,6 +227,8 @@ impl MigrationTrait for Migration {
                     .col(uuid(FileUploads::ProjectId))
                     .col(uuid_null(FileUploads::FolderId))
                     .col(uuid_null(FileUploads::FileId))
+                    .col(string_len_null(FileUploads::AttachedTo, 16))
+                    .col(uuid_null(FileUploads::AttachedId))
                     .col(string_len(FileUploads::Name, 255))
                     .col(string_len_null(FileUploads::Label, 50))
                     .col(string_len(FileUploads::ContentType, 127))

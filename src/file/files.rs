@@ -176,6 +176,12 @@ pub async fn move_to(
     let row = get_visible(&*txn, access, id).await?;
     let target = folders::get_visible(&*txn, access, folder_id).await?;
     rules::require_staff(access)?;
+    if row.folder_id.is_none() {
+        return Err(ApiError::bad_field(
+            "id",
+            "attachments stay with what they are attached to",
+        ));
+    }
     if target.project_id != row.project_id {
         return Err(ApiError::bad_field(
             "folderId",
@@ -186,7 +192,7 @@ pub async fn move_to(
         .scoped(access.workspace_id)
         .update(file::ActiveModel {
             id: Set(row.id),
-            folder_id: Set(target.id),
+            folder_id: Set(Some(target.id)),
             zone: Set(target.zone),
             updated_at: Set(Utc::now()),
             ..Default::default()

@@ -1,5 +1,7 @@
 //! File queries and mutations. Thin: parse arguments, call the service, map the result.
 
+use super::attach::AttachmentTarget;
+use super::place::Destination;
 use super::settings::{self, RulesChange};
 use super::types::{File, FileSettings, FileVersion, Folder, Upload};
 use super::upload::{self, NewUpload};
@@ -92,6 +94,8 @@ pub struct CreateUploadInput {
     pub folder_id: Option<ID>,
     /// The file this is a new version of.
     pub file_id: Option<ID>,
+    /// The ticket, comment or message a new attachment belongs to.
+    pub attach_to: Option<AttachToInput>,
     /// Display name (1 to 255 characters, not a path).
     pub name: String,
     /// Exact size in bytes (at least 1).
@@ -102,6 +106,15 @@ pub struct CreateUploadInput {
     pub sha256: String,
     /// Version label (default `v1`, `v2`, …).
     pub label: Option<String>,
+}
+
+/// What a new attachment belongs to.
+#[derive(Debug, InputObject)]
+pub struct AttachToInput {
+    /// A ticket, a ticket comment or a message.
+    pub target: AttachmentTarget,
+    /// Its ID.
+    pub id: ID,
 }
 
 /// Changes to the workspace's file rules; omitted fields keep their value.
@@ -184,8 +197,16 @@ impl FileMutation {
     ) -> Result<Option<Upload>> {
         let rc = RequestContext::of(ctx)?;
         let announced = NewUpload {
-            folder_id: optional_id("folderId", input.folder_id.as_ref())?,
-            file_id: optional_id("fileId", input.file_id.as_ref())?,
+            destination: Destination::from_parts(
+                optional_id("folderId", input.folder_id.as_ref())?,
+                optional_id("fileId", input.file_id.as_ref())?,
+                input
+                    .attach_to
+                    .map(|a| {
+                        Ok::<_, async_graphql::Error>((a.target, parse_id("attachTo.id", &a.id)?))
+                    })
+                    .transpose()?,
+            )?,
             name: input.name,
             size: input.size.0,
             content_type: input.content_type,

@@ -96,8 +96,12 @@ pub struct File {
     pub id: ID,
     /// The project.
     pub project_id: ID,
-    /// Its folder.
-    pub folder_id: ID,
+    /// Its folder; null for an attachment.
+    pub folder_id: Option<ID>,
+    /// What an attachment belongs to; null for a file in a folder.
+    pub attached_to: Option<super::attach::AttachmentTarget>,
+    /// The ticket, comment or message an attachment belongs to.
+    pub attached_id: Option<ID>,
     /// Display name.
     pub name: String,
     /// Its folder's zone.
@@ -125,7 +129,12 @@ impl From<file::Model> for File {
         Self {
             id: ID(f.id.to_string()),
             project_id: ID(f.project_id.to_string()),
-            folder_id: ID(f.folder_id.to_string()),
+            folder_id: f.folder_id.map(|id| ID(id.to_string())),
+            attached_to: f
+                .attached_to
+                .as_deref()
+                .and_then(super::attach::AttachmentTarget::parse),
+            attached_id: f.attached_id.map(|id| ID(id.to_string())),
             name: f.name.clone(),
             zone: Zone::parse(&f.zone),
             content_type: f.content_type.clone(),

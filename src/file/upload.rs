@@ -3,16 +3,16 @@
 //! sha256, the real type from its first bytes) and only then makes the file or version visible.
 //! Anything that does not match is deleted and answered BAD_USER_INPUT.
 
-use super::files::{self, announce};
-use super::rules::{self, Zone};
-use super::{Files, folders, kinds, names, settings};
+use super::files::announce;
+use super::place::{self, Destination};
+use super::{Files, kinds, names, settings};
 use crate::db::{Global, Scoped};
 use crate::error::{ApiError, ApiResult};
 use crate::events::DomainEvent;
 use crate::rbac::WorkspaceAccess;
 use crate::storage::{ObjectKey, PresignedPut, PutTerms};
 use chrono::Utc;
-use entity::{file, file_upload, file_version, folder, workspace};
+use entity::{file, file_upload, file_version, workspace};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QuerySelect};
 use std::time::Duration;
@@ -21,47 +21,14 @@ use uuid::Uuid;
 /// What a client announces before uploading.
 #[derive(Debug, Clone)]
 pub struct NewUpload {
-    /// The folder of a new file…
-    pub folder_id: Option<Uuid>,
-    /// …or the file this is a new version of.
-    pub file_id: Option<Uuid>,
+    /// Where it goes: a folder, a file it is a new version of, or what it is attached to.
+    pub destination: Destination,
     pub name: String,
     pub size: i64,
     pub content_type: String,
     /// Hex sha256 of the bytes.
     pub sha256: String,
     pub label: Option<String>,
-}
-
-/// Where an upload lands and in which zone, checked against the caller's rights.
-async fn target<C: ConnectionTrait>(
-    conn: &C,
-    access: &WorkspaceAccess,
-    folder_id: Option<Uuid>,
-    file_id: Option<Uuid>,
-) -> ApiResult<(folder::Model, Option<file::Model>)> {
-    match (folder_id, file_id) {
-        (Some(folder_id), None) => Ok((folders::get_visible(conn, access, folder_id).await?, None)),
-        (None, Some(file_id)) => {
-            let existing = files::get_visible(conn, access, file_id).await?;
-            if existing.deleted_at.is_some() {
-                return Err(ApiError::conflict(
-                    "the file is in the trash: restore it first",
-                ));
-            }
-            // A client adds versions only to their own uploads.
-            if !access.is_staff() && existing.uploaded_by != access.user_id {
-                return Err(ApiError::forbidden(
-                    "only staff add versions to others' files",
-                ));
-            }
-            let folder = folders::get_visible(conn, access, existing.folder_id).await?;
-            Ok((folder, Some(existing)))
-        }
-        _ => Err(ApiError::bad_input(
-            "give exactly one of `folderId` and `fileId`",
-        )),
-    }
 }
 
 fn sha256_of(hex_digest: &str) -> ApiResult<[u8; 32]> {
@@ -120,9 +87,8 @@ pub async fn create(
         .filter(|s| *s > 0)
         .ok_or_else(|| ApiError::bad_field("size", "a file has at least one byte"))?;
     let txn = f.db.begin().await?;
-    let (folder, _) = target(&*txn, access, input.folder_id, input.file_id).await?;
     let rules = settings::rules(&*txn, access.workspace_id, f.config).await?;
-    rules::may_upload(access, Zone::parse(&folder.zone), &rules)?;
+    let place = place::resolve(&*txn, access, &rules, input.destination).await?;
     if size > rules.max_file_bytes {
         return Err(ApiError::bad_field(
             "size",
@@ -158,9 +124,20 @@ pub async fn create(
         .insert(file_upload::ActiveModel {
             id: Set(Uuid::now_v7()),
             workspace_id: Set(access.workspace_id),
-            project_id: Set(folder.project_id),
-            folder_id: Set(input.file_id.is_none().then_some(folder.id)),
-            file_id: Set(input.file_id),
+            project_id: Set(place.project_id),
+            folder_id: Set(match input.destination {
+                Destination::Folder(id) => Some(id),
+                _ => None,
+            }),
+            file_id: Set(place.existing.as_ref().map(|e| e.id)),
+            attached_to: Set(match input.destination {
+                Destination::Attachment(target, _) => Some(target.as_str().to_owned()),
+                _ => None,
+            }),
+            attached_id: Set(match input.destination {
+                Destination::Attachment(_, id) => Some(id),
+                _ => None,
+            }),
             name: Set(name),
             label: Set(label),
             content_type: Set(content_type),
@@ -274,9 +251,9 @@ async fn record(
         return Err(ApiError::conflict("this upload is already completed"));
     }
     // Rights may have changed since the upload was announced.
-    let (folder, existing) = target(&*txn, access, upload.folder_id, upload.file_id).await?;
     let rules = settings::rules(&*txn, access.workspace_id, f.config).await?;
-    rules::may_upload(access, Zone::parse(&folder.zone), &rules)?;
+    let place = place::resolve(&*txn, access, &rules, Destination::of_upload(upload)?).await?;
+    let existing = place.existing.clone();
     let number = existing.as_ref().map_or(1, |e| e.current_version + 1);
     let file_id = existing.as_ref().map_or_else(Uuid::now_v7, |e| e.id);
     let row = match &existing {
@@ -285,10 +262,12 @@ async fn record(
                 .insert(file::ActiveModel {
                     id: Set(file_id),
                     workspace_id: Set(access.workspace_id),
-                    project_id: Set(folder.project_id),
-                    folder_id: Set(folder.id),
+                    project_id: Set(place.project_id),
+                    folder_id: Set(place.folder_id),
+                    attached_to: Set(place.attached.map(|(t, _)| t.as_str().to_owned())),
+                    attached_id: Set(place.attached.map(|(_, id)| id)),
                     name: Set(upload.name.clone()),
-                    zone: Set(folder.zone.clone()),
+                    zone: Set(place.zone.as_str().to_owned()),
                     content_type: Set(upload.content_type.clone()),
                     size_bytes: Set(upload.size_bytes),
                     sha256: Set(upload.sha256.clone()),

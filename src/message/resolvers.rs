@@ -31,6 +31,8 @@ pub struct Message {
     pub deleted_at: Option<DateTime<Utc>>,
     #[graphql(skip)]
     pub author_id: Uuid,
+    #[graphql(skip)]
+    pub uuid: Uuid,
 }
 
 impl From<message::Model> for Message {
@@ -44,6 +46,7 @@ impl From<message::Model> for Message {
             edited_at: m.edited_at,
             deleted_at: m.deleted_at,
             author_id: m.author_id,
+            uuid: m.id,
         }
     }
 }
@@ -63,6 +66,14 @@ impl Message {
     /// Whether the author deleted it.
     async fn deleted(&self) -> bool {
         self.deleted_at.is_some()
+    }
+
+    /// Files attached to it (none once it is deleted).
+    async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<crate::file::File>> {
+        if self.deleted_at.is_some() {
+            return Ok(Vec::new());
+        }
+        Ok(crate::file::attachments(RequestContext::of(ctx)?, self.uuid).await?)
     }
 }
 

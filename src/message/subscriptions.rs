@@ -61,5 +61,6 @@ fn message_of(m: &MessageChanged) -> Message {
         edited_at: m.edited_at,
         deleted_at: m.deleted_at,
         author_id: m.author_id,
+        uuid: m.message_id,
     }
 }

@@ -184,6 +184,11 @@ impl Ticket {
         Ok(crate::identity::load_user(RequestContext::of(ctx)?, self.created_by).await?)
     }
 
+    /// Files attached to the ticket.
+    async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<crate::file::File>> {
+        Ok(crate::file::attachments(RequestContext::of(ctx)?, self.uuid).await?)
+    }
+
     /// The thread, oldest first. Internal comments appear only to staff with `note:private`.
     async fn comments(&self, ctx: &Context<'_>) -> Result<Vec<TicketComment>> {
         let rc = RequestContext::of(ctx)?;
@@ -207,6 +212,8 @@ pub struct TicketComment {
     pub created_at: DateTime<Utc>,
     #[graphql(skip)]
     pub author_id: Uuid,
+    #[graphql(skip)]
+    pub uuid: Uuid,
 }
 
 impl From<ticket_comment::Model> for TicketComment {
@@ -217,6 +224,7 @@ impl From<ticket_comment::Model> for TicketComment {
             internal: c.internal,
             created_at: c.created_at,
             author_id: c.author_id,
+            uuid: c.id,
         }
     }
 }
@@ -226,6 +234,11 @@ impl TicketComment {
     /// Who wrote it.
     async fn author(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         Ok(crate::identity::load_user(RequestContext::of(ctx)?, self.author_id).await?)
+    }
+
+    /// Files attached to the comment (internal with an internal comment).
+    async fn attachments(&self, ctx: &Context<'_>) -> Result<Vec<crate::file::File>> {
+        Ok(crate::file::attachments(RequestContext::of(ctx)?, self.uuid).await?)
     }
 }
 

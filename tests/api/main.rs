@@ -18,6 +18,7 @@ mod board;
 mod conformance;
 mod doors;
 mod faults;
+mod file_attachments;
 mod file_probes;
 mod file_refusals;
 mod files;
