@@ -211,7 +211,7 @@ async fn run(mode: &str, env: &[(&str, String)]) {
     let body = bytes::Bytes::from(vec![b'a'; MB]);
 
     // (b) first, so (a) mints URLs of real files.
-    let (cpu0, _) = p.usage();
+    let (cpu0, idle_hwm) = p.usage();
     let started = Instant::now();
     let next = Arc::new(AtomicU64::new(0));
     let mut workers = Vec::new();
@@ -242,13 +242,14 @@ async fn run(mode: &str, env: &[(&str, String)]) {
     let (cpu1, hwm) = p.usage();
     latencies.sort();
     println!(
-        "{mode:8} uploads: {uploads} × 1 MB in {elapsed:.1} s = {:.0}/s ({:.0} MB/s), p50 {:.1} ms, p99 {:.1} ms; Portico CPU {:.2} ms per upload, peak RSS {:.1} MiB",
+        "{mode:8} uploads: {uploads} × 1 MB in {elapsed:.1} s = {:.0}/s ({:.0} MB/s), p50 {:.1} ms, p99 {:.1} ms; Portico CPU {:.2} ms per upload, peak RSS {:.1} MiB (after setup {:.1} MiB)",
         uploads as f64 / elapsed,
         uploads as f64 / elapsed,
         percentile(&latencies, 0.5),
         percentile(&latencies, 0.99),
         (cpu1 - cpu0) * 1000.0 / uploads as f64,
-        hwm as f64 / 1024.0
+        hwm as f64 / 1024.0,
+        idle_hwm as f64 / 1024.0
     );
 
     // (a) mints: 16 connections for `seconds`.

@@ -8,6 +8,8 @@ mod download;
 mod files;
 pub mod folders;
 mod kinds;
+mod link_resolvers;
+pub mod links;
 mod loaders;
 mod names;
 pub mod place;
@@ -17,7 +19,9 @@ pub mod rules;
 pub mod settings;
 pub mod types;
 mod upload;
+pub mod uploader;
 
+pub use link_resolvers::{UploadLinkMutation, UploadLinkQuery};
 pub use loaders::attachments;
 pub use resolvers::{FileMutation, FileQuery};
 pub use types::File;

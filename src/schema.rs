@@ -4,7 +4,7 @@
 
 use crate::activity::{ActivityQuery, ActivitySubscription};
 use crate::apikey::{ApiKeyMutation, ApiKeyQuery};
-use crate::file::{FileMutation, FileQuery};
+use crate::file::{FileMutation, FileQuery, UploadLinkMutation, UploadLinkQuery};
 use crate::graphql::SchemaLimits;
 use crate::identity::{IdentityMutation, IdentityQuery};
 use crate::message::{MessageMutation, MessageQuery, MessageSubscription};
@@ -31,6 +31,7 @@ pub struct QueryRoot(
     ApiKeyQuery,
     PaymentQuery,
     FileQuery,
+    UploadLinkQuery,
 );
 
 /// The mutation root: every domain's mutations.
@@ -48,6 +49,7 @@ pub struct MutationRoot(
     ApiKeyMutation,
     PaymentMutation,
     FileMutation,
+    UploadLinkMutation,
 );
 
 /// The subscription root: live project events, re-authorized on every event.

@@ -31,6 +31,8 @@ pub struct Model {
     pub expires_at: DateTimeUtc,
     /// Set once completed: completing again answers CONFLICT until the row is purged.
     pub completed_at: Option<DateTimeUtc>,
+    /// The upload link it came through, for a file sent by someone without an account.
+    pub upload_link_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

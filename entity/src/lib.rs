@@ -33,6 +33,7 @@ pub mod task_label;
 pub mod ticket;
 pub mod ticket_comment;
 pub mod trusted_document;
+pub mod upload_link;
 pub mod user;
 pub mod workspace;
 
@@ -81,6 +82,7 @@ tenant_entity!(
     file_version,
     file_upload,
     file_setting,
+    upload_link,
 );
 
 impl GlobalEntity for user::Entity {}

@@ -1,6 +1,7 @@
 //! Files: folders per project (the standard ones created for every existing project), files with
 //! their versions (in a folder, or attached to a ticket, a ticket comment or a message), uploads
-//! awaiting completion, and each workspace's file settings.
+//! awaiting completion, upload links for people without an account, and each workspace's file
+//! settings.
 
 use sea_orm_migration::sea_orm::ConnectionTrait;
 use sea_orm_migration::{prelude::*, schema::*};
@@ -50,6 +51,7 @@ enum Files {
     UpdatedAt,
     DeletedAt,
     DeletedBy,
+    UploadLinkId,
 }
 
 #[derive(DeriveIden)]
@@ -88,6 +90,25 @@ enum FileUploads {
     CreatedAt,
     ExpiresAt,
     CompletedAt,
+    UploadLinkId,
+}
+
+#[derive(DeriveIden)]
+enum UploadLinks {
+    Table,
+    Id,
+    WorkspaceId,
+    ProjectId,
+    FolderId,
+    Name,
+    TokenHash,
+    PinHash,
+    MaxFiles,
+    FilesUsed,
+    CreatedBy,
+    CreatedAt,
+    ExpiresAt,
+    RevokedAt,
 }
 
 #[derive(DeriveIden)]
@@ -167,6 +188,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(Files::UpdatedAt))
                     .col(timestamp_with_time_zone_null(Files::DeletedAt))
                     .col(uuid_null(Files::DeletedBy))
+                    .col(uuid_null(Files::UploadLinkId))
                     .to_owned(),
             )
             .await?;
@@ -239,6 +261,7 @@ impl MigrationTrait for Migration {
                     .col(timestamp_with_time_zone(FileUploads::CreatedAt))
                     .col(timestamp_with_time_zone(FileUploads::ExpiresAt))
                     .col(timestamp_with_time_zone_null(FileUploads::CompletedAt))
+                    .col(uuid_null(FileUploads::UploadLinkId))
                     .to_owned(),
             )
             .await?;
@@ -270,11 +293,39 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(UploadLinks::Table)
+                    .col(uuid(UploadLinks::Id).primary_key())
+                    .col(uuid(UploadLinks::WorkspaceId))
+                    .col(uuid(UploadLinks::ProjectId))
+                    .col(uuid(UploadLinks::FolderId))
+                    .col(string_len(UploadLinks::Name, 200))
+                    .col(string_len(UploadLinks::TokenHash, 64).unique_key())
+                    .col(string_len_null(UploadLinks::PinHash, 64))
+                    .col(integer_null(UploadLinks::MaxFiles))
+                    .col(integer(UploadLinks::FilesUsed))
+                    .col(uuid(UploadLinks::CreatedBy))
+                    .col(timestamp_with_time_zone(UploadLinks::CreatedAt))
+                    .col(timestamp_with_time_zone(UploadLinks::ExpiresAt))
+                    .col(timestamp_with_time_zone_null(UploadLinks::RevokedAt))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(index(
+                "idx_upload_links_project",
+                UploadLinks::Table,
+                &["workspace_id", "project_id"],
+            ))
+            .await?;
         standard_folders_for_existing_projects(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            UploadLinks::Table.into_iden(),
             FileSettings::Table.into_iden(),
             FileUploads::Table.into_iden(),
             FileVersions::Table.into_iden(),

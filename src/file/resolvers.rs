@@ -5,6 +5,7 @@ use super::place::Destination;
 use super::settings::{self, RulesChange};
 use super::types::{File, FileSettings, FileVersion, Folder, Upload};
 use super::upload::{self, NewUpload};
+use super::uploader::Uploader;
 use super::{Files, files, folders};
 use crate::graphql::RequestContext;
 use crate::graphql::directives::requires;
@@ -213,7 +214,12 @@ impl FileMutation {
             sha256: input.sha256,
             label: input.label,
         };
-        let (row, presigned) = upload::create(Files::of(rc), rc.access().await?, announced).await?;
+        let (row, presigned) = upload::create(
+            Files::of(rc),
+            Uploader::Member(rc.access().await?),
+            announced,
+        )
+        .await?;
         Ok(Some(Upload::new(&row, presigned)))
     }
 
@@ -224,7 +230,7 @@ impl FileMutation {
         let rc = RequestContext::of(ctx)?;
         let id = parse_id("id", &id)?;
         Ok(Some(
-            upload::complete(Files::of(rc), rc.access().await?, id)
+            upload::complete(Files::of(rc), Uploader::Member(rc.access().await?), id)
                 .await?
                 .into(),
         ))

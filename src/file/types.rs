@@ -120,6 +120,8 @@ pub struct File {
     pub updated_at: DateTime<Utc>,
     /// When it went to the trash (only staff see files in the trash).
     pub deleted_at: Option<DateTime<Utc>>,
+    /// The upload link it came through, when someone without an account sent it.
+    pub upload_link_id: Option<ID>,
     #[graphql(skip)]
     pub model: Arc<file::Model>,
 }
@@ -144,6 +146,7 @@ impl From<file::Model> for File {
             created_at: f.created_at,
             updated_at: f.updated_at,
             deleted_at: f.deleted_at,
+            upload_link_id: f.upload_link_id.map(|id| ID(id.to_string())),
             model: Arc::new(f),
         }
     }

@@ -4,12 +4,12 @@
 //! Anything that does not match is deleted and answered BAD_USER_INPUT.
 
 use super::files::announce;
-use super::place::{self, Destination};
+use super::place::Destination;
+use super::uploader::Uploader;
 use super::{Files, kinds, names, settings};
 use crate::db::{Global, Scoped};
 use crate::error::{ApiError, ApiResult};
 use crate::events::DomainEvent;
-use crate::rbac::WorkspaceAccess;
 use crate::storage::{ObjectKey, PresignedPut, PutTerms};
 use chrono::Utc;
 use entity::{file, file_upload, file_version, workspace};
@@ -75,9 +75,10 @@ pub async fn used_bytes<C: ConnectionTrait>(conn: &C, workspace_id: Uuid) -> Api
 /// Announces an upload and signs its URL.
 pub async fn create(
     f: Files<'_>,
-    access: &WorkspaceAccess,
+    uploader: Uploader<'_>,
     input: NewUpload,
 ) -> ApiResult<(file_upload::Model, PresignedPut)> {
+    let workspace_id = uploader.workspace_id();
     let name = names::display_name("name", &input.name)?;
     let content_type = kinds::declared(&input.content_type)?;
     let sha256 = sha256_of(&input.sha256)?;
@@ -87,30 +88,33 @@ pub async fn create(
         .filter(|s| *s > 0)
         .ok_or_else(|| ApiError::bad_field("size", "a file has at least one byte"))?;
     let txn = f.db.begin().await?;
-    let rules = settings::rules(&*txn, access.workspace_id, f.config).await?;
-    let place = place::resolve(&*txn, access, &rules, input.destination).await?;
+    let rules = settings::rules(&*txn, workspace_id, f.config).await?;
+    let place = uploader.place(&*txn, &rules, input.destination).await?;
     if size > rules.max_file_bytes {
         return Err(ApiError::bad_field(
             "size",
             format!("files are at most {} bytes here", rules.max_file_bytes),
         ));
     }
-    rate(f, access).await?;
+    rate(f, &uploader).await?;
     // One quota check at a time per workspace (PostgreSQL; SQLite serializes writers anyway).
     Global::new(&*txn)
         .find::<workspace::Entity>()
-        .filter(workspace::Column::Id.eq(access.workspace_id))
+        .filter(workspace::Column::Id.eq(workspace_id))
         .lock_exclusive()
         .one(&*txn)
         .await?;
-    let used = used_bytes(&*txn, access.workspace_id).await?;
+    if let Uploader::Link(link) = uploader {
+        super::links::ensure_room(&*txn, link).await?;
+    }
+    let used = used_bytes(&*txn, workspace_id).await?;
     if used.saturating_add(size) > rules.quota_bytes {
         return Err(ApiError::bad_field(
             "size",
             "over the workspace's storage quota (every version and the trash count)",
         ));
     }
-    let key = ObjectKey::generate(access.workspace_id);
+    let key = ObjectKey::generate(workspace_id);
     let ttl = Duration::from_secs(f.config.file_upload_url_ttl_secs);
     let terms = PutTerms {
         content_type: content_type.clone(),
@@ -120,10 +124,10 @@ pub async fn create(
     let presigned = f.storage.presign_put(&key, &terms, ttl).await?;
     let now = Utc::now();
     let upload = txn
-        .scoped(access.workspace_id)
+        .scoped(workspace_id)
         .insert(file_upload::ActiveModel {
             id: Set(Uuid::now_v7()),
-            workspace_id: Set(access.workspace_id),
+            workspace_id: Set(workspace_id),
             project_id: Set(place.project_id),
             folder_id: Set(match input.destination {
                 Destination::Folder(id) => Some(id),
@@ -144,22 +148,22 @@ pub async fn create(
             size_bytes: Set(input.size),
             sha256: Set(hex::encode(sha256)),
             object_key: Set(key.as_str().to_owned()),
-            created_by: Set(access.user_id),
+            created_by: Set(uploader.user_id()),
             created_at: Set(now),
             expires_at: Set(presigned.expires_at),
             completed_at: Set(None),
+            upload_link_id: Set(uploader.link_id()),
         })
         .await?;
     txn.commit().await?;
     Ok((upload, presigned))
 }
 
-/// At most `FILE_UPLOADS_PER_MINUTE` uploads started per principal and minute.
-async fn rate(f: Files<'_>, access: &WorkspaceAccess) -> ApiResult<()> {
-    let key = format!("files:uploads:{}:{}", access.workspace_id, access.user_id);
+/// At most `FILE_UPLOADS_PER_MINUTE` uploads started per principal (or link) and minute.
+async fn rate(f: Files<'_>, uploader: &Uploader<'_>) -> ApiResult<()> {
     let (count, left) = f
         .cache
-        .incr(&key, Duration::from_secs(60))
+        .incr(&uploader.rate_key(), Duration::from_secs(60))
         .await
         .map_err(ApiError::internal)?;
     if count > f.config.file_uploads_per_minute {
@@ -192,12 +196,17 @@ async fn refuse(f: Files<'_>, upload: &file_upload::Model, why: &str) -> ApiErro
 }
 
 /// Checks the stored object and makes the file (or its new version) visible.
-pub async fn complete(f: Files<'_>, access: &WorkspaceAccess, id: Uuid) -> ApiResult<file::Model> {
+pub async fn complete(f: Files<'_>, uploader: Uploader<'_>, id: Uuid) -> ApiResult<file::Model> {
     let conn = f.db.conn();
-    let upload = Scoped::new(conn, access.workspace_id)
+    let by_link = match uploader.link_id() {
+        Some(link) => file_upload::Column::UploadLinkId.eq(link),
+        None => file_upload::Column::UploadLinkId.is_null(),
+    };
+    let upload = Scoped::new(conn, uploader.workspace_id())
         .find::<file_upload::Entity>()
         .filter(file_upload::Column::Id.eq(id))
-        .filter(file_upload::Column::CreatedBy.eq(access.user_id))
+        .filter(file_upload::Column::CreatedBy.eq(uploader.user_id()))
+        .filter(by_link)
         .one(conn)
         .await?
         .ok_or(ApiError::NotFound("upload"))?;
@@ -227,17 +236,18 @@ pub async fn complete(f: Files<'_>, access: &WorkspaceAccess, id: Uuid) -> ApiRe
     ) {
         return Err(refuse(f, &upload, "its bytes are not of the declared type").await);
     }
-    record(f, access, &upload).await
+    record(f, uploader, &upload).await
 }
 
 /// Writes the file or version of a verified upload, in one transaction.
 async fn record(
     f: Files<'_>,
-    access: &WorkspaceAccess,
+    uploader: Uploader<'_>,
     upload: &file_upload::Model,
 ) -> ApiResult<file::Model> {
+    let (workspace_id, user_id) = (uploader.workspace_id(), uploader.user_id());
     let txn = f.db.begin().await?;
-    let scoped = txn.scoped(access.workspace_id);
+    let scoped = txn.scoped(workspace_id);
     let now = Utc::now();
     // Exactly once, even when two completions race.
     let claimed = scoped
@@ -251,8 +261,13 @@ async fn record(
         return Err(ApiError::conflict("this upload is already completed"));
     }
     // Rights may have changed since the upload was announced.
-    let rules = settings::rules(&*txn, access.workspace_id, f.config).await?;
-    let place = place::resolve(&*txn, access, &rules, Destination::of_upload(upload)?).await?;
+    let rules = settings::rules(&*txn, workspace_id, f.config).await?;
+    let place = uploader
+        .place(&*txn, &rules, Destination::of_upload(upload)?)
+        .await?;
+    if let Uploader::Link(link) = uploader {
+        super::links::count_file(&scoped, link).await?;
+    }
     let existing = place.existing.clone();
     let number = existing.as_ref().map_or(1, |e| e.current_version + 1);
     let file_id = existing.as_ref().map_or_else(Uuid::now_v7, |e| e.id);
@@ -261,7 +276,7 @@ async fn record(
             scoped
                 .insert(file::ActiveModel {
                     id: Set(file_id),
-                    workspace_id: Set(access.workspace_id),
+                    workspace_id: Set(workspace_id),
                     project_id: Set(place.project_id),
                     folder_id: Set(place.folder_id),
                     attached_to: Set(place.attached.map(|(t, _)| t.as_str().to_owned())),
@@ -272,11 +287,12 @@ async fn record(
                     size_bytes: Set(upload.size_bytes),
                     sha256: Set(upload.sha256.clone()),
                     current_version: Set(number),
-                    uploaded_by: Set(access.user_id),
+                    uploaded_by: Set(user_id),
                     created_at: Set(now),
                     updated_at: Set(now),
                     deleted_at: Set(None),
                     deleted_by: Set(None),
+                    upload_link_id: Set(uploader.link_id()),
                 })
                 .await?
         }
@@ -297,7 +313,7 @@ async fn record(
     scoped
         .insert(file_version::ActiveModel {
             id: Set(Uuid::now_v7()),
-            workspace_id: Set(access.workspace_id),
+            workspace_id: Set(workspace_id),
             file_id: Set(file_id),
             number: Set(number),
             label: Set(upload.label.clone().unwrap_or_else(|| format!("v{number}"))),
@@ -305,7 +321,7 @@ async fn record(
             content_type: Set(upload.content_type.clone()),
             size_bytes: Set(upload.size_bytes),
             sha256: Set(upload.sha256.clone()),
-            uploaded_by: Set(access.user_id),
+            uploaded_by: Set(user_id),
             created_at: Set(now),
         })
         .await?;
@@ -321,7 +337,7 @@ async fn record(
             DomainEvent::FileVersionAdded,
         ),
     };
-    announce(&scoped, &row, access.user_id, (action, summary), event).await?;
+    announce(&scoped, &row, user_id, (action, summary), event).await?;
     txn.commit().await?;
     Ok(row)
 }

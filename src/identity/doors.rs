@@ -86,6 +86,12 @@ pub const DOORS: &[Door] = &[
         status: "only ACTIVE accounts make changes; a key stops when its creator is not ACTIVE",
     },
     Door {
+        field: "createUploadLink",
+        mfa: MfaRule::WithinSession,
+        limit: AccountLimit::NotGuessable("needs a signed-in session"),
+        status: "only ACTIVE accounts make changes; a link stops when its creator is not an ACTIVE member",
+    },
+    Door {
         field: "inviteMember",
         mfa: MfaRule::WithinSession,
         limit: AccountLimit::NotGuessable("needs a signed-in session"),

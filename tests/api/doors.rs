@@ -12,7 +12,14 @@ use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
 /// Fields that make a result a credential.
-const CREDENTIAL_FIELDS: &[&str] = &["accessToken", "refreshToken", "mfaToken", "key", "code"];
+const CREDENTIAL_FIELDS: &[&str] = &[
+    "accessToken",
+    "refreshToken",
+    "mfaToken",
+    "key",
+    "code",
+    "token",
+];
 
 #[test]
 fn every_mutation_that_returns_a_credential_is_a_listed_door() {
@@ -68,6 +75,8 @@ const VERIFY: &str =
 const REFRESH: &str = "mutation($t: String!) { refreshToken(refreshToken: $t) { accessToken } }";
 const ACCEPT: &str = "mutation($c: String!, $p: String!) { acceptInvitation(code: $c, name: \"X\", password: $p) { accessToken } }";
 const REGISTER: &str = "mutation($e: String!) { register(input: {email: $e, name: \"X\", password: \"a long enough password\", workspaceName: \"W\"}) { accessToken } }";
+const CREATE_LINK: &str =
+    "mutation($f: ID!) { createUploadLink(input: {folderId: $f, name: \"l\"}) { token } }";
 const CREATE_KEY: &str =
     "mutation { createApiKey(input: {name: \"k\", scopes: [WORKSPACE_READ]}) { key } }";
 const ROTATE_KEY: &str = "mutation($i: ID!) { rotateApiKey(id: $i) { key } }";
@@ -149,7 +158,9 @@ async fn every_door_applies_mfa_account_limits_and_status() {
             "refreshToken" => refresh(&world, door).await,
             "acceptInvitation" => accept_invitation(&world, door).await,
             "register" => register(&world, door).await,
-            "createApiKey" | "rotateApiKey" | "inviteMember" => within_session(&world, door).await,
+            "createApiKey" | "rotateApiKey" | "inviteMember" | "createUploadLink" => {
+                within_session(&world, door).await
+            }
             other => panic!("teach tests/api/doors.rs the door `{other}`"),
         }
     }
@@ -388,10 +399,21 @@ async fn within_session(w: &World, door: &Door) {
     )
     .await;
     let guest_role = w.app.builtin_role_id(&w.team.owner, "GUEST").await;
+    let project = w.app.create_project(&w.team.owner, "Doors", &[]).await;
+    let folders = w
+        .app
+        .query(
+            &w.team.owner,
+            "query($p: ID!) { folders(projectId: $p) { id name } }",
+            json!({ "p": project }),
+        )
+        .await;
+    let branding = data(&folders)["folders"][0]["id"].clone();
     let call = |who: Option<&Session>| {
         let (query, variables) = match door.field {
             "createApiKey" => (CREATE_KEY, json!({})),
             "rotateApiKey" => (ROTATE_KEY, json!({ "i": key_id })),
+            "createUploadLink" => (CREATE_LINK, json!({ "f": branding })),
             _ => (INVITE, json!({ "r": guest_role })),
         };
         let who = who.cloned();

@@ -19,6 +19,7 @@ mod conformance;
 mod doors;
 mod faults;
 mod file_attachments;
+mod file_links;
 mod file_probes;
 mod file_refusals;
 mod files;
