@@ -12,9 +12,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::events::{DomainEvent, FileChanged};
 use crate::graphql::pagination::Page;
 use crate::rbac::WorkspaceAccess;
-use crate::rbac::visibility::visible;
 use chrono::Utc;
-use entity::{file, file_version, project};
+use entity::{file, file_version};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
@@ -27,11 +26,7 @@ fn visible_files<C: ConnectionTrait>(
     scoped: &Scoped<'_, C>,
     access: &WorkspaceAccess,
 ) -> Condition {
-    Condition::all()
-        .add(file::Column::ProjectId.in_subquery(
-            scoped.select_column::<project::Entity>(project::Column::Id, visible(scoped, access)),
-        ))
-        .add(file::Column::Zone.is_in(rules::visible_zones(access)))
+    rules::in_visible_zone(scoped, access, file::Column::ProjectId, file::Column::Zone)
 }
 
 /// A file `access` may see, in the trash only for staff; NOT_FOUND otherwise.

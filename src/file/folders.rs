@@ -8,9 +8,9 @@ use crate::config::FilesConfig;
 use crate::db::{Db, Scoped};
 use crate::error::{ApiError, ApiResult};
 use crate::rbac::WorkspaceAccess;
-use crate::rbac::visibility::{self, visible};
+use crate::rbac::visibility;
 use chrono::Utc;
-use entity::{file, folder, project};
+use entity::{file, folder};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, PaginatorTrait, QueryFilter,
     QueryOrder,
@@ -47,11 +47,12 @@ pub fn visible_folders<C: ConnectionTrait>(
     scoped: &Scoped<'_, C>,
     access: &WorkspaceAccess,
 ) -> Condition {
-    Condition::all()
-        .add(folder::Column::ProjectId.in_subquery(
-            scoped.select_column::<project::Entity>(project::Column::Id, visible(scoped, access)),
-        ))
-        .add(folder::Column::Zone.is_in(rules::visible_zones(access)))
+    rules::in_visible_zone(
+        scoped,
+        access,
+        folder::Column::ProjectId,
+        folder::Column::Zone,
+    )
 }
 
 /// A folder `access` may see; NOT_FOUND otherwise (exactly like a missing one).

@@ -11,9 +11,9 @@ use crate::auth::OpaqueSecret;
 use crate::db::{AcrossTenants, Db, Global, Scoped};
 use crate::error::{ApiError, ApiResult};
 use crate::rbac::WorkspaceAccess;
-use crate::rbac::visibility::{self, visible};
+use crate::rbac::visibility;
 use chrono::Utc;
-use entity::{file_upload, membership, project, upload_link, user};
+use entity::{file_upload, membership, upload_link, user};
 use hmac::{Hmac, Mac};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -115,9 +115,8 @@ pub async fn list<C: ConnectionTrait>(
 pub async fn revoke(db: &Db, access: &WorkspaceAccess, id: Uuid) -> ApiResult<upload_link::Model> {
     let txn = db.begin().await?;
     let scoped = txn.scoped(access.workspace_id);
-    let visible_projects = Condition::all().add(upload_link::Column::ProjectId.in_subquery(
-        scoped.select_column::<project::Entity>(project::Column::Id, visible(&scoped, access)),
-    ));
+    let visible_projects =
+        rules::in_visible_project(&scoped, access, upload_link::Column::ProjectId);
     let link = scoped
         .find::<upload_link::Entity>()
         .filter(upload_link::Column::Id.eq(id))

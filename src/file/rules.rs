@@ -3,10 +3,13 @@
 //! is staff-written; the client zone is client-written when the workspace allows it.
 
 use super::settings::FileRules;
+use crate::db::Scoped;
 use crate::error::{ApiError, ApiResult};
+use crate::rbac::visibility::visible;
 use crate::rbac::{Permission, WorkspaceAccess};
 use async_graphql::Enum;
-use entity::file;
+use entity::{file, project};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait};
 
 /// Who sees and writes a folder's files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -51,6 +54,27 @@ pub fn visible_zones(access: &WorkspaceAccess) -> Vec<&'static str> {
         zones.push(Zone::Internal.as_str());
     }
     zones
+}
+
+/// Rows `access` may see by their `project` column: in a project it may see.
+pub fn in_visible_project<C: ConnectionTrait>(
+    scoped: &Scoped<'_, C>,
+    access: &WorkspaceAccess,
+    project: impl ColumnTrait,
+) -> Condition {
+    Condition::all().add(project.in_subquery(
+        scoped.select_column::<project::Entity>(project::Column::Id, visible(scoped, access)),
+    ))
+}
+
+/// Rows `access` may see by their `project` and `zone` columns (folders, files).
+pub fn in_visible_zone<C: ConnectionTrait>(
+    scoped: &Scoped<'_, C>,
+    access: &WorkspaceAccess,
+    project: impl ColumnTrait,
+    zone: impl ColumnTrait,
+) -> Condition {
+    in_visible_project(scoped, access, project).add(zone.is_in(visible_zones(access)))
 }
 
 /// Staff who manage files: `file:write` and staff.
