@@ -46,24 +46,24 @@ impl Loader<(Uuid, Uuid)> for VersionLoader {
         &self,
         keys: &[(Uuid, Uuid)],
     ) -> Result<HashMap<(Uuid, Uuid), Self::Value>, Self::Error> {
-        let mut by_workspace: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-        for (workspace, file) in keys {
-            by_workspace.entry(*workspace).or_default().push(*file);
-        }
-        let mut found: HashMap<(Uuid, Uuid), Self::Value> = HashMap::new();
-        for (workspace, files) in by_workspace {
-            let rows = Scoped::new(self.db.conn(), workspace)
-                .find::<file_version::Entity>()
-                .filter(file_version::Column::FileId.is_in(files))
-                .order_by_desc(file_version::Column::Number)
-                .all(self.db.conn())
-                .await
-                .map_err(|e| Arc::new(anyhow::Error::new(e).context("loading file versions")))?;
-            for row in rows {
-                found.entry((workspace, row.file_id)).or_default().push(row);
-            }
-        }
-        Ok(found)
+        let db = self.db.clone();
+        per_workspace(
+            keys,
+            "loading file versions",
+            move |workspace, files| {
+                let db = db.clone();
+                async move {
+                    Scoped::new(db.conn(), workspace)
+                        .find::<file_version::Entity>()
+                        .filter(file_version::Column::FileId.is_in(files))
+                        .order_by_desc(file_version::Column::Number)
+                        .all(db.conn())
+                        .await
+                }
+            },
+            |v| Some(v.file_id),
+        )
+        .await
     }
 }
 
@@ -108,25 +108,53 @@ impl Loader<(Uuid, Uuid)> for AttachmentLoader {
         &self,
         keys: &[(Uuid, Uuid)],
     ) -> Result<HashMap<(Uuid, Uuid), Self::Value>, Self::Error> {
-        let mut by_workspace: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-        for (workspace, target) in keys {
-            by_workspace.entry(*workspace).or_default().push(*target);
-        }
-        let mut found: HashMap<(Uuid, Uuid), Self::Value> = HashMap::new();
-        for (workspace, targets) in by_workspace {
-            let rows = Scoped::new(self.db.conn(), workspace)
-                .find::<file::Entity>()
-                .filter(file::Column::AttachedId.is_in(targets))
-                .order_by_asc(file::Column::Id)
-                .all(self.db.conn())
-                .await
-                .map_err(|e| Arc::new(anyhow::Error::new(e).context("loading attachments")))?;
-            for row in rows {
-                if let Some(target) = row.attached_id {
-                    found.entry((workspace, target)).or_default().push(row);
+        let db = self.db.clone();
+        per_workspace(
+            keys,
+            "loading attachments",
+            move |workspace, targets| {
+                let db = db.clone();
+                async move {
+                    Scoped::new(db.conn(), workspace)
+                        .find::<file::Entity>()
+                        .filter(file::Column::AttachedId.is_in(targets))
+                        .order_by_asc(file::Column::Id)
+                        .all(db.conn())
+                        .await
                 }
+            },
+            |f| f.attached_id,
+        )
+        .await
+    }
+}
+
+/// Rows of (workspace, parent) keys: one query per workspace over its parents, grouped back by
+/// parent (`parent_of`).
+async fn per_workspace<M, Q, F>(
+    keys: &[(Uuid, Uuid)],
+    what: &'static str,
+    query: Q,
+    parent_of: fn(&M) -> Option<Uuid>,
+) -> Result<HashMap<(Uuid, Uuid), Vec<M>>, Arc<anyhow::Error>>
+where
+    Q: Fn(Uuid, Vec<Uuid>) -> F,
+    F: Future<Output = Result<Vec<M>, sea_orm::DbErr>>,
+{
+    let mut by_workspace: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for (workspace, parent) in keys {
+        by_workspace.entry(*workspace).or_default().push(*parent);
+    }
+    let mut found: HashMap<(Uuid, Uuid), Vec<M>> = HashMap::new();
+    for (workspace, parents) in by_workspace {
+        let rows = query(workspace, parents)
+            .await
+            .map_err(|e| Arc::new(anyhow::Error::new(e).context(what)))?;
+        for row in rows {
+            if let Some(parent) = parent_of(&row) {
+                found.entry((workspace, parent)).or_default().push(row);
             }
         }
-        Ok(found)
     }
+    Ok(found)
 }
