@@ -47,15 +47,17 @@ pub async fn get_visible<C: ConnectionTrait>(
 }
 
 /// A page of a folder's files (not in the trash), by name.
+///
+/// `folder` is one the caller already reached through a visibility check (a `Folder` is only
+/// ever built from one), so it is not looked up again for each folder of a list.
 pub async fn in_folder<C: ConnectionTrait>(
     conn: &C,
     access: &WorkspaceAccess,
-    folder_id: Uuid,
+    folder: &entity::folder::Model,
     page: Page,
 ) -> ApiResult<(Vec<file::Model>, u64, bool)> {
-    folders::get_visible(conn, access, folder_id).await?;
     let condition = Condition::all()
-        .add(file::Column::FolderId.eq(folder_id))
+        .add(file::Column::FolderId.eq(folder.id))
         .add(file::Column::DeletedAt.is_null());
     paged(conn, access, condition, page).await
 }
@@ -283,7 +285,10 @@ pub async fn label_version(
     // The file decides who sees the version.
     get_visible(&*txn, access, version.file_id)
         .await
-        .map_err(|_| ApiError::NotFound("file version"))?;
+        .map_err(|e| match e {
+            ApiError::NotFound(_) => ApiError::NotFound("file version"),
+            other => other,
+        })?;
     rules::require_staff(access)?;
     let labelled = scoped
         .update(file_version::ActiveModel {

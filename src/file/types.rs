@@ -34,9 +34,9 @@ impl From<FileDisposition> for Disposition {
     }
 }
 
-/// A folder of a project.
+/// A folder of a project, built only from a folder the caller was checked to see.
 #[derive(Debug, Clone)]
-pub struct Folder(pub folder::Model);
+pub struct Folder(pub(super) folder::Model);
 
 #[Object]
 impl Folder {
@@ -78,7 +78,7 @@ impl Folder {
         let rc = RequestContext::of(ctx)?;
         let page = Page::new(first, after.as_deref())?;
         let (rows, total, has_next) =
-            super::files::in_folder(rc.app.db.conn(), rc.access().await?, self.0.id, page).await?;
+            super::files::in_folder(rc.app.db.conn(), rc.access().await?, &self.0, page).await?;
         Ok(connection(
             page,
             total,
