@@ -79,6 +79,7 @@ impl App {
             Arc::new(crate::jobs::IdempotencyPurge),
             Arc::new(file_jobs::PurgeTrash),
             Arc::new(file_jobs::SweepUploads),
+            Arc::new(file_jobs::Thumbnails),
         ]
     }
 

@@ -112,6 +112,9 @@ pub struct FileUrlMinted {
     pub version: i32,
     pub actor_id: Uuid,
     pub inline: bool,
+    /// The URL is of the version's thumbnail, not of the file itself.
+    #[serde(default)]
+    pub thumbnail: bool,
     pub staff_only: bool,
 }
 
@@ -254,6 +257,7 @@ mod tests {
                 version: 1,
                 actor_id: Uuid::now_v7(),
                 inline: true,
+                thumbnail: true,
                 staff_only: false,
             }),
         ];

@@ -219,6 +219,33 @@ impl Storage {
         }))
     }
 
+    /// Reads a whole object into memory, for work that needs all of it (thumbnails): `None` when
+    /// there is none; UNAVAILABLE past `limit` bytes, which callers check beforehand.
+    pub async fn read(&self, key: &ObjectKey, limit: u64) -> ApiResult<Option<bytes::Bytes>> {
+        let result = match self.store.get(&key.path()).await {
+            Ok(result) => result,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(ApiError::unavailable(e)),
+        };
+        if result.meta.size > limit {
+            return Err(ApiError::unavailable(anyhow::anyhow!(
+                "object {} is {} bytes, more than {limit}",
+                key.as_str(),
+                result.meta.size
+            )));
+        }
+        Ok(Some(result.bytes().await.map_err(ApiError::unavailable)?))
+    }
+
+    /// Writes an object Portico made itself (a thumbnail) at a generated key.
+    pub async fn put(&self, key: &ObjectKey, body: Vec<u8>) -> ApiResult<()> {
+        self.store
+            .put(&key.path(), body.into())
+            .await
+            .map_err(ApiError::unavailable)?;
+        Ok(())
+    }
+
     /// Removes an object; one already gone is fine.
     pub async fn delete(&self, key: &ObjectKey) -> ApiResult<()> {
         match self.store.delete(&key.path()).await {

@@ -19,6 +19,13 @@ pub struct Model {
     pub sha256: String,
     pub uploaded_by: Uuid,
     pub created_at: DateTimeUtc,
+    /// `NONE` (no thumbnail will be made), `PENDING`, `READY` or `FAILED`.
+    pub thumbnail_status: String,
+    /// The thumbnail's object, generated from `object_key`, once `READY`.
+    pub thumbnail_key: Option<String>,
+    pub thumbnail_content_type: Option<String>,
+    pub thumbnail_width: Option<i32>,
+    pub thumbnail_height: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

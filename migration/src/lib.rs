@@ -19,6 +19,7 @@ mod m20261130_000014_idempotency;
 mod m20261130_000015_ticket_payment_retries;
 mod m20261130_000016_outbox_consumers;
 mod m20261130_000017_files;
+mod m20261130_000018_file_thumbnails;
 
 pub use m20261130_000017_files::STANDARD_FOLDERS;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000015_ticket_payment_retries::Migration),
             Box::new(m20261130_000016_outbox_consumers::Migration),
             Box::new(m20261130_000017_files::Migration),
+            Box::new(m20261130_000018_file_thumbnails::Migration),
         ]
     }
 }

@@ -1,8 +1,8 @@
 //! The file domain's periodic jobs, bound to the container here so the domain itself never
-//! reaches for it: the trash purge and the sweep of uploads never completed.
+//! reaches for it: the trash purge, the sweep of uploads never completed, and thumbnails.
 
 use super::AppState;
-use crate::file::{Files, purge};
+use crate::file::{Files, purge, thumbnail};
 use async_trait::async_trait;
 use chrono::Utc;
 use std::time::Duration;
@@ -56,6 +56,27 @@ impl crate::jobs::Job for SweepUploads {
 
     async fn run(&self, app: &AppState) -> anyhow::Result<u64> {
         purge::sweep_uploads(files(app), Utc::now())
+            .await
+            .map_err(crate::error::ApiError::into_anyhow)
+    }
+}
+
+/// Makes the thumbnails of image versions uploaded since the last run.
+#[derive(Debug)]
+pub struct Thumbnails;
+
+#[async_trait]
+impl crate::jobs::Job for Thumbnails {
+    fn name(&self) -> &'static str {
+        "file.thumbnails"
+    }
+
+    fn every(&self, app: &AppState) -> Duration {
+        Duration::from_secs(app.config.files.file_thumbnail_interval_secs)
+    }
+
+    async fn run(&self, app: &AppState) -> anyhow::Result<u64> {
+        thumbnail::make_pending(files(app))
             .await
             .map_err(crate::error::ApiError::into_anyhow)
     }

@@ -37,6 +37,12 @@ pub struct FilesConfig {
     pub file_trash_retention_days: u64,
     /// Uploads one principal may start per minute.
     pub file_uploads_per_minute: u64,
+    /// Longest side, in pixels, of an image's thumbnail.
+    pub file_thumbnail_px: u32,
+    /// Largest image a thumbnail is made of (it is read whole into memory); larger ones get none.
+    pub file_thumbnail_max_bytes: u64,
+    /// How often the thumbnail job looks for new images.
+    pub file_thumbnail_interval_secs: u64,
 }
 
 impl Default for FilesConfig {
@@ -55,6 +61,9 @@ impl Default for FilesConfig {
             file_quota_bytes: 10 * 1024 * 1024 * 1024,
             file_trash_retention_days: 30,
             file_uploads_per_minute: 60,
+            file_thumbnail_px: 256,
+            file_thumbnail_max_bytes: 25 * 1024 * 1024,
+            file_thumbnail_interval_secs: 10,
         }
     }
 }
@@ -73,6 +82,12 @@ impl FilesConfig {
         // A file's size travels as a GraphQL Int.
         if self.file_max_bytes == 0 || self.file_max_bytes > i32::MAX as u64 {
             anyhow::bail!("FILE_MAX_BYTES is between 1 and 2147483647");
+        }
+        if !(16..=2048).contains(&self.file_thumbnail_px) || self.file_thumbnail_interval_secs == 0
+        {
+            anyhow::bail!(
+                "FILE_THUMBNAIL_PX is between 16 and 2048, FILE_THUMBNAIL_INTERVAL_SECS positive"
+            );
         }
         Ok(())
     }

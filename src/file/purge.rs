@@ -1,5 +1,5 @@
-//! The file domain's periodic work: files in the trash past retention go for good (rows first,
-//! then objects, so no row is ever left without its object), and uploads never completed by their
+//! The file domain's periodic cleanup: files in the trash past retention go for good (rows first,
+//! then objects and thumbnails, so no row is ever left without its object), and uploads never completed by their
 //! expiry are removed with their objects.
 
 use super::Files;
@@ -44,8 +44,11 @@ pub async fn purge_trash(f: Files<'_>, before: DateTime<Utc>) -> ApiResult<u64> 
             .exec(&*txn)
             .await?;
         txn.commit().await?;
-        for version in versions {
-            let key = ObjectKey::stored(version.object_key);
+        let keys = versions
+            .into_iter()
+            .flat_map(|v| std::iter::once(v.object_key).chain(v.thumbnail_key));
+        for key in keys {
+            let key = ObjectKey::stored(key);
             if let Err(e) = f.storage.delete(&key).await {
                 // The row is gone; the object is an orphan the storage's own lifecycle can take.
                 tracing::warn!(key = key.as_str(), error = ?e.into_anyhow(), "a purged file's object stays");

@@ -1,5 +1,6 @@
 //! GraphQL types of the file domain, built from entity models (which are never GraphQL types).
 
+use super::preview::Thumbnail;
 use super::rules::Zone;
 use super::settings::FileRules;
 use super::{Files, download};
@@ -172,6 +173,16 @@ impl File {
             .collect())
     }
 
+    /// The current version's thumbnail; null for a file that gets none (not an image, too large).
+    async fn thumbnail(&self, ctx: &Context<'_>) -> Result<Option<Thumbnail>> {
+        let rc = RequestContext::of(ctx)?;
+        let rows = super::loaders::versions(rc, self.model.workspace_id, self.model.id).await?;
+        Ok(rows
+            .iter()
+            .find(|v| v.number == self.model.current_version)
+            .and_then(|v| Thumbnail::of(v, &self.model)))
+    }
+
     /// A URL of the current version, valid for a short time (`FILE_DOWNLOAD_URL_TTL_SECS`).
     #[graphql(directive = requires::apply(Permission::ProjectView))]
     async fn download_url(
@@ -233,6 +244,10 @@ impl FileVersion {
     /// Who uploaded it.
     async fn uploaded_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         Ok(crate::identity::load_user(RequestContext::of(ctx)?, self.version.uploaded_by).await?)
+    }
+    /// Its thumbnail; null for a version that gets none (not an image, too large).
+    async fn thumbnail(&self) -> Option<Thumbnail> {
+        Thumbnail::of(&self.version, &self.file)
     }
     /// A URL of this version, valid for a short time (`FILE_DOWNLOAD_URL_TTL_SECS`).
     #[graphql(directive = requires::apply(Permission::ProjectView))]

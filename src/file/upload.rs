@@ -323,6 +323,16 @@ async fn record(
             sha256: Set(upload.sha256.clone()),
             uploaded_by: Set(user_id),
             created_at: Set(now),
+            thumbnail_status: Set(super::thumbnail::initial_status(
+                &upload.content_type,
+                u64::try_from(upload.size_bytes).unwrap_or(u64::MAX),
+                f.config.file_thumbnail_max_bytes,
+            )
+            .to_owned()),
+            thumbnail_key: Set(None),
+            thumbnail_content_type: Set(None),
+            thumbnail_width: Set(None),
+            thumbnail_height: Set(None),
         })
         .await?;
     let (action, summary, event): (_, _, fn(_) -> DomainEvent) = match existing {

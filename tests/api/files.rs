@@ -721,10 +721,11 @@ async fn the_purge_removes_old_trash_and_the_sweep_abandoned_uploads_with_their_
 }
 
 #[tokio::test]
-async fn a_folders_files_with_versions_and_uploaders_cost_the_same_for_one_file_or_many() {
+async fn a_folders_files_with_versions_thumbnails_and_uploaders_cost_the_same_for_one_file_or_many()
+{
     let p = Portal::start().await;
     let content = p.folder("Content").await;
-    let query = "query($f: ID!) { folder(id: $f) { files(first: 50) { nodes { name versions { label uploadedBy { name } } uploadedBy { name } } } } }";
+    let query = "query($f: ID!) { folder(id: $f) { files(first: 50) { nodes { name versions { label uploadedBy { name } } uploadedBy { name } thumbnail { status } } } } }";
     let mut counts = Vec::new();
     for n in [1, 6] {
         while p
@@ -742,8 +743,7 @@ async fn a_folders_files_with_versions_and_uploaders_cost_the_same_for_one_file_
             } else {
                 &p.team.collaborator
             };
-            p.upload(who, &content, "t.txt", "text/plain", b"text")
-                .await;
+            p.upload(who, &content, "t.png", "image/png", PNG).await;
         }
         let (body, statements) = p
             .app

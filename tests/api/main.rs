@@ -22,6 +22,7 @@ mod file_attachments;
 mod file_links;
 mod file_probes;
 mod file_refusals;
+mod file_thumbnails;
 mod files;
 mod fuzz;
 mod http;

@@ -102,7 +102,9 @@ async fn existing_projects_get_the_standard_folders_from_the_files_migration() {
     let project = app.create_project(&team.owner, "Website", &[]).await;
     let conn = app.state.db.conn();
     // Back to before the file tables (the project stays), then forward again.
-    Migrator::down(conn, Some(1)).await.unwrap();
+    Migrator::down(conn, Some(steps_back_to("m20261130_000017_files")))
+        .await
+        .unwrap();
     Migrator::up(conn, None).await.unwrap();
     let body = app
         .query(
@@ -120,4 +122,51 @@ async fn existing_projects_get_the_standard_folders_from_the_files_migration() {
             { "name": "Internal", "zone": "INTERNAL", "system": true },
         ])
     );
+}
+
+/// How many migrations `down` reverts to undo `name` and every later one.
+fn steps_back_to(name: &str) -> u32 {
+    let all = Migrator::migrations();
+    let position = all
+        .iter()
+        .position(|m| m.name() == name)
+        .unwrap_or_else(|| panic!("no migration {name}"));
+    u32::try_from(all.len() - position).unwrap()
+}
+
+/// Image versions uploaded before thumbnails existed are queued for the job; others get none.
+#[tokio::test]
+async fn the_thumbnails_migration_queues_existing_images() {
+    use crate::files::{PNG, Portal};
+
+    let p = Portal::start().await;
+    let content = p.folder("Content").await;
+    let image = p
+        .upload(&p.team.owner, &content, "a.png", "image/png", PNG)
+        .await;
+    let text = p
+        .upload(&p.team.owner, &content, "a.txt", "text/plain", b"text")
+        .await;
+    let conn = p.app.state.db.conn();
+    Migrator::down(
+        conn,
+        Some(steps_back_to("m20261130_000018_file_thumbnails")),
+    )
+    .await
+    .unwrap();
+    Migrator::up(conn, None).await.unwrap();
+    for (file, expected) in [
+        (&image, serde_json::json!({ "status": "PENDING" })),
+        (&text, serde_json::Value::Null),
+    ] {
+        let body = p
+            .app
+            .query(
+                &p.team.owner,
+                "query($f: ID!) { file(id: $f) { thumbnail { status } } }",
+                serde_json::json!({ "f": file["id"] }),
+            )
+            .await;
+        assert_eq!(data(&body)["file"]["thumbnail"], expected);
+    }
 }
