@@ -10,14 +10,11 @@ use crate::config::FilesConfig;
 use crate::db::{Db, Scoped};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{DomainEvent, FileChanged};
-use crate::graphql::pagination::Page;
+use crate::graphql::pagination::{Direction, Page, fetch};
 use crate::rbac::WorkspaceAccess;
 use chrono::Utc;
 use entity::{file, file_version};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -86,22 +83,8 @@ async fn paged<C: ConnectionTrait>(
 ) -> ApiResult<(Vec<file::Model>, u64, bool)> {
     let scoped = Scoped::new(conn, access.workspace_id);
     let condition = condition.add(visible_files(&scoped, access));
-    let total = scoped
-        .find::<file::Entity>()
-        .filter(condition.clone())
-        .count(conn)
-        .await?;
-    let mut query = scoped
-        .find::<file::Entity>()
-        .filter(condition)
-        .order_by_asc(file::Column::Id);
-    if let Some(after) = page.after {
-        query = query.filter(file::Column::Id.gt(after));
-    }
-    let mut rows = query.limit(page.limit + 1).all(conn).await?;
-    let has_next = rows.len() as u64 > page.limit;
-    rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
-    Ok((rows, total, has_next))
+    let query = scoped.find::<file::Entity>().filter(condition);
+    fetch(conn, query, file::Column::Id, Direction::Forward, page).await
 }
 
 /// Records a file's change on the timeline and in the outbox, in the change's transaction.

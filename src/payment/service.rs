@@ -7,17 +7,14 @@ use super::types::{PaymentKind, PaymentStatus};
 use crate::app::App;
 use crate::db::{Global, Scoped};
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::pagination::Page;
+use crate::graphql::pagination::{Direction, Page, fetch};
 use crate::rbac::WorkspaceAccess;
 use crate::rbac::visibility as projects;
 use crate::types::{Money, text};
 use chrono::{Duration, NaiveDate, Utc};
 use entity::{milestone, payment_request, ticket, user};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, QueryFilter};
 use uuid::Uuid;
 
 /// How long a checkout session accepts the payment (Stripe allows 30 minutes to 24 hours).
@@ -54,22 +51,15 @@ pub async fn list(
     if let Some(status) = status {
         condition = condition.add(payment_request::Column::Status.eq(status.as_str()));
     }
-    let total = scoped
-        .find::<payment_request::Entity>()
-        .filter(condition.clone())
-        .count(conn)
-        .await?;
-    let mut query = scoped
-        .find::<payment_request::Entity>()
-        .filter(condition)
-        .order_by_asc(payment_request::Column::Id);
-    if let Some(after) = page.after {
-        query = query.filter(payment_request::Column::Id.gt(after));
-    }
-    let mut rows = query.limit(page.limit + 1).all(conn).await?;
-    let has_next = rows.len() as u64 > page.limit;
-    rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
-    Ok((rows, total, has_next))
+    let query = scoped.find::<payment_request::Entity>().filter(condition);
+    fetch(
+        conn,
+        query,
+        payment_request::Column::Id,
+        Direction::Forward,
+        page,
+    )
+    .await
 }
 
 /// A new payment request, as staff ask for it.

@@ -8,7 +8,7 @@ use crate::app::App;
 use crate::db::{Scoped, contains_ci};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{DomainEvent, TicketChanged};
-use crate::graphql::pagination::Page;
+use crate::graphql::pagination::{Direction, Page, fetch};
 use crate::rbac::WorkspaceAccess;
 use crate::rbac::visibility as projects;
 use crate::task::service as tasks;
@@ -16,10 +16,7 @@ use crate::types::{Money, text};
 use chrono::Utc;
 use entity::{project, ticket, ticket_comment};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -163,22 +160,8 @@ pub async fn list(
     {
         condition = condition.add(contains_ci(ticket::Column::Title, search));
     }
-    let total = scoped
-        .find::<ticket::Entity>()
-        .filter(condition.clone())
-        .count(conn)
-        .await?;
-    let mut query = scoped
-        .find::<ticket::Entity>()
-        .filter(condition)
-        .order_by_asc(ticket::Column::Id);
-    if let Some(after) = page.after {
-        query = query.filter(ticket::Column::Id.gt(after));
-    }
-    let mut rows = query.limit(page.limit + 1).all(conn).await?;
-    let has_next = rows.len() as u64 > page.limit;
-    rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
-    Ok((rows, total, has_next))
+    let query = scoped.find::<ticket::Entity>().filter(condition);
+    fetch(conn, query, ticket::Column::Id, Direction::Forward, page).await
 }
 
 pub(super) async fn set_status<C: ConnectionTrait>(

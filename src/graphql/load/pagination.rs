@@ -5,6 +5,10 @@ use crate::error::{ApiError, ApiResult};
 use async_graphql::SimpleObject;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
+};
 use uuid::Uuid;
 
 /// The largest page.
@@ -62,6 +66,46 @@ pub fn connection<T: async_graphql::OutputType>(
             .map(|(id, node)| async_graphql::connection::Edge::new(encode_cursor(id), node)),
     );
     connection
+}
+
+/// Which way a list runs by ID (UUID v7, so by creation time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Oldest first.
+    Forward,
+    /// Newest first.
+    Backward,
+}
+
+/// One page of `query` ordered by its `id` column: the rows after the cursor, the total of the
+/// whole list, and whether more rows follow (one extra row is read to tell).
+pub async fn fetch<E, C>(
+    conn: &C,
+    query: Select<E>,
+    id: E::Column,
+    direction: Direction,
+    page: Page,
+) -> ApiResult<(Vec<E::Model>, u64, bool)>
+where
+    E: EntityTrait,
+    E::Model: Sync,
+    C: ConnectionTrait,
+{
+    let total = query.clone().count(conn).await?;
+    let mut query = match direction {
+        Direction::Forward => query.order_by_asc(id),
+        Direction::Backward => query.order_by_desc(id),
+    };
+    if let Some(after) = page.after {
+        query = query.filter(match direction {
+            Direction::Forward => id.gt(after),
+            Direction::Backward => id.lt(after),
+        });
+    }
+    let mut rows = query.limit(page.limit + 1).all(conn).await?;
+    let has_next = rows.len() as u64 > page.limit;
+    rows.truncate(usize::try_from(page.limit).unwrap_or(usize::MAX));
+    Ok((rows, total, has_next))
 }
 
 /// The cursor of an item with this ID.
