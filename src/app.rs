@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub mod file_jobs;
+pub mod notification_jobs;
 
 /// Shared state of a running Portico.
 pub struct App {
@@ -47,6 +48,10 @@ pub struct App {
     pub responses: crate::auth::sealing::SecretBox,
     /// File bytes: S3, or the local folder behind Portico's signed route.
     pub storage: crate::storage::Storage,
+    /// Outgoing mail: SMTP, or `.eml` files in the embedded default.
+    pub mailer: Arc<crate::mail::Mailer>,
+    /// Who is active in the portal now (for "when not active" emails).
+    pub presence: Arc<crate::cache::presence::Presence>,
 }
 
 impl std::fmt::Debug for App {
@@ -80,6 +85,7 @@ impl App {
             Arc::new(file_jobs::PurgeTrash),
             Arc::new(file_jobs::SweepUploads),
             Arc::new(file_jobs::Thumbnails),
+            Arc::new(notification_jobs::SendEmails),
         ]
     }
 
@@ -136,6 +142,14 @@ impl App {
             &config.base_url(),
             secret.expose().as_bytes(),
         )?;
+        let mailer = Arc::new(crate::mail::Mailer::from_config(
+            &config.mail,
+            &config.data_dir,
+        )?);
+        let presence = Arc::new(crate::cache::presence::Presence::new(
+            cache.clone(),
+            Duration::from_secs(config.mail.notify_active_secs),
+        ));
         let roots = config.sealing_roots(&secret);
         let roots: Vec<&str> = roots.iter().map(Secret::expose).collect();
         let mfa = crate::auth::sealing::SecretBox::rotating("mfa", &roots);
@@ -175,6 +189,8 @@ impl App {
             mfa,
             responses,
             storage,
+            mailer,
+            presence,
             sockets: crate::http::ws::SocketCounts::default(),
             shutdown: crate::http::shutdown::Shutdown::default(),
             denials: crate::telemetry::Denials::default(),
@@ -255,6 +271,9 @@ impl AppState {
                 Arc::new(crate::payment::closing::CheckoutCloser {
                     db: self.db.clone(),
                     gateway: self.payments.clone(),
+                }),
+                Arc::new(crate::notification::fanout::Notifier {
+                    db: self.db.clone(),
                 }),
             ],
             crate::outbox::Settings {

@@ -3,6 +3,7 @@
 
 mod breaker;
 mod memory;
+pub mod presence;
 mod redis;
 mod resilient;
 

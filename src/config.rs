@@ -9,9 +9,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 mod files;
+mod mail;
 mod secret;
 
 pub use files::FilesConfig;
+pub use mail::MailConfig;
 pub use secret::Secret;
 
 /// Log output format.
@@ -157,6 +159,9 @@ pub struct Config {
     /// Object storage and file limits.
     #[serde(flatten)]
     pub files: FilesConfig,
+    /// Outgoing mail.
+    #[serde(flatten)]
+    pub mail: MailConfig,
 }
 
 impl Default for Config {
@@ -221,6 +226,7 @@ impl Default for Config {
             rate_limit_anonymous_points: 1_000,
             rate_limit_anonymous_refill_per_sec: 20,
             files: FilesConfig::default(),
+            mail: MailConfig::default(),
         }
     }
 }
@@ -285,10 +291,10 @@ impl Config {
                  this installation runs exactly one instance"
             );
         }
-        for previous in split_secrets(self.jwt_previous_secrets.as_ref())
+        for previous in Secret::split_list(self.jwt_previous_secrets.as_ref())
             .iter()
             .chain(self.mfa_key.as_ref())
-            .chain(&split_secrets(self.mfa_previous_keys.as_ref()))
+            .chain(&Secret::split_list(self.mfa_previous_keys.as_ref()))
         {
             if previous.expose().len() < 32 {
                 bail!(
@@ -299,7 +305,8 @@ impl Config {
         if self.access_token_ttl_secs == 0 || self.refresh_token_ttl_secs == 0 {
             bail!("token lifetimes must be positive");
         }
-        self.files.validate()
+        self.files.validate()?;
+        self.mail.validate()
     }
 
     /// Embedded when the database is SQLite.
@@ -343,7 +350,7 @@ impl Config {
 
     /// The secrets that verify access tokens besides the signing one.
     pub fn previous_jwt_secrets(&self) -> Vec<Secret> {
-        split_secrets(self.jwt_previous_secrets.as_ref())
+        Secret::split_list(self.jwt_previous_secrets.as_ref())
     }
 
     /// The roots the sealing keys derive from, the sealing one first: `MFA_KEY` (or, unset, the
@@ -354,11 +361,11 @@ impl Config {
         let legacy = std::iter::once(jwt.clone()).chain(self.previous_jwt_secrets());
         let candidates: Vec<Secret> = match &self.mfa_key {
             Some(key) => std::iter::once(key.clone())
-                .chain(split_secrets(self.mfa_previous_keys.as_ref()))
+                .chain(Secret::split_list(self.mfa_previous_keys.as_ref()))
                 .chain(legacy)
                 .collect(),
             None => std::iter::once(jwt.clone())
-                .chain(split_secrets(self.mfa_previous_keys.as_ref()))
+                .chain(Secret::split_list(self.mfa_previous_keys.as_ref()))
                 .chain(self.previous_jwt_secrets())
                 .collect(),
         };
@@ -376,19 +383,6 @@ impl Config {
             .clone()
             .unwrap_or_else(|| format!("http://{}", self.bind_addr))
     }
-}
-
-/// A comma-separated list of secrets (empty entries skipped).
-fn split_secrets(list: Option<&Secret>) -> Vec<Secret> {
-    list.map(|list| {
-        list.expose()
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(Secret::new)
-            .collect()
-    })
-    .unwrap_or_default()
 }
 
 #[cfg(test)]

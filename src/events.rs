@@ -29,6 +29,7 @@ pub enum DomainEvent {
     FileDeleted(FileChanged),
     FileRestored(FileChanged),
     FileUrlMinted(FileUrlMinted),
+    NotificationAdded(NotificationAdded),
 }
 
 /// A task after its change.
@@ -103,6 +104,21 @@ pub struct FileChanged {
     pub staff_only: bool,
 }
 
+/// A notification was written for one person; it travels on their own channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationAdded {
+    pub project_id: Uuid,
+    pub user_id: Uuid,
+    pub notification_id: Uuid,
+    pub kind: String,
+    pub subject_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    pub summary: String,
+    pub staff_only: bool,
+    pub created_at: DateTime<Utc>,
+}
+
 /// A download or preview URL was handed out (for the audit log).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -137,6 +153,7 @@ impl DomainEvent {
             Self::FileDeleted(_) => "FILE_DELETED",
             Self::FileRestored(_) => "FILE_RESTORED",
             Self::FileUrlMinted(_) => "FILE_URL_MINTED",
+            Self::NotificationAdded(_) => "NOTIFICATION_ADDED",
         }
     }
 
@@ -156,6 +173,7 @@ impl DomainEvent {
             | Self::FileDeleted(e)
             | Self::FileRestored(e) => e.project_id,
             Self::FileUrlMinted(e) => e.project_id,
+            Self::NotificationAdded(e) => e.project_id,
         }
     }
 }
@@ -259,6 +277,17 @@ mod tests {
                 inline: true,
                 thumbnail: true,
                 staff_only: false,
+            }),
+            DomainEvent::NotificationAdded(NotificationAdded {
+                project_id,
+                user_id: Uuid::now_v7(),
+                notification_id: Uuid::now_v7(),
+                kind: "ticket.created".into(),
+                subject_id: None,
+                actor_id: None,
+                summary: "Ticket #1 created".into(),
+                staff_only: false,
+                created_at: Utc::now(),
             }),
         ];
         for event in events {

@@ -9,13 +9,13 @@
 //!    `events` (the typed domain events).
 //! 1. **Storage and messaging**: `db` (the only door to the tables: `Scoped` per tenant, `Global`,
 //!    the outbox's and the job runner's storage), `storage` (file bytes and their signed URLs),
-//!    `cache`, `pubsub`.
+//!    `mail` (SMTP, or `.eml` files in the embedded default), `cache`, `pubsub`.
 //! 2. **Access**: `auth` (who is calling: sessions, API keys, MFA), then `rbac` (what they may
 //!    reach: workspace access, project visibility, an API key's access).
 //! 3. **Runtime**: `outbox` (the dispatcher), `jobs` (the periodic-job runner), `graphql`
 //!    (context, authorization extension, admission limits, loading, live re-checks).
 //! 4. **Domains**: `identity`, `workspace`, `project`, `task`, `ticket`, `milestone`, `note`,
-//!    `activity`, `message`, `payment`, `apikey`, `file`.
+//!    `activity`, `message`, `payment`, `apikey`, `file`, `notification`.
 //! 5. **Composition**: `schema` (every domain's roots merged), `app` (the container and the job
 //!    list), `http`, `bootstrap`.
 //! 6. **Entry**: `cli`.
@@ -69,9 +69,11 @@ pub mod graphql;
 pub mod http;
 pub mod identity;
 pub mod jobs;
+pub mod mail;
 pub mod message;
 pub mod milestone;
 pub mod note;
+pub mod notification;
 pub mod outbox;
 pub mod payment;
 pub mod project;

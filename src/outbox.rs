@@ -33,7 +33,8 @@ pub trait Consumer: Send + Sync + 'static {
     async fn deliver(&self, envelope: &Envelope, raw: &str) -> anyhow::Result<()>;
 }
 
-/// Live subscriptions: each event is published on its project's bus channel.
+/// Live subscriptions: each event is published on its project's bus channel (a notification on
+/// its recipient's).
 pub struct Live(pub Arc<dyn EventBus>);
 
 impl std::fmt::Debug for Live {
@@ -49,8 +50,12 @@ impl Consumer for Live {
     }
 
     async fn deliver(&self, envelope: &Envelope, raw: &str) -> anyhow::Result<()> {
-        let channel =
-            crate::pubsub::channel::project(envelope.workspace_id, envelope.event.project_id());
+        use crate::events::DomainEvent;
+        use crate::pubsub::channel;
+        let channel = match &envelope.event {
+            DomainEvent::NotificationAdded(n) => channel::user(envelope.workspace_id, n.user_id),
+            event => channel::project(envelope.workspace_id, event.project_id()),
+        };
         self.0.publish(&channel, raw.to_owned()).await
     }
 }

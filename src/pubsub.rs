@@ -57,4 +57,9 @@ pub mod channel {
     pub fn project(workspace_id: Uuid, project_id: Uuid) -> String {
         format!("ws:{workspace_id}:project:{project_id}")
     }
+
+    /// Events for one person in one workspace (their notifications).
+    pub fn user(workspace_id: Uuid, user_id: Uuid) -> String {
+        format!("ws:{workspace_id}:user:{user_id}")
+    }
 }

@@ -2,6 +2,7 @@
 //! resolution (cached) of what a user may do in a workspace.
 
 mod access;
+pub mod audience;
 mod builtin;
 pub mod visibility;
 

@@ -10,6 +10,7 @@ use crate::identity::{IdentityMutation, IdentityQuery};
 use crate::message::{MessageMutation, MessageQuery, MessageSubscription};
 use crate::milestone::MilestoneMutation;
 use crate::note::NoteMutation;
+use crate::notification::{NotificationMutation, NotificationQuery, NotificationSubscription};
 use crate::payment::{PaymentMutation, PaymentQuery};
 use crate::project::{ProjectMutation, ProjectQuery};
 use crate::task::{BoardSubscription, TaskMutation, TaskQuery};
@@ -32,6 +33,7 @@ pub struct QueryRoot(
     PaymentQuery,
     FileQuery,
     UploadLinkQuery,
+    NotificationQuery,
 );
 
 /// The mutation root: every domain's mutations.
@@ -50,12 +52,18 @@ pub struct MutationRoot(
     PaymentMutation,
     FileMutation,
     UploadLinkMutation,
+    NotificationMutation,
 );
 
 /// The subscription root: live project events, re-authorized on every event.
 #[derive(Debug, MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
-pub struct SubscriptionRoot(MessageSubscription, BoardSubscription, ActivitySubscription);
+pub struct SubscriptionRoot(
+    MessageSubscription,
+    BoardSubscription,
+    ActivitySubscription,
+    NotificationSubscription,
+);
 
 /// Portico's schema.
 pub type PorticoSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

@@ -18,7 +18,7 @@ const LAYERS: &[&[&str]] = &[
     // Foundation: values, errors, settings, logs, the event types.
     &["types", "error", "config", "telemetry", "events"],
     // Storage and messaging.
-    &["db", "storage", "cache", "pubsub"],
+    &["db", "storage", "mail", "cache", "pubsub"],
     // Access: who is calling, and what they may reach.
     &["auth", "rbac"],
     // Runtime: the outbox dispatcher, the job runner, GraphQL infrastructure.
@@ -37,6 +37,7 @@ const LAYERS: &[&[&str]] = &[
         "payment",
         "apikey",
         "file",
+        "notification",
     ],
     // Composition: the schema (every domain's roots), the application container, HTTP,
     // first-start data.
@@ -61,6 +62,8 @@ const DOMAIN_EDGES: &[(&str, &str)] = &[
     ("ticket", "file"),
     ("message", "file"),
     ("message", "identity"),
+    // A notification shows who did it.
+    ("notification", "identity"),
     ("milestone", "activity"),
     ("milestone", "identity"),
     ("note", "activity"),

@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod api_key;
 pub mod conversation_read;
+pub mod email_delivery;
 pub mod file;
 pub mod file_setting;
 pub mod file_upload;
@@ -17,6 +18,8 @@ pub mod membership;
 pub mod message;
 pub mod mfa_recovery_code;
 pub mod milestone;
+pub mod notification;
+pub mod notification_preference;
 pub mod outbox_event;
 pub mod payment_request;
 pub mod private_note;
@@ -83,6 +86,9 @@ tenant_entity!(
     file_upload,
     file_setting,
     upload_link,
+    notification,
+    email_delivery,
+    notification_preference,
 );
 
 impl GlobalEntity for user::Entity {}

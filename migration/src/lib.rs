@@ -2,6 +2,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod helpers;
 mod m20261122_000001_identity_and_tenancy;
 mod m20261122_000002_projects_and_tasks;
 mod m20261122_000003_tickets_and_activity;
@@ -20,6 +21,7 @@ mod m20261130_000015_ticket_payment_retries;
 mod m20261130_000016_outbox_consumers;
 mod m20261130_000017_files;
 mod m20261130_000018_file_thumbnails;
+mod m20261130_000019_notifications;
 
 pub use m20261130_000017_files::STANDARD_FOLDERS;
 
@@ -49,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000016_outbox_consumers::Migration),
             Box::new(m20261130_000017_files::Migration),
             Box::new(m20261130_000018_file_thumbnails::Migration),
+            Box::new(m20261130_000019_notifications::Migration),
         ]
     }
 }

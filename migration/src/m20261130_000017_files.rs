@@ -3,6 +3,7 @@
 //! awaiting completion, upload links for people without an account, and each workspace's file
 //! settings.
 
+use crate::helpers::index;
 use sea_orm_migration::sea_orm::ConnectionTrait;
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -130,15 +131,6 @@ pub const STANDARD_FOLDERS: [(&str, &str, &str); 4] = [
     ("DELIVERABLES", "Deliverables", "SHARED"),
     ("INTERNAL", "Internal", "INTERNAL"),
 ];
-
-fn index(name: &str, table: impl IntoIden, cols: &[&str]) -> IndexCreateStatement {
-    let mut index = Index::create();
-    index.name(name).table(table);
-    for col in cols {
-        index.col(Alias::new(*col));
-    }
-    index.to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -23,3 +23,18 @@ impl std::fmt::Debug for Secret {
         f.write_str("Secret(***)")
     }
 }
+
+impl Secret {
+    /// A comma-separated list of secrets (empty entries skipped).
+    pub fn split_list(list: Option<&Secret>) -> Vec<Secret> {
+        list.map(|list| {
+            list.expose()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(Secret::new)
+                .collect()
+        })
+        .unwrap_or_default()
+    }
+}

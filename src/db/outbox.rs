@@ -190,6 +190,23 @@ pub async fn pending_ids(db: &Db, limit: u64) -> Result<Vec<Uuid>, DbErr> {
         .await
 }
 
+/// The newest events, newest first (at most `limit`), as envelopes: for tests and the back
+/// office (replaying an event to a consumer).
+pub async fn recent(db: &Db, limit: u64) -> Result<Vec<Envelope>, DbErr> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let rows = Entity::find()
+        .order_by_desc(Column::Id)
+        .limit(limit)
+        .all(db.conn())
+        .await?;
+    rows.iter()
+        .map(|row| {
+            serde_json::from_str(&row.payload)
+                .map_err(|e| DbErr::Custom(format!("outbox row {}: {e}", row.id)))
+        })
+        .collect()
+}
+
 /// One row, for tests and the back office.
 pub async fn get(db: &Db, id: Uuid) -> Result<Option<outbox_event::Model>, DbErr> {
     Entity::find_by_id(id).one(db.conn()).await

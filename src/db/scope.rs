@@ -114,6 +114,27 @@ impl<'c, C: ConnectionTrait> Scoped<'c, C> {
         Ok(())
     }
 
+    /// Inserts `model`, stamped with this workspace, unless a row already holds its values of the
+    /// unique `key` columns; `true` when it was inserted. Concurrent inserts of one key serialize
+    /// on the unique index, so exactly one inserts (a redelivered event queues nothing twice).
+    pub async fn insert_new<E, A>(
+        &self,
+        mut model: A,
+        key: impl IntoIterator<Item = E::Column>,
+    ) -> Result<bool, DbErr>
+    where
+        E: TenantEntity,
+        A: ActiveModelTrait<Entity = E> + Send,
+    {
+        use sea_orm::sea_query::OnConflict;
+        model.set(E::workspace_column(), Value::from(self.workspace_id));
+        let inserted = E::insert(model)
+            .on_conflict(OnConflict::columns(key).do_nothing().to_owned())
+            .exec_without_returning(self.conn)
+            .await?;
+        Ok(inserted == 1)
+    }
+
     /// Updates a row already loaded through this handle; the update is filtered on the workspace.
     pub async fn update<E, A>(&self, mut model: A) -> Result<E::Model, DbErr>
     where

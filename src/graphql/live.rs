@@ -75,7 +75,25 @@ where
     F: Fn(&DomainEvent, &WorkspaceAccess) -> Option<T> + Send + Sync + 'static,
 {
     Box::pin(async move {
-        let (watch, access, slot) = Watch::start(ctx, project_id).await?;
+        let (watch, access, slot) = Watch::start(ctx, Some(project_id)).await?;
+        Ok(watch.events(&access, slot, kinds, map).await?.boxed())
+    })
+}
+
+/// Subscribes to the caller's own channel in the selected workspace (their notifications), for a
+/// signed-in user only: checks now, then on every event, like [`project_stream`].
+pub fn user_stream<'a, T, F>(
+    ctx: &'a async_graphql::Context<'_>,
+    kinds: &'static [&'static str],
+    map: F,
+) -> Subscribing<'a, T>
+where
+    T: Send + 'static,
+    F: Fn(&DomainEvent, &WorkspaceAccess) -> Option<T> + Send + Sync + 'static,
+{
+    Box::pin(async move {
+        RequestContext::of(ctx)?.user()?;
+        let (watch, access, slot) = Watch::start(ctx, None).await?;
         Ok(watch.events(&access, slot, kinds, map).await?.boxed())
     })
 }
@@ -107,7 +125,8 @@ pub struct Watch {
     creds: Arc<LiveCredentials>,
     /// What the subscription field's own directive requires, read from the policy.
     permissions: PermissionSet,
-    project_id: Uuid,
+    /// The project followed; `None` for the subscriber's own channel.
+    project_id: Option<Uuid>,
     /// Set once the subscribe-time check resolved the workspace.
     workspace_id: Option<Uuid>,
     /// The last successful check and the bus's authorization epoch before it ran: while the epoch
@@ -124,7 +143,7 @@ impl Watch {
     /// Checks at subscribe time and takes a subscription slot of the connection.
     pub async fn start(
         ctx: &async_graphql::Context<'_>,
-        project_id: Uuid,
+        project_id: Option<Uuid>,
     ) -> ApiResult<(Self, WorkspaceAccess, Slot)> {
         let permissions = required_permissions(ctx)?;
         let rc = ctx
@@ -152,7 +171,10 @@ impl Watch {
             last: None,
         };
         let access = watch.check().await?;
-        if access.has(Permission::ProjectRead) && access.projects.is_none() {
+        if let Some(project_id) = project_id
+            && access.has(Permission::ProjectRead)
+            && access.projects.is_none()
+        {
             // Staff skip the per-event membership check, but a project that is missing or in
             // another workspace answers NOT_FOUND at subscribe, like every query.
             projects::get_visible(watch.rc.app.db.conn(), &access, project_id).await?;
@@ -217,9 +239,11 @@ impl Watch {
         if let Some(missing) = self.permissions.iter().find(|p| !access.has(*p)) {
             return Err(ApiError::MissingPermission(missing));
         }
-        if !access.has(Permission::ProjectRead) || access.projects.is_some() {
+        if let Some(project_id) = self.project_id
+            && (!access.has(Permission::ProjectRead) || access.projects.is_some())
+        {
             // Members only: one indexed query.
-            projects::get_visible(self.rc.app.db.conn(), &access, self.project_id).await?;
+            projects::get_visible(self.rc.app.db.conn(), &access, project_id).await?;
         }
         Ok(access)
     }
@@ -238,7 +262,10 @@ impl Watch {
         T: Send + 'static,
         F: Fn(&DomainEvent, &WorkspaceAccess) -> Option<T> + Send + Sync + 'static,
     {
-        let channel = channel::project(access.workspace_id, self.project_id);
+        let channel = match self.project_id {
+            Some(project_id) => channel::project(access.workspace_id, project_id),
+            None => channel::user(access.workspace_id, access.user_id),
+        };
         let bus = self
             .rc
             .app

@@ -102,6 +102,9 @@ pub async fn handle(
     };
     let ip = addr.ip().to_string();
     let principal = principal_of(&state, &headers, Some(&ip)).await;
+    if let Principal::User(user) = &principal {
+        state.presence.touch(user.user_id).await;
+    }
     let workspace = headers
         .get("x-workspace")
         .and_then(|v| v.to_str().ok())

@@ -93,7 +93,9 @@ async fn serve_socket(
     let payload = init.get("payload").cloned().unwrap_or(Value::Null);
     // Boxed: this task lives as long as the socket, and an inline handshake future would keep
     // its (large) state for the socket's whole life.
-    let (data, user_id, expires_at) = match Box::pin(authenticate(&state, addr, &payload)).await {
+    let (data, user_id, expires_at, is_key) = match Box::pin(authenticate(&state, addr, &payload))
+        .await
+    {
         Ok(found) => found,
         Err(Refused::Unavailable) => {
             return close(
@@ -159,6 +161,10 @@ async fn serve_socket(
                 let silent = millis_since(started).saturating_sub(heard.load(Ordering::Relaxed));
                 if u128::from(silent) > 3 * interval.as_millis() {
                     return close(&mut sink, 3008, "Keepalive timeout: the client stopped answering").await;
+                }
+                // An open socket of a person keeps them active (an API key's counts for nobody).
+                if !is_key {
+                    state.presence.touch(user_id).await;
                 }
                 let ping = sink.send(Message::Ping(Default::default())).await;
                 let message = sink.send(Message::Text(keepalive_message.into())).await;
@@ -257,11 +263,13 @@ where
     let _ = sink.close().await;
 }
 
+/// Checks `connection_init`: the socket's request data, the user it counts against, when its
+/// credentials expire, and whether they are an API key's.
 async fn authenticate(
     state: &AppState,
     addr: SocketAddr,
     payload: &Value,
-) -> Result<(Data, Uuid, i64), Refused> {
+) -> Result<(Data, Uuid, i64, bool), Refused> {
     let field = |names: &[&str]| {
         names
             .iter()
@@ -287,6 +295,7 @@ async fn authenticate(
     let principal = state.auth.authenticate_from(&token, Some(&ip)).await;
     let (user_id, expires_at) = match &principal {
         Principal::User(user) => {
+            state.presence.touch(user.user_id).await;
             let expires_at = state
                 .auth
                 .keys()
@@ -310,6 +319,7 @@ async fn authenticate(
         ip: Some(ip),
         ..ClientInfo::default()
     };
+    let is_key = matches!(principal, Principal::ApiKey(_));
     let mut data = Data::default();
     data.insert(Arc::new(RequestContext::for_connection(
         state.clone(),
@@ -323,5 +333,5 @@ async fn authenticate(
         subscriptions: Arc::new(AtomicUsize::new(0)),
         max_subscriptions: state.config.ws_max_subscriptions,
     }));
-    Ok((data, user_id, expires_at))
+    Ok((data, user_id, expires_at, is_key))
 }

@@ -10,6 +10,7 @@
 
 mod helpers;
 mod s3;
+mod smtp;
 
 mod apikeys;
 mod auth;
@@ -34,6 +35,9 @@ mod live_loaders;
 mod mfa;
 mod migrations;
 mod notes_and_milestones;
+mod notification_live;
+mod notification_preferences;
+mod notifications;
 mod outbox;
 mod payments;
 mod projects;

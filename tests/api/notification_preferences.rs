@@ -1,0 +1,148 @@
+//! Preferences and presence: who gets an email is the person's choice per kind and channel,
+//! "when not active" (the default) skips people who are in the portal, a muted in-app
+//! notification arrives read, and receipts cannot be turned off.
+
+use crate::helpers::*;
+use crate::notifications::{Mailroom, open_ticket};
+use serde_json::json;
+
+const SET: &str = "mutation($k: NotificationKind!, $c: NotificationChannel!, $m: DeliveryMode!) { setNotificationPreference(kind: $k, channel: $c, mode: $m) { kind channel mode locked } }";
+
+async fn set(
+    m: &Mailroom,
+    who: &Session,
+    kind: &str,
+    channel: &str,
+    mode: &str,
+) -> serde_json::Value {
+    m.app
+        .query(who, SET, json!({ "k": kind, "c": channel, "m": mode }))
+        .await
+}
+
+#[tokio::test]
+async fn each_person_decides_and_active_people_are_not_emailed() {
+    // People count as active for 5 minutes after a request.
+    let m = Mailroom::start_with(|c| c.mail.notify_active_secs = 300).await;
+    let (team, sink) = (&m.team, &m.sink);
+    // The admin wants every new ticket by email; the collaborator none; the guest mutes them in
+    // the portal. The owner keeps the default (when not active).
+    data(&set(&m, &team.admin, "TICKET_CREATED", "EMAIL", "ALWAYS").await);
+    data(&set(&m, &team.collaborator, "TICKET_CREATED", "EMAIL", "NEVER").await);
+    data(&set(&m, &team.guest, "TICKET_CREATED", "IN_APP", "NEVER").await);
+    // The guest has left the portal; everyone else has just made a request.
+    m.app
+        .state
+        .cache
+        .delete(&format!("presence:{}", team.guest.user_id))
+        .await
+        .unwrap();
+    open_ticket(&m, &team.client, "Menu").await;
+    m.deliver().await;
+    let told: Vec<String> = sink
+        .messages()
+        .iter()
+        .map(|mail| mail.to[0].clone())
+        .collect();
+    assert!(told.contains(&team.admin.email), "ALWAYS: {told:?}");
+    assert!(told.contains(&team.guest.email), "not active: {told:?}");
+    assert!(
+        !told.contains(&team.owner.email),
+        "active in the portal: {told:?}"
+    );
+    assert!(!told.contains(&team.collaborator.email), "NEVER: {told:?}");
+    assert_eq!(told.len(), 2, "{told:?}");
+
+    // The log says why the owner got none; the collaborator's was never queued.
+    let log = m
+        .app
+        .query(
+            &team.owner,
+            "{ emailDeliveries(first: 10, status: SKIPPED) { nodes { lastError recipient { name } } } }",
+            json!({}),
+        )
+        .await;
+    let skipped = data(&log)["emailDeliveries"]["nodes"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(skipped.len(), 1, "{log}");
+    assert!(skipped[0]["lastError"].as_str().unwrap().contains("active"));
+    let all = m
+        .app
+        .query(
+            &team.owner,
+            "{ emailDeliveries(first: 10) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data(&all)["emailDeliveries"]["totalCount"], 3);
+
+    // Everyone still has the notification in the portal; the guest's arrived read.
+    assert_eq!(
+        m.inbox(&team.collaborator).await["unreadNotificationCount"],
+        1
+    );
+    let guest = m.inbox(&team.guest).await;
+    assert_eq!(guest["unreadNotificationCount"], 0);
+    assert_eq!(guest["notifications"]["totalCount"], 1);
+    assert!(guest["notifications"]["nodes"][0]["readAt"].is_string());
+}
+
+#[tokio::test]
+async fn preferences_list_every_kind_and_receipts_stay_on() {
+    let m = Mailroom::start().await;
+    let client = &m.team.client;
+    let listed = m
+        .app
+        .query(
+            client,
+            "{ notificationPreferences { kind channel mode locked } }",
+            json!({}),
+        )
+        .await;
+    let all = data(&listed)["notificationPreferences"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(all.len(), 20, "ten kinds, two channels");
+    assert!(all.contains(&json!({ "kind": "MESSAGE_ADDED", "channel": "EMAIL", "mode": "WHEN_NOT_ACTIVE", "locked": false })));
+    assert!(all.contains(
+        &json!({ "kind": "PAYMENT_PAID", "channel": "EMAIL", "mode": "ALWAYS", "locked": true })
+    ));
+    assert!(all.contains(
+        &json!({ "kind": "MESSAGE_ADDED", "channel": "IN_APP", "mode": "ALWAYS", "locked": false })
+    ));
+
+    let refused = set(&m, client, "PAYMENT_PAID", "EMAIL", "NEVER").await;
+    assert_eq!(error_codes(&refused), ["BAD_USER_INPUT"], "{refused}");
+    let refused = set(&m, client, "MESSAGE_ADDED", "IN_APP", "WHEN_NOT_ACTIVE").await;
+    assert_eq!(error_codes(&refused), ["BAD_USER_INPUT"], "{refused}");
+    let refused = set(&m, client, "OTHER", "EMAIL", "NEVER").await;
+    assert_eq!(error_codes(&refused), ["BAD_USER_INPUT"], "{refused}");
+
+    // Set twice: the second choice holds; only the caller's own preferences change.
+    data(&set(&m, client, "MESSAGE_ADDED", "EMAIL", "NEVER").await);
+    let done = set(&m, client, "MESSAGE_ADDED", "EMAIL", "ALWAYS").await;
+    assert_eq!(
+        data(&done)["setNotificationPreference"],
+        json!({ "kind": "MESSAGE_ADDED", "channel": "EMAIL", "mode": "ALWAYS", "locked": false })
+    );
+    for (who, mode) in [(client, "ALWAYS"), (&m.team.guest, "WHEN_NOT_ACTIVE")] {
+        let listed = m
+            .app
+            .query(
+                who,
+                "{ notificationPreferences { kind channel mode } }",
+                json!({}),
+            )
+            .await;
+        assert!(
+            data(&listed)["notificationPreferences"]
+                .as_array()
+                .unwrap()
+                .contains(&json!({ "kind": "MESSAGE_ADDED", "channel": "EMAIL", "mode": mode })),
+            "{listed}"
+        );
+    }
+}
