@@ -52,6 +52,8 @@ pub struct App {
     pub mailer: Arc<crate::mail::Mailer>,
     /// Who is active in the portal now (for "when not active" emails).
     pub presence: Arc<crate::cache::presence::Presence>,
+    /// Signs the links in emails (one-click unsubscribe); key derived from the signing secret.
+    pub links: Arc<crate::auth::links::LinkSigner>,
 }
 
 impl std::fmt::Debug for App {
@@ -150,6 +152,9 @@ impl App {
             cache.clone(),
             Duration::from_secs(config.mail.notify_active_secs),
         ));
+        let links = Arc::new(crate::auth::links::LinkSigner::new(
+            secret.expose().as_bytes(),
+        ));
         let roots = config.sealing_roots(&secret);
         let roots: Vec<&str> = roots.iter().map(Secret::expose).collect();
         let mfa = crate::auth::sealing::SecretBox::rotating("mfa", &roots);
@@ -191,6 +196,7 @@ impl App {
             storage,
             mailer,
             presence,
+            links,
             sockets: crate::http::ws::SocketCounts::default(),
             shutdown: crate::http::shutdown::Shutdown::default(),
             denials: crate::telemetry::Denials::default(),
@@ -274,6 +280,7 @@ impl AppState {
                 }),
                 Arc::new(crate::notification::fanout::Notifier {
                     db: self.db.clone(),
+                    group_secs: self.config.mail.notify_group_secs,
                 }),
             ],
             crate::outbox::Settings {

@@ -4,6 +4,7 @@
 pub mod api_key;
 mod jwt;
 pub mod key_token;
+pub mod links;
 mod password;
 mod principal;
 pub mod sealing;

@@ -11,6 +11,7 @@ mod security;
 mod server;
 pub mod shutdown;
 mod storage;
+mod unsubscribe;
 mod wire;
 pub mod ws;
 

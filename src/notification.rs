@@ -5,6 +5,7 @@
 //! letter; the notification center lists and marks them.
 
 pub mod fanout;
+mod grouping;
 mod inbox;
 mod log;
 pub mod mailing;
@@ -14,10 +15,12 @@ mod resolvers;
 mod subscription;
 pub mod triggers;
 mod types;
+pub mod unsubscribe;
 
 pub use resolvers::{NotificationMutation, NotificationQuery};
 pub use subscription::NotificationSubscription;
 
+use crate::auth::links::LinkSigner;
 use crate::cache::presence::Presence;
 use crate::config::MailConfig;
 use crate::db::Db;
@@ -30,6 +33,8 @@ pub struct Notify<'a> {
     pub mailer: &'a Mailer,
     /// Who is in the portal now: "when not active" emails wait for them to leave.
     pub presence: &'a Presence,
+    /// Signs the unsubscribe links.
+    pub links: &'a LinkSigner,
     pub config: &'a MailConfig,
     /// Where links in emails point (`PUBLIC_URL`).
     pub base_url: &'a str,

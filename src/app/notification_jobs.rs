@@ -27,6 +27,7 @@ impl crate::jobs::Job for SendEmails {
             db: &app.db,
             mailer: &app.mailer,
             presence: &app.presence,
+            links: &app.links,
             config: &app.config.mail,
             base_url: &base_url,
         };

@@ -28,6 +28,9 @@ pub struct MailConfig {
     /// How long after their last request (or while a websocket is open) a person counts as
     /// active in the portal, so "when not active" emails are skipped; 0: never active.
     pub notify_active_secs: u64,
+    /// How long the emails of new messages and uploads wait for others of the same person, kind
+    /// and project to go with them as one; 0: each goes alone.
+    pub notify_group_secs: u64,
 }
 
 impl Default for MailConfig {
@@ -41,6 +44,7 @@ impl Default for MailConfig {
             mail_send_interval_secs: 2,
             mail_max_attempts: 12,
             notify_active_secs: 300,
+            notify_group_secs: 300,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Routes and middleware: request ids, a tracing span per request, CORS from the allow-list,
 //! body and time limits, and panics turned into a JSON GraphQL error.
 
-use super::{errors, graphiql, graphql, health, security, storage, ws};
+use super::{errors, graphiql, graphql, health, security, storage, unsubscribe, ws};
 use crate::app::AppState;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -26,6 +26,10 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(ws::handle))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route(
+            "/unsubscribe",
+            get(unsubscribe::confirm).post(unsubscribe::apply),
+        )
         .route(
             "/webhooks/stripe",
             axum::routing::post(crate::payment::webhook::handle),

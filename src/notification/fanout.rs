@@ -5,8 +5,8 @@
 //! whether the notification arrives muted. Unique keys on (event, recipient) and on the
 //! email's dedupe key make a redelivered event write nothing twice.
 
-use super::preferences;
 use super::triggers::Trigger;
+use super::{grouping, preferences};
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::events::{DomainEvent, Envelope, NotificationAdded};
@@ -24,6 +24,8 @@ pub const QUEUED: &str = "QUEUED";
 #[derive(Debug, Clone)]
 pub struct Notifier {
     pub db: Db,
+    /// `NOTIFY_GROUP_SECS`: how long chatty emails wait for others.
+    pub group_secs: u64,
 }
 
 #[async_trait]
@@ -33,7 +35,7 @@ impl crate::outbox::Consumer for Notifier {
     }
 
     async fn deliver(&self, envelope: &Envelope, _raw: &str) -> anyhow::Result<()> {
-        fan_out(&self.db, envelope)
+        fan_out(&self.db, envelope, self.group_secs)
             .await
             .map(|_| ())
             .map_err(ApiError::into_anyhow)
@@ -41,7 +43,7 @@ impl crate::outbox::Consumer for Notifier {
 }
 
 /// Writes `envelope`'s notifications; returns how many were new.
-pub async fn fan_out(db: &Db, envelope: &Envelope) -> ApiResult<usize> {
+pub async fn fan_out(db: &Db, envelope: &Envelope, group_secs: u64) -> ApiResult<usize> {
     let Some(trigger) = Trigger::of(envelope) else {
         return Ok(0);
     };
@@ -113,7 +115,7 @@ pub async fn fan_out(db: &Db, envelope: &Envelope) -> ApiResult<usize> {
                     kind: Set(trigger.kind.clone()),
                     status: Set(QUEUED.to_owned()),
                     attempts: Set(0),
-                    available_at: Set(now),
+                    available_at: Set(now + grouping::delay(&trigger.kind, group_secs)),
                     claimed_until: Set(None),
                     to_address: Set(None),
                     provider_id: Set(None),

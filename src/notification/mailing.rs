@@ -11,8 +11,8 @@
 
 use super::Notify;
 use super::fanout::QUEUED;
-use super::preferences;
 use super::render::{self, NotificationMail};
+use super::{grouping, preferences, unsubscribe};
 use crate::db::{AcrossTenants, Global, Scoped};
 use crate::error::{ApiError, ApiResult};
 use crate::mail::SendError;
@@ -55,7 +55,8 @@ pub async fn send_due(n: Notify<'_>, now: DateTime<Utc>) -> ApiResult<u64> {
         if !claim(n, &row, now).await? {
             continue;
         }
-        let outcome = match send_one(n, &row).await {
+        let group = grouping::gather(n, &row, now).await?;
+        let outcome = match send_one(n, &row, &group).await {
             Ok(outcome) => outcome,
             Err(e) => {
                 // The cause is logged; the email log (which admins read) says only this.
@@ -65,19 +66,26 @@ pub async fn send_due(n: Notify<'_>, now: DateTime<Utc>) -> ApiResult<u64> {
                 )))
             }
         };
-        settled += u64::from(record(n, &row, outcome).await?);
+        for (email, _) in &group {
+            settled += u64::from(record(n, email, &outcome).await?);
+        }
+        settled += u64::from(record(n, &row, &outcome).await?);
     }
     Ok(settled)
 }
 
-fn unclaimed(now: DateTime<Utc>) -> Condition {
+pub(super) fn unclaimed(now: DateTime<Utc>) -> Condition {
     Condition::any()
         .add(email_delivery::Column::ClaimedUntil.is_null())
         .add(email_delivery::Column::ClaimedUntil.lt(now))
 }
 
 /// Takes `row` for this sender, unless another took it since it was read.
-async fn claim(n: Notify<'_>, row: &email_delivery::Model, now: DateTime<Utc>) -> ApiResult<bool> {
+pub(super) async fn claim(
+    n: Notify<'_>,
+    row: &email_delivery::Model,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
     let conn = n.db.conn();
     let claimed = Scoped::new(conn, row.workspace_id)
         .update_many::<email_delivery::Entity>()
@@ -94,8 +102,12 @@ async fn claim(n: Notify<'_>, row: &email_delivery::Model, now: DateTime<Utc>) -
     Ok(claimed.rows_affected == 1)
 }
 
-/// Re-authorizes, renders and sends one email.
-async fn send_one(n: Notify<'_>, row: &email_delivery::Model) -> ApiResult<Outcome> {
+/// Re-authorizes, renders and sends one email (with the lines of the `group` going with it).
+async fn send_one(
+    n: Notify<'_>,
+    row: &email_delivery::Model,
+    group: &[(email_delivery::Model, String)],
+) -> ApiResult<Outcome> {
     let conn = n.db.conn();
     let scoped = Scoped::new(conn, row.workspace_id);
     let Some(note) = row.notification_id else {
@@ -149,13 +161,26 @@ async fn send_one(n: Notify<'_>, row: &email_delivery::Model) -> ApiResult<Outco
         n.base_url.trim_end_matches('/'),
         project.id
     );
+    let unsubscribe = unsubscribe::link(
+        n.links,
+        n.base_url,
+        row.workspace_id,
+        row.user_id,
+        &note.kind,
+    );
     let mail = render::notification(&NotificationMail {
         to: &recipient.email,
         recipient: &recipient.name,
         workspace: &space.name,
         project: &project.name,
+        kind: &note.kind,
         summary: &note.summary,
+        more: &group
+            .iter()
+            .map(|(_, line)| line.as_str())
+            .collect::<Vec<_>>(),
         link: &link,
+        unsubscribe: unsubscribe.as_deref(),
     })
     .map_err(|e| ApiError::internal(anyhow::anyhow!("rendering an email: {e:#}")))?;
     Ok(match n.mailer.send(&mail).await {
@@ -168,7 +193,7 @@ async fn send_one(n: Notify<'_>, row: &email_delivery::Model) -> ApiResult<Outco
 }
 
 /// Records how a send went; `true` when the email is settled.
-async fn record(n: Notify<'_>, row: &email_delivery::Model, outcome: Outcome) -> ApiResult<bool> {
+async fn record(n: Notify<'_>, row: &email_delivery::Model, outcome: &Outcome) -> ApiResult<bool> {
     let conn = n.db.conn();
     let now = Utc::now();
     let attempts = row.attempts.saturating_add(1);
@@ -182,15 +207,18 @@ async fn record(n: Notify<'_>, row: &email_delivery::Model, outcome: Outcome) ->
         Outcome::Sent { to, provider_id } => (
             update
                 .col_expr(email_delivery::Column::Status, Expr::value(SENT))
-                .col_expr(email_delivery::Column::ToAddress, Expr::value(to))
-                .col_expr(email_delivery::Column::ProviderId, Expr::value(provider_id))
+                .col_expr(email_delivery::Column::ToAddress, Expr::value(to.as_str()))
+                .col_expr(
+                    email_delivery::Column::ProviderId,
+                    Expr::value(provider_id.as_str()),
+                )
                 .col_expr(email_delivery::Column::SentAt, Expr::value(now)),
             true,
         ),
         Outcome::Skipped(why) => (
             update
                 .col_expr(email_delivery::Column::Status, Expr::value(SKIPPED))
-                .col_expr(email_delivery::Column::LastError, Expr::value(why)),
+                .col_expr(email_delivery::Column::LastError, Expr::value(*why)),
             true,
         ),
         Outcome::Failed(error) => {

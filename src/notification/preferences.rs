@@ -111,14 +111,27 @@ pub async fn set(
             "in the portal, a notification is either shown or not",
         ));
     }
-    let scoped = Scoped::new(db.conn(), access.workspace_id);
+    set_for(db, access.workspace_id, access.user_id, kind, channel, mode).await
+}
+
+/// Sets `user_id`'s mode for `kind` on `channel` in `workspace_id`, as given (checked by the
+/// caller: the settings page, or a genuine unsubscribe link).
+pub async fn set_for(
+    db: &Db,
+    workspace_id: Uuid,
+    user_id: Uuid,
+    kind: &str,
+    channel: &str,
+    mode: &str,
+) -> ApiResult<()> {
+    let scoped = Scoped::new(db.conn(), workspace_id);
     let now = Utc::now();
     let inserted = scoped
         .insert_new(
             pref::ActiveModel {
                 id: Set(Uuid::now_v7()),
-                workspace_id: Set(access.workspace_id),
-                user_id: Set(access.user_id),
+                workspace_id: Set(workspace_id),
+                user_id: Set(user_id),
                 kind: Set(kind.to_owned()),
                 channel: Set(channel.to_owned()),
                 mode: Set(mode.to_owned()),
@@ -137,7 +150,7 @@ pub async fn set(
             .update_many::<pref::Entity>()
             .col_expr(pref::Column::Mode, Expr::value(mode))
             .col_expr(pref::Column::UpdatedAt, Expr::value(now))
-            .filter(pref::Column::UserId.eq(access.user_id))
+            .filter(pref::Column::UserId.eq(user_id))
             .filter(pref::Column::Kind.eq(kind))
             .filter(pref::Column::Channel.eq(channel))
             .exec(db.conn())

@@ -35,12 +35,31 @@ pub struct NotificationMail<'a> {
     pub recipient: &'a str,
     pub workspace: &'a str,
     pub project: &'a str,
+    /// The notification's kind (`message.added`, …).
+    pub kind: &'a str,
     pub summary: &'a str,
+    /// The lines of the notifications grouped with this one, oldest first.
+    pub more: &'a [&'a str],
     pub link: &'a str,
+    /// One-click unsubscribe from this kind of email (none for receipts).
+    pub unsubscribe: Option<&'a str>,
 }
 
 /// The email of a notification.
 pub fn notification(mail: &NotificationMail<'_>) -> Result<Outgoing, minijinja::Error> {
+    let headline = if mail.more.is_empty() {
+        mail.summary.to_owned()
+    } else {
+        super::grouping::title(mail.kind, mail.more.len() + 1)
+    };
+    let lines: Vec<String> = if mail.more.is_empty() {
+        Vec::new()
+    } else {
+        std::iter::once(mail.summary)
+            .chain(mail.more.iter().copied())
+            .map(str::to_owned)
+            .collect()
+    };
     let ctx = context! {
         locale => "en",
         greeting => "Hello",
@@ -48,9 +67,12 @@ pub fn notification(mail: &NotificationMail<'_>) -> Result<Outgoing, minijinja::
         workspace => mail.workspace,
         project => mail.project,
         project_label => "Project",
-        summary => mail.summary,
+        summary => headline.clone(),
+        lines => lines,
         open_label => "Open in the portal",
         link => mail.link,
+        unsubscribe => mail.unsubscribe,
+        unsubscribe_label => "Stop emails like this one",
         footer => format!(
             "You receive this because you take part in {} on {}.",
             mail.project, mail.workspace
@@ -58,7 +80,7 @@ pub fn notification(mail: &NotificationMail<'_>) -> Result<Outgoing, minijinja::
     };
     let text = TEMPLATES.get_template("notification.txt")?.render(&ctx)?;
     let html = TEMPLATES.get_template("notification.html")?.render(&ctx)?;
-    let subject: String = format!("[{}] {}", mail.project, mail.summary)
+    let subject: String = format!("[{}] {headline}", mail.project)
         .chars()
         .take(200)
         .collect();
@@ -69,7 +91,7 @@ pub fn notification(mail: &NotificationMail<'_>) -> Result<Outgoing, minijinja::
         subject,
         text,
         html,
-        unsubscribe: None,
+        unsubscribe: mail.unsubscribe.map(str::to_owned),
     })
 }
 
@@ -78,14 +100,46 @@ mod tests {
     use super::*;
 
     #[test]
+    fn grouped_notifications_say_how_many_and_list_each() {
+        let mail = notification(&NotificationMail {
+            to: "ana@example.com",
+            recipient: "Ana",
+            workspace: "Acme",
+            project: "Bakery website",
+            kind: "message.added",
+            summary: "New message: one",
+            more: &["New message: two", "New message: three"],
+            link: "https://portal.example.com/projects/1",
+            unsubscribe: None,
+        })
+        .unwrap();
+        assert_eq!(mail.subject, "[Bakery website] 3 new messages");
+        for line in [
+            "- New message: one",
+            "- New message: two",
+            "- New message: three",
+        ] {
+            assert!(mail.text.contains(line), "{}", mail.text);
+        }
+        assert!(
+            mail.html.contains("<li>New message: three</li>"),
+            "{}",
+            mail.html
+        );
+    }
+
+    #[test]
     fn html_is_escaped_and_text_is_not() {
         let mail = notification(&NotificationMail {
             to: "ana@example.com",
             recipient: "Ana",
             workspace: "Acme & Co",
             project: "Bakery <website>",
+            kind: "ticket.created",
+            more: &[],
             summary: "Ticket #3 created: <script>alert(1)</script>",
             link: "https://portal.example.com/projects/1",
+            unsubscribe: Some("https://portal.example.com/unsubscribe?w=1&s=x"),
         })
         .unwrap();
         assert_eq!(
@@ -109,5 +163,19 @@ mod tests {
                 .contains("Open in the portal: https://portal.example.com/projects/1")
         );
         assert_eq!(mail.from_name.as_deref(), Some("Acme & Co"));
+        assert!(
+            mail.text.contains(
+                "Stop emails like this one: https://portal.example.com/unsubscribe?w=1&s=x"
+            )
+        );
+        assert!(
+            mail.html.contains("unsubscribe?w=1&amp;s=x"),
+            "{}",
+            mail.html
+        );
+        assert_eq!(
+            mail.unsubscribe.as_deref(),
+            Some("https://portal.example.com/unsubscribe?w=1&s=x")
+        );
     }
 }

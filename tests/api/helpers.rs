@@ -672,6 +672,20 @@ pub fn assert_null_at(body: &Value, path: &[&str]) {
 }
 
 impl TestApp {
+    /// Returns once no outbox row waits for dispatch (the background dispatcher does the work;
+    /// at most 10 s): every consumer has had every event, and nothing writes behind the test's
+    /// back (a migration test drops tables the consumers write to).
+    pub async fn outbox_drained(&self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while portico::db::outbox::pending(&self.state.db).await.unwrap() > 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the outbox never drained"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Creates a project through the API as `session`, with these members; returns its ID.
     pub async fn create_project(
         &self,

@@ -100,6 +100,7 @@ async fn existing_projects_get_the_standard_folders_from_the_files_migration() {
     let app = spawn_app().await;
     let team = app.create_team("acme").await;
     let project = app.create_project(&team.owner, "Website", &[]).await;
+    app.outbox_drained().await;
     let conn = app.state.db.conn();
     // Back to before the file tables (the project stays), then forward again.
     Migrator::down(conn, Some(steps_back_to("m20261130_000017_files")))
@@ -147,6 +148,7 @@ async fn the_thumbnails_migration_queues_existing_images() {
     let text = p
         .upload(&p.team.owner, &content, "a.txt", "text/plain", b"text")
         .await;
+    p.app.outbox_drained().await;
     let conn = p.app.state.db.conn();
     Migrator::down(
         conn,

@@ -128,21 +128,144 @@ async fn preferences_list_every_kind_and_receipts_stay_on() {
         data(&done)["setNotificationPreference"],
         json!({ "kind": "MESSAGE_ADDED", "channel": "EMAIL", "mode": "ALWAYS", "locked": false })
     );
-    for (who, mode) in [(client, "ALWAYS"), (&m.team.guest, "WHEN_NOT_ACTIVE")] {
-        let listed = m
-            .app
-            .query(
-                who,
-                "{ notificationPreferences { kind channel mode } }",
-                json!({}),
-            )
-            .await;
-        assert!(
-            data(&listed)["notificationPreferences"]
-                .as_array()
-                .unwrap()
-                .contains(&json!({ "kind": "MESSAGE_ADDED", "channel": "EMAIL", "mode": mode })),
-            "{listed}"
+    assert_eq!(email_mode(&m, client, "MESSAGE_ADDED").await, "ALWAYS");
+    assert_eq!(
+        email_mode(&m, &m.team.guest, "MESSAGE_ADDED").await,
+        "WHEN_NOT_ACTIVE"
+    );
+}
+
+#[tokio::test]
+async fn the_unsubscribe_link_turns_that_kind_of_email_off_in_one_click() {
+    let m = Mailroom::start().await;
+    open_ticket(&m, &m.team.client, "Menu").await;
+    m.deliver().await;
+    let mail = m.sink.to(&m.team.owner.email).remove(0);
+    let header = mail.header("List-Unsubscribe").unwrap();
+    let url = header.trim_matches(['<', '>']).to_owned();
+    assert!(
+        url.starts_with(&format!("{}/unsubscribe?", m.app.address)),
+        "{url}"
+    );
+    assert_eq!(
+        mail.header("List-Unsubscribe-Post").as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
+
+    // Opening the link changes nothing: it asks.
+    let page = m.app.client.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("<form method=\"post\""));
+    assert_eq!(
+        email_mode(&m, &m.team.owner, "TICKET_CREATED").await,
+        "WHEN_NOT_ACTIVE"
+    );
+    // A changed link does nothing.
+    let forged = url.replace("ticket.created", "message.added");
+    let refused = m
+        .app
+        .client
+        .post(&forged)
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    // The mail client's one-click POST turns it off.
+    let done = m
+        .app
+        .client
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    assert_eq!(
+        email_mode(&m, &m.team.owner, "TICKET_CREATED").await,
+        "NEVER"
+    );
+    // The next ticket queues no email for the owner.
+    open_ticket(&m, &m.team.client, "Hours").await;
+    m.deliver().await;
+    assert_eq!(m.sink.to(&m.team.owner.email).len(), 1);
+}
+
+/// `who`'s email mode for `kind`.
+async fn email_mode(m: &Mailroom, who: &Session, kind: &str) -> serde_json::Value {
+    let listed = m
+        .app
+        .query(
+            who,
+            "{ notificationPreferences { kind channel mode } }",
+            json!({}),
+        )
+        .await;
+    data(&listed)["notificationPreferences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["kind"] == kind && p["channel"] == "EMAIL")
+        .unwrap()["mode"]
+        .clone()
+}
+
+#[tokio::test]
+async fn new_messages_wait_and_go_as_one_email() {
+    let m = Mailroom::start_with(|c| c.mail.notify_group_secs = 300).await;
+    for body in ["Proofs attached", "Second page too", "And the menu"] {
+        data(
+            &m.app
+                .query(
+                    &m.team.client,
+                    "mutation($p: ID!, $b: String!) { postMessage(projectId: $p, body: $b) { id } }",
+                    json!({ "p": m.project, "b": body }),
+                )
+                .await,
         );
     }
+    // A new ticket does not wait; the messages do.
+    open_ticket(&m, &m.team.client, "Menu").await;
+    m.deliver().await;
+    let owner = m.sink.to(&m.team.owner.email);
+    assert_eq!(owner.len(), 1, "only the ticket so far");
+    assert!(owner[0].header("Subject").unwrap().contains("Ticket #1"));
+    // Their wait over, the three go as one.
+    m.make_due().await;
+    m.deliver().await;
+    let owner = m.sink.to(&m.team.owner.email);
+    assert_eq!(owner.len(), 2, "one email for three messages");
+    let grouped = &owner[1];
+    assert_eq!(
+        grouped.header("Subject").unwrap(),
+        "[Bakery website] 3 new messages"
+    );
+    for line in [
+        "- New message: Proofs attached",
+        "- New message: And the menu",
+    ] {
+        assert!(grouped.data.contains(line), "{}", grouped.data);
+    }
+    let log = m
+        .app
+        .query(
+            &m.team.owner,
+            "{ emailDeliveries(first: 50, status: SENT) { nodes { kind providerId recipient { name } } } }",
+            json!({}),
+        )
+        .await;
+    let owners_messages: Vec<_> = data(&log)["emailDeliveries"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "MESSAGE_ADDED" && e["recipient"]["name"] == "Owner")
+        .cloned()
+        .collect();
+    assert_eq!(owners_messages.len(), 3, "{log}");
+    assert!(
+        owners_messages
+            .iter()
+            .all(|e| e["providerId"] == owners_messages[0]["providerId"])
+    );
 }

@@ -8,7 +8,6 @@ use crate::smtp::SmtpSink;
 use portico::config::Secret;
 use portico::jobs::Job;
 use serde_json::{Value, json};
-use std::time::Duration;
 
 pub(crate) struct Mailroom {
     pub app: TestApp,
@@ -24,7 +23,7 @@ impl Mailroom {
     }
 
     /// The same, `configure`d. By default nobody counts as active in the portal, so "when not
-    /// active" emails go.
+    /// active" emails go, and no email waits for others to group with.
     pub(crate) async fn start_with(
         configure: impl FnOnce(&mut portico::config::Config),
     ) -> Mailroom {
@@ -33,6 +32,7 @@ impl Mailroom {
         let app = spawn_app_with(|c| {
             c.mail.smtp_url = Some(Secret::new(url));
             c.mail.notify_active_secs = 0;
+            c.mail.notify_group_secs = 0;
             configure(c);
         })
         .await;
@@ -50,11 +50,26 @@ impl Mailroom {
 
     /// Waits until the outbox has handed every event to its consumers, then runs the mail job.
     pub(crate) async fn deliver(&self) -> u64 {
-        settle_outbox(&self.app).await;
+        self.app.outbox_drained().await;
         portico::app::notification_jobs::SendEmails
             .run(&self.app.state)
             .await
             .unwrap()
+    }
+
+    /// Every waiting email becomes due now (its backoff or grouping wait over).
+    pub(crate) async fn make_due(&self) {
+        use portico::db::Scoped;
+        use sea_orm::sea_query::Expr;
+        Scoped::new(self.app.state.db.conn(), self.team.workspace_id)
+            .update_many::<entity::email_delivery::Entity>()
+            .col_expr(
+                entity::email_delivery::Column::AvailableAt,
+                Expr::value(chrono::Utc::now()),
+            )
+            .exec(self.app.state.db.conn())
+            .await
+            .unwrap();
     }
 
     pub(crate) async fn inbox(&self, who: &Session) -> Value {
@@ -67,18 +82,6 @@ impl Mailroom {
             )
             .await;
         data(&body).clone()
-    }
-}
-
-/// Polls until no outbox row waits for dispatch (the background dispatcher does the work).
-async fn settle_outbox(app: &TestApp) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while portico::db::outbox::pending(&app.state.db).await.unwrap() > 0 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the outbox never drained"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
@@ -138,7 +141,7 @@ async fn a_clients_ticket_tells_the_team_in_app_and_by_email_and_nobody_twice() 
         .unwrap();
     let mut again = 0;
     for envelope in &events {
-        again += portico::notification::fanout::fan_out(&m.app.state.db, envelope)
+        again += portico::notification::fanout::fan_out(&m.app.state.db, envelope, 0)
             .await
             .unwrap();
     }
@@ -210,7 +213,7 @@ async fn someone_who_lost_access_before_the_send_gets_nothing() {
             )
             .await,
     );
-    settle_outbox(&m.app).await;
+    m.app.outbox_drained().await;
     // The guest leaves the project before the mail job runs.
     data(
         &m.app
@@ -239,9 +242,6 @@ async fn someone_who_lost_access_before_the_send_gets_nothing() {
 
 #[tokio::test]
 async fn emails_wait_while_smtp_is_down_and_go_when_it_is_back() {
-    use portico::db::Scoped;
-    use sea_orm::sea_query::Expr;
-
     let m = Mailroom::start().await;
     m.sink.set_down(true);
     open_ticket(&m, &m.team.client, "Menu").await;
@@ -269,15 +269,7 @@ async fn emails_wait_while_smtp_is_down_and_go_when_it_is_back() {
     );
     // Their backoff over, they go.
     m.sink.set_down(false);
-    Scoped::new(m.app.state.db.conn(), m.team.workspace_id)
-        .update_many::<entity::email_delivery::Entity>()
-        .col_expr(
-            entity::email_delivery::Column::AvailableAt,
-            Expr::value(chrono::Utc::now()),
-        )
-        .exec(m.app.state.db.conn())
-        .await
-        .unwrap();
+    m.make_due().await;
     assert_eq!(m.deliver().await, 4);
     assert_eq!(m.sink.wait_for(4).await.len(), 4);
     let sent = m
@@ -302,7 +294,11 @@ async fn emails_wait_while_smtp_is_down_and_go_when_it_is_back() {
 #[tokio::test]
 async fn without_smtp_emails_land_as_files_in_the_mail_folder() {
     // Nobody counts as active: every email goes.
-    let app = spawn_app_with(|c| c.mail.notify_active_secs = 0).await;
+    let app = spawn_app_with(|c| {
+        c.mail.notify_active_secs = 0;
+        c.mail.notify_group_secs = 0;
+    })
+    .await;
     let team = app.create_team("acme").await;
     let project = app
         .create_project(&team.owner, "Website", &[&team.client])
@@ -315,7 +311,7 @@ async fn without_smtp_emails_land_as_files_in_the_mail_folder() {
         )
         .await,
     );
-    settle_outbox(&app).await;
+    app.outbox_drained().await;
     let sent = portico::app::notification_jobs::SendEmails
         .run(&app.state)
         .await

@@ -180,6 +180,7 @@ async fn the_migration_gives_back_the_quote_of_tickets_stranded_by_the_earlier_r
     let (stranded, stranded_request, _) = awaiting_payment(&p).await;
     let (waiting, _, _) = awaiting_payment(&p).await;
 
+    p.app.outbox_drained().await;
     let conn = p.app.state.db.conn();
     let migrations = Migrator::migrations();
     let retries = migrations
