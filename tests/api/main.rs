@@ -35,6 +35,7 @@ mod live_loaders;
 mod mfa;
 mod migrations;
 mod notes_and_milestones;
+mod notification_crash;
 mod notification_live;
 mod notification_preferences;
 mod notifications;
