@@ -40,6 +40,8 @@ pub struct Model {
     pub mfa_enabled_at: Option<DateTimeUtc>,
     /// The last TOTP time step accepted: a code never works twice.
     pub mfa_last_step: Option<i64>,
+    /// `en` or `fr`: the language of the emails the person receives.
+    pub locale: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -22,6 +22,7 @@ mod m20261130_000016_outbox_consumers;
 mod m20261130_000017_files;
 mod m20261130_000018_file_thumbnails;
 mod m20261130_000019_notifications;
+mod m20261130_000020_user_locale;
 
 pub use m20261130_000017_files::STANDARD_FOLDERS;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000017_files::Migration),
             Box::new(m20261130_000018_file_thumbnails::Migration),
             Box::new(m20261130_000019_notifications::Migration),
+            Box::new(m20261130_000020_user_locale::Migration),
         ]
     }
 }

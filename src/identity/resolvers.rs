@@ -3,7 +3,7 @@
 use super::brute_force::{self, Guarded};
 use super::mfa;
 use super::service::{self, Issued};
-use super::types::{Account, AuthPayload, MfaEnrolment, Session, UserStatus};
+use super::types::{Account, AuthPayload, Locale, MfaEnrolment, Session, UserStatus};
 use crate::graphql::RequestContext;
 use crate::graphql::directives::{authenticated, platformAdmin, public};
 use crate::types::parse_id;
@@ -209,6 +209,14 @@ impl IdentityMutation {
         let rc = RequestContext::of(ctx)?;
         service::change_password(&rc.app, rc.user()?, &current_password, &new_password).await?;
         Ok(Some(true))
+    }
+
+    /// Sets the language of the caller's emails.
+    #[graphql(directive = authenticated::apply())]
+    async fn set_locale(&self, ctx: &Context<'_>, locale: Locale) -> Result<Option<Account>> {
+        let rc = RequestContext::of(ctx)?;
+        let user = service::set_locale(rc.app.db.conn(), rc.user()?, locale.as_str()).await?;
+        Ok(Some(Account::from(user)))
     }
 
     /// Ends every session of an account, in every workspace (platform operators): the account

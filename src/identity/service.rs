@@ -68,6 +68,7 @@ pub async fn create_user<C: ConnectionTrait>(
             mfa_secret: Set(None),
             mfa_enabled_at: Set(None),
             mfa_last_step: Set(None),
+            locale: Set("en".to_owned()),
         })
         .await
         .map_err(|err| {
@@ -359,4 +360,20 @@ pub async fn change_password(
     txn.commit().await?;
     app.auth.forget_sessions(&revoked).await;
     Ok(())
+}
+
+/// Sets the language of `user`'s emails.
+pub async fn set_locale(
+    conn: &impl ConnectionTrait,
+    user: &UserPrincipal,
+    locale: &str,
+) -> ApiResult<user::Model> {
+    Ok(Global::new(conn)
+        .update(user::ActiveModel {
+            id: Set(user.user_id),
+            locale: Set(locale.to_owned()),
+            updated_at: Set(Utc::now()),
+            ..Default::default()
+        })
+        .await?)
 }

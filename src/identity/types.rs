@@ -41,6 +41,28 @@ impl From<UserStatus> for user::UserStatus {
     }
 }
 
+/// A language Portico speaks to people in (their emails).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum Locale {
+    /// English.
+    En,
+    /// French.
+    Fr,
+}
+
+impl Locale {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Fr => "fr",
+        }
+    }
+
+    fn parse(locale: &str) -> Self {
+        if locale == "fr" { Self::Fr } else { Self::En }
+    }
+}
+
 /// A user account as its owner (or a platform operator) sees it.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct Account {
@@ -56,6 +78,8 @@ pub struct Account {
     pub is_platform_admin: bool,
     /// Whether sign-in needs a TOTP code.
     pub mfa_enabled: bool,
+    /// The language of the emails the account receives.
+    pub locale: Locale,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
 }
@@ -69,6 +93,7 @@ impl From<user::Model> for Account {
             status: u.status.into(),
             is_platform_admin: u.is_platform_admin,
             mfa_enabled: u.mfa_enabled_at.is_some(),
+            locale: Locale::parse(&u.locale),
             created_at: u.created_at,
         }
     }

@@ -181,6 +181,7 @@ async fn send_one(
             .collect::<Vec<_>>(),
         link: &link,
         unsubscribe: unsubscribe.as_deref(),
+        locale: &recipient.locale,
     })
     .map_err(|e| ApiError::internal(anyhow::anyhow!("rendering an email: {e:#}")))?;
     Ok(match n.mailer.send(&mail).await {

@@ -43,14 +43,63 @@ pub struct NotificationMail<'a> {
     pub link: &'a str,
     /// One-click unsubscribe from this kind of email (none for receipts).
     pub unsubscribe: Option<&'a str>,
+    /// The recipient's language (`en`, `fr`).
+    pub locale: &'a str,
+}
+
+/// The words of the emails, in each language Portico speaks.
+struct Words {
+    greeting: &'static str,
+    project: &'static str,
+    open: &'static str,
+    unsubscribe: &'static str,
+    /// "You receive this because you take part in {project} on {workspace}."
+    footer: [&'static str; 3],
+    /// "{n} new messages", "{n} new files".
+    messages: &'static str,
+    files: &'static str,
+}
+
+const EN: Words = Words {
+    greeting: "Hello",
+    project: "Project",
+    open: "Open in the portal",
+    unsubscribe: "Stop emails like this one",
+    footer: ["You receive this because you take part in ", " on ", "."],
+    messages: "new messages",
+    files: "new files",
+};
+
+const FR: Words = Words {
+    greeting: "Bonjour",
+    project: "Projet",
+    open: "Ouvrir dans le portail",
+    unsubscribe: "Ne plus recevoir ces e-mails",
+    footer: [
+        "Vous recevez cet e-mail car vous participez à ",
+        " sur ",
+        ".",
+    ],
+    messages: "nouveaux messages",
+    files: "nouveaux fichiers",
+};
+
+fn words(locale: &str) -> &'static Words {
+    if locale == "fr" { &FR } else { &EN }
 }
 
 /// The email of a notification.
 pub fn notification(mail: &NotificationMail<'_>) -> Result<Outgoing, minijinja::Error> {
+    let w = words(mail.locale);
     let headline = if mail.more.is_empty() {
         mail.summary.to_owned()
     } else {
-        super::grouping::title(mail.kind, mail.more.len() + 1)
+        let what = if super::grouping::is_messages(mail.kind) {
+            w.messages
+        } else {
+            w.files
+        };
+        format!("{} {what}", mail.more.len() + 1)
     };
     let lines: Vec<String> = if mail.more.is_empty() {
         Vec::new()
@@ -61,22 +110,19 @@ pub fn notification(mail: &NotificationMail<'_>) -> Result<Outgoing, minijinja::
             .collect()
     };
     let ctx = context! {
-        locale => "en",
-        greeting => "Hello",
+        locale => if mail.locale == "fr" { "fr" } else { "en" },
+        greeting => w.greeting,
         recipient => mail.recipient,
         workspace => mail.workspace,
         project => mail.project,
-        project_label => "Project",
+        project_label => w.project,
         summary => headline.clone(),
         lines => lines,
-        open_label => "Open in the portal",
+        open_label => w.open,
         link => mail.link,
         unsubscribe => mail.unsubscribe,
-        unsubscribe_label => "Stop emails like this one",
-        footer => format!(
-            "You receive this because you take part in {} on {}.",
-            mail.project, mail.workspace
-        ),
+        unsubscribe_label => w.unsubscribe,
+        footer => [w.footer[0], mail.project, w.footer[1], mail.workspace, w.footer[2]].concat(),
     };
     let text = TEMPLATES.get_template("notification.txt")?.render(&ctx)?;
     let html = TEMPLATES.get_template("notification.html")?.render(&ctx)?;
@@ -100,6 +146,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_french_reader_gets_french_words() {
+        let mail = notification(&NotificationMail {
+            to: "lea@example.fr",
+            recipient: "Léa",
+            workspace: "Atelier",
+            project: "Boulangerie",
+            kind: "file.uploaded",
+            summary: "File uploaded: logo.png",
+            more: &["File uploaded: menu.pdf"],
+            link: "https://portail.example.fr/projects/1",
+            unsubscribe: Some("https://portail.example.fr/unsubscribe?w=1"),
+            locale: "fr",
+        })
+        .unwrap();
+        assert_eq!(mail.subject, "[Boulangerie] 2 nouveaux fichiers");
+        assert!(mail.text.starts_with("Bonjour Léa,"), "{}", mail.text);
+        assert!(
+            mail.text.contains("Projet : Boulangerie") || mail.text.contains("Projet: Boulangerie")
+        );
+        assert!(mail.text.contains("Ouvrir dans le portail"));
+        assert!(
+            mail.text
+                .contains("Vous recevez cet e-mail car vous participez à Boulangerie sur Atelier.")
+        );
+        assert!(mail.html.contains("<html lang=\"fr\">"));
+        assert!(mail.html.contains("Ne plus recevoir ces e-mails"));
+    }
+
+    #[test]
     fn grouped_notifications_say_how_many_and_list_each() {
         let mail = notification(&NotificationMail {
             to: "ana@example.com",
@@ -111,6 +186,7 @@ mod tests {
             more: &["New message: two", "New message: three"],
             link: "https://portal.example.com/projects/1",
             unsubscribe: None,
+            locale: "en",
         })
         .unwrap();
         assert_eq!(mail.subject, "[Bakery website] 3 new messages");
@@ -140,6 +216,7 @@ mod tests {
             summary: "Ticket #3 created: <script>alert(1)</script>",
             link: "https://portal.example.com/projects/1",
             unsubscribe: Some("https://portal.example.com/unsubscribe?w=1&s=x"),
+            locale: "en",
         })
         .unwrap();
         assert_eq!(

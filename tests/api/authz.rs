@@ -50,6 +50,7 @@ fn matrix() -> Vec<(&'static str, String, &'static [BuiltinRole], bool)> {
         ("createRole", "mutation { createRole(input: {name: \"\", permissions: []}) { id } }".into(), MANAGERS, false),
         ("updateRole", format!("mutation {{ updateRole(id: \"{id}\", input: {{}}) {{ id }} }}"), MANAGERS, false),
         ("deleteRole", format!("mutation {{ deleteRole(id: \"{id}\") }}"), MANAGERS, false),
+        ("setLocale", "mutation { setLocale(locale: FR) { locale } }".into(), ALL, false),
         ("changePassword", "mutation { changePassword(currentPassword: \"wrong\", newPassword: \"long enough password\") }".into(), ALL, false),
         ("setUserStatus", format!("mutation {{ setUserStatus(userId: \"{id}\", status: ACTIVE) {{ id }} }}"), NOBODY, false),
         ("endUserSessions", format!("mutation {{ endUserSessions(userId: \"{id}\") }}"), NOBODY, false),

@@ -269,3 +269,36 @@ async fn new_messages_wait_and_go_as_one_email() {
             .all(|e| e["providerId"] == owners_messages[0]["providerId"])
     );
 }
+
+#[tokio::test]
+async fn a_person_who_reads_french_gets_french_emails() {
+    let m = Mailroom::start().await;
+    let set = m
+        .app
+        .query(
+            &m.team.client,
+            "mutation { setLocale(locale: FR) { locale } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data(&set)["setLocale"]["locale"], "FR");
+    data(
+        &m.app
+            .query(
+                &m.team.owner,
+                "mutation($p: ID!) { postMessage(projectId: $p, body: \"Voici les maquettes\") { id } }",
+                json!({ "p": m.project }),
+            )
+            .await,
+    );
+    m.deliver().await;
+    let french = &m.sink.to(&m.team.client.email)[0];
+    assert!(french.data.contains("Bonjour"), "{}", french.data);
+    assert!(
+        french.data.contains("Ouvrir dans le portail"),
+        "{}",
+        french.data
+    );
+    let english = &m.sink.to(&m.team.guest.email)[0];
+    assert!(english.data.contains("Hello"), "{}", english.data);
+}
