@@ -2,7 +2,9 @@
 
 use super::preferences;
 use crate::graphql::RequestContext;
+use crate::graphql::directives::requires;
 use crate::identity::User;
+use crate::rbac::Permission;
 use async_graphql::{ComplexObject, Context, Enum, ID, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{email_delivery, notification};
@@ -246,7 +248,8 @@ pub struct EmailDelivery {
     pub status: EmailStatus,
     /// Failed attempts so far.
     pub attempts: i32,
-    /// The address it went to, once sent.
+    /// The address it went to, once sent (a member's email: `member:email` only, as on `User`).
+    #[graphql(directive = requires::apply(Permission::MemberEmail))]
     pub to_address: Option<String>,
     /// The mail server's answer (`250 … queued as …`) or the file it was written to.
     pub provider_id: Option<String>,

@@ -302,3 +302,56 @@ async fn a_person_who_reads_french_gets_french_emails() {
     let english = &m.sink.to(&m.team.guest.email)[0];
     assert!(english.data.contains("Hello"), "{}", english.data);
 }
+
+#[tokio::test]
+async fn the_email_log_shows_addresses_only_to_those_who_may_see_members_emails() {
+    use portico::rbac::BuiltinRole::Guest;
+
+    let m = Mailroom::start().await;
+    open_ticket(&m, &m.team.client, "Menu").await;
+    m.deliver().await;
+    // A custom role that manages the workspace but may not see members' emails.
+    let created = m
+        .app
+        .query(
+            &m.team.owner,
+            "mutation { createRole(input: {name: \"Manager\", permissions: [WORKSPACE_READ, WORKSPACE_MANAGE]}) { id } }",
+            json!({}),
+        )
+        .await;
+    let role_id = data(&created)["createRole"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let manager = m
+        .app
+        .add_member(
+            m.team.workspace_id,
+            &m.team.slug,
+            "manager@acme.test",
+            Guest,
+        )
+        .await;
+    data(
+        &m.app
+            .query(
+                &m.team.owner,
+                "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { id } }",
+                json!({ "u": manager.user_id, "r": role_id }),
+            )
+            .await,
+    );
+    let log = "{ emailDeliveries(first: 1) { nodes { status toAddress } } }";
+    let body = m.app.query(&manager, log, json!({})).await;
+    assert_eq!(
+        body["data"]["emailDeliveries"]["nodes"][0]["status"], "SENT",
+        "{body}"
+    );
+    assert!(
+        body["data"]["emailDeliveries"]["nodes"][0]["toAddress"].is_null(),
+        "{body}"
+    );
+    assert_eq!(error_codes(&body), ["FORBIDDEN"], "{body}");
+    let owner = m.app.query(&m.team.owner, log, json!({})).await;
+    assert!(data(&owner)["emailDeliveries"]["nodes"][0]["toAddress"].is_string());
+}
