@@ -68,6 +68,7 @@ async fn seed(app: &portico::AppState) -> Vec<Seeded> {
             hash.clone(),
             entity::user::UserStatus::Active,
             false,
+            true,
         )
         .await
         .map_err(|e| e.into_anyhow())
@@ -96,6 +97,7 @@ async fn seed(app: &portico::AppState) -> Vec<Seeded> {
                 hash.clone(),
                 entity::user::UserStatus::Active,
                 false,
+                true,
             )
             .await
             .map_err(|e| e.into_anyhow())

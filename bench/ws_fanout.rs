@@ -164,6 +164,7 @@ async fn seed(db_url: &str) -> Seeded {
         hash,
         entity::user::UserStatus::Active,
         false,
+        true,
     )
     .await
     .map_err(|e| e.into_anyhow())

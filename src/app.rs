@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub mod file_jobs;
+pub mod identity_jobs;
 pub mod notification_jobs;
 
 /// Shared state of a running Portico.
@@ -54,6 +55,8 @@ pub struct App {
     pub presence: Arc<crate::cache::presence::Presence>,
     /// Signs the links in emails (one-click unsubscribe); key derived from the signing secret.
     pub links: Arc<crate::auth::links::LinkSigner>,
+    /// Seals the tokens waiting in the account email queue (a key of its own).
+    pub account_mail: crate::auth::sealing::SecretBox,
 }
 
 impl std::fmt::Debug for App {
@@ -88,6 +91,7 @@ impl App {
             Arc::new(file_jobs::SweepUploads),
             Arc::new(file_jobs::Thumbnails),
             Arc::new(notification_jobs::SendEmails),
+            Arc::new(identity_jobs::SendAccountEmails),
         ]
     }
 
@@ -159,6 +163,7 @@ impl App {
         let roots: Vec<&str> = roots.iter().map(Secret::expose).collect();
         let mfa = crate::auth::sealing::SecretBox::rotating("mfa", &roots);
         let responses = crate::auth::sealing::SecretBox::rotating("responses", &roots);
+        let account_mail = crate::auth::sealing::SecretBox::rotating("account-mail", &roots);
         let schema = build_schema(SchemaLimits {
             depth: config.query_depth_limit,
             complexity: config.query_complexity_limit,
@@ -197,6 +202,7 @@ impl App {
             mailer,
             presence,
             links,
+            account_mail,
             sockets: crate::http::ws::SocketCounts::default(),
             shutdown: crate::http::shutdown::Shutdown::default(),
             denials: crate::telemetry::Denials::default(),

@@ -55,7 +55,7 @@ pub async fn first_start(app: &App) -> anyhow::Result<Option<(CreatedAccount, St
         .begin()
         .await
         .context("starting the bootstrap transaction")?;
-    let owner = identity::create_user(&*txn, &email, "Owner", hash, UserStatus::Active, true)
+    let owner = identity::create_user(&*txn, &email, "Owner", hash, UserStatus::Active, true, true)
         .await
         .map_err(api)?;
     let ws = workspace::create_workspace_in(&*txn, owner.id, "My Workspace", Some("my-workspace"))
@@ -105,9 +105,17 @@ pub async fn create_admin(
         None => random_password(),
     };
     let hash = app.hasher.hash(&password).await.map_err(api)?;
-    identity::create_user(app.db.conn(), &email, name, hash, UserStatus::Active, true)
-        .await
-        .map_err(api)?;
+    identity::create_user(
+        app.db.conn(),
+        &email,
+        name,
+        hash,
+        UserStatus::Active,
+        true,
+        true,
+    )
+    .await
+    .map_err(api)?;
     Ok(Some(CreatedAccount {
         email: email.into_inner(),
         password,
@@ -155,10 +163,17 @@ pub async fn seed_demo(app: &App) -> anyhow::Result<Vec<(String, BuiltinRole)>> 
     let mut ws_id = None;
     for (email, name, role) in people {
         let email = Email::parse(email).map_err(api)?;
-        let user =
-            identity::create_user(&*txn, &email, name, hash.clone(), UserStatus::Active, false)
-                .await
-                .map_err(api)?;
+        let user = identity::create_user(
+            &*txn,
+            &email,
+            name,
+            hash.clone(),
+            UserStatus::Active,
+            false,
+            true,
+        )
+        .await
+        .map_err(api)?;
         if role == BuiltinRole::Owner {
             let ws =
                 workspace::create_workspace_in(&*txn, user.id, "Demo Agency", Some(slug.as_str()))

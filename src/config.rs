@@ -72,6 +72,12 @@ pub struct Config {
     pub refresh_token_ttl_secs: u64,
     /// Lifetime of invitation codes.
     pub invitation_ttl_secs: u64,
+    /// Lifetime of an emailed password-reset link.
+    pub password_reset_ttl_secs: u64,
+    /// Lifetime of an emailed address check (verification, email change).
+    pub email_token_ttl_secs: u64,
+    /// Account emails (resets, checks) one address may be sent per brute-force window.
+    pub account_emails_per_address: u64,
     /// TTL of cached resolved permissions.
     pub rbac_cache_ttl_secs: u64,
     /// Whether the public `register` mutation works.
@@ -212,6 +218,9 @@ impl Default for Config {
             api_key_rotation_grace_secs: 24 * 3600,
             brute_force_window_secs: 15 * 60,
             login_attempts_per_account: 10,
+            password_reset_ttl_secs: 3600,
+            email_token_ttl_secs: 48 * 3600,
+            account_emails_per_address: 5,
             login_attempts_per_ip: 300,
             token_attempts_per_ip: 300,
             stripe_secret_key: None,

@@ -158,6 +158,13 @@ impl Mailer {
     }
 }
 
+/// How long a failed email waits before its next try: 30 s after the first failure, doubling, at
+/// most 6 h.
+pub fn retry_delay(attempts: i32) -> chrono::Duration {
+    let doubled = 30_i64 << (attempts.clamp(1, 16) - 1);
+    chrono::Duration::seconds(doubled.min(6 * 3600))
+}
+
 /// `List-Unsubscribe: <https://…>` (RFC 2369).
 #[derive(Debug, Clone)]
 struct ListUnsubscribe(String);
@@ -191,5 +198,17 @@ impl header::Header for ListUnsubscribePost {
 
     fn display(&self) -> header::HeaderValue {
         header::HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod retry_tests {
+    #[test]
+    fn retries_wait_thirty_seconds_doubling_up_to_six_hours() {
+        let secs: Vec<i64> = (1..=12)
+            .map(|a| super::retry_delay(a).num_seconds())
+            .collect();
+        assert_eq!(&secs[..4], &[30, 60, 120, 240]);
+        assert_eq!(secs[11], 6 * 3600);
     }
 }

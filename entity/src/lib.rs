@@ -1,6 +1,8 @@
 //! SeaORM entities of Portico: table shapes only. No GraphQL derives live here; the API layer maps
 //! these `Model`s into its own types, and tenant-owned entities are reached through `portico::db::Scoped`.
 
+pub mod account_email;
+pub mod account_token;
 pub mod activity;
 pub mod api_key;
 pub mod conversation_read;
@@ -92,6 +94,8 @@ tenant_entity!(
 );
 
 impl GlobalEntity for user::Entity {}
+impl GlobalEntity for account_token::Entity {}
+impl GlobalEntity for account_email::Entity {}
 impl GlobalEntity for session::Entity {}
 impl GlobalEntity for refresh_token::Entity {}
 impl GlobalEntity for workspace::Entity {}

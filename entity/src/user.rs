@@ -42,6 +42,9 @@ pub struct Model {
     pub mfa_last_step: Option<i64>,
     /// `en` or `fr`: the language of the emails the person receives.
     pub locale: String,
+    /// When the person proved they read this address (a link or code sent there); `None` for
+    /// a self-registered account until it does.
+    pub email_verified_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,5 +1,6 @@
 //! Brute-force limits on the credential-guessing mutations: `login` (per account and per IP),
-//! `refreshToken` and `acceptInvitation` (per IP). Every attempt counts before any secret is
+//! `refreshToken`, `acceptInvitation` and the emailed account tokens (per IP), and on the
+//! mutations that send an account email (per address and per IP, so nobody is mail-bombed). Every attempt counts before any secret is
 //! checked, in the resolver itself, so several aliased fields in one document and several
 //! operations in one batch are each counted; the counters live in the shared cache (Redis in
 //! production), so the limits hold across instances.
@@ -23,6 +24,10 @@ pub enum Guarded {
     Invitation,
     /// MFA codes (login challenges, confirmation, disabling).
     Mfa,
+    /// Emailed account tokens (password reset, address checks).
+    AccountToken,
+    /// Requests that send an account email (counted per address, known or not).
+    AccountMail,
 }
 
 impl Guarded {
@@ -32,6 +37,8 @@ impl Guarded {
             Self::Refresh => "refresh",
             Self::Invitation => "invitation",
             Self::Mfa => "mfa",
+            Self::AccountToken => "account_token",
+            Self::AccountMail => "account_mail",
         }
     }
 }
@@ -46,8 +53,14 @@ pub async fn attempt(
     let config = &app.config;
     let window = Duration::from_secs(config.brute_force_window_secs.max(1));
     let per_ip = match what {
-        Guarded::Login | Guarded::Mfa => config.login_attempts_per_ip,
-        Guarded::Refresh | Guarded::Invitation => config.token_attempts_per_ip,
+        Guarded::Login | Guarded::Mfa | Guarded::AccountMail => config.login_attempts_per_ip,
+        Guarded::Refresh | Guarded::Invitation | Guarded::AccountToken => {
+            config.token_attempts_per_ip
+        }
+    };
+    let per_account = match what {
+        Guarded::AccountMail => config.account_emails_per_address,
+        _ => config.login_attempts_per_account,
     };
     if let Some(ip) = ip {
         hit(app, &format!("bf:{}:ip:{ip}", what.name()), per_ip, window).await?;
@@ -57,7 +70,7 @@ pub async fn attempt(
         hit(
             app,
             &format!("bf:{}:account:{account}", what.name()),
-            config.login_attempts_per_account,
+            per_account,
             window,
         )
         .await?;

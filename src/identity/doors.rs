@@ -16,6 +16,9 @@ pub enum MfaRule {
     WithinSession,
     /// Creates new accounts only; an existing account is never signed in through it.
     NewAccountsOnly,
+    /// Sets a credential but opens no session, and ends the account's sessions: the next sign-in
+    /// goes through `login`, MFA included (`resetPassword`).
+    OpensNoSession,
 }
 
 /// How guesses at a door are limited beyond the per-IP counters.
@@ -90,6 +93,15 @@ pub const DOORS: &[Door] = &[
         mfa: MfaRule::WithinSession,
         limit: AccountLimit::NotGuessable("needs a signed-in session"),
         status: "only ACTIVE accounts make changes; a link stops when its creator is not an ACTIVE member",
+    },
+    Door {
+        field: "resetPassword",
+        mfa: MfaRule::OpensNoSession,
+        limit: AccountLimit::NotGuessable(
+            "a 256-bit random token sent to the account's address, limited per IP; requests \
+             for it are limited per address",
+        ),
+        status: "a DISABLED account's token is refused like an unknown one",
     },
     Door {
         field: "inviteMember",

@@ -2,6 +2,7 @@
 
 use super::brute_force::{self, Guarded};
 use super::mfa;
+use super::recovery;
 use super::service::{self, Issued};
 use super::types::{Account, AuthPayload, Locale, MfaEnrolment, Session, UserStatus};
 use crate::graphql::RequestContext;
@@ -217,6 +218,86 @@ impl IdentityMutation {
         let rc = RequestContext::of(ctx)?;
         let user = service::set_locale(rc.app.db.conn(), rc.user()?, locale.as_str()).await?;
         Ok(Some(Account::from(user)))
+    }
+
+    /// Emails a single-use link to reset the password of the account with this address. The
+    /// answer is `true` whether or not such an account exists; requests are limited per address
+    /// and per IP.
+    #[graphql(directive = public::apply())]
+    async fn request_password_reset(&self, ctx: &Context<'_>, email: String) -> Result<bool> {
+        let rc = RequestContext::of(ctx)?;
+        let ip = rc.client.ip.as_deref();
+        brute_force::attempt(&rc.app, Guarded::AccountMail, ip, Some(&email)).await?;
+        recovery::request_password_reset(&rc.app, &email).await?;
+        Ok(true)
+    }
+
+    /// Sets a new password with the token of a reset email. The token works once; every session
+    /// of the account ends, and the next sign-in still asks for MFA.
+    #[graphql(directive = public::apply())]
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+        new_password: String,
+    ) -> Result<bool> {
+        let rc = RequestContext::of(ctx)?;
+        let ip = rc.client.ip.as_deref();
+        brute_force::attempt(&rc.app, Guarded::AccountToken, ip, None).await?;
+        recovery::reset_password(&rc.app, &token, &new_password).await?;
+        Ok(true)
+    }
+
+    /// Confirms the account's address with the token of a verification email.
+    #[graphql(directive = public::apply())]
+    async fn verify_email(&self, ctx: &Context<'_>, token: String) -> Result<bool> {
+        let rc = RequestContext::of(ctx)?;
+        let ip = rc.client.ip.as_deref();
+        brute_force::attempt(&rc.app, Guarded::AccountToken, ip, None).await?;
+        recovery::verify_email(&rc.app, &token).await?;
+        Ok(true)
+    }
+
+    /// Sends the verification email again; `false` when the address is already confirmed.
+    #[graphql(directive = authenticated::apply())]
+    async fn resend_verification_email(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
+        let rc = RequestContext::of(ctx)?;
+        let user = rc.user()?;
+        let me = service::get_user(rc.app.db.conn(), user.user_id).await?;
+        let ip = rc.client.ip.as_deref();
+        brute_force::attempt(&rc.app, Guarded::AccountMail, ip, Some(&me.email)).await?;
+        Ok(Some(recovery::resend_verification(&rc.app, user).await?))
+    }
+
+    /// Starts moving the account to another address: checks the password and emails a link to
+    /// the new address. The account keeps its address until that link is opened.
+    #[graphql(directive = authenticated::apply())]
+    async fn request_email_change(
+        &self,
+        ctx: &Context<'_>,
+        new_email: String,
+        current_password: String,
+    ) -> Result<Option<bool>> {
+        let rc = RequestContext::of(ctx)?;
+        let user = rc.user()?;
+        let me = service::get_user(rc.app.db.conn(), user.user_id).await?;
+        let ip = rc.client.ip.as_deref();
+        // The password is checked: guesses count against the account's login budget.
+        brute_force::attempt(&rc.app, Guarded::Login, ip, Some(&me.email)).await?;
+        brute_force::attempt(&rc.app, Guarded::AccountMail, ip, Some(&new_email)).await?;
+        recovery::request_email_change(&rc.app, user, &new_email, &current_password).await?;
+        Ok(Some(true))
+    }
+
+    /// Completes an email change with the token sent to the new address; the previous address
+    /// is told.
+    #[graphql(directive = public::apply())]
+    async fn confirm_email_change(&self, ctx: &Context<'_>, token: String) -> Result<bool> {
+        let rc = RequestContext::of(ctx)?;
+        let ip = rc.client.ip.as_deref();
+        brute_force::attempt(&rc.app, Guarded::AccountToken, ip, None).await?;
+        recovery::confirm_email_change(&rc.app, &token).await?;
+        Ok(true)
     }
 
     /// Ends every session of an account, in every workspace (platform operators): the account

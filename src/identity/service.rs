@@ -44,7 +44,9 @@ pub async fn get_user<C: ConnectionTrait>(conn: &C, id: Uuid) -> ApiResult<user:
         .ok_or(ApiError::NotFound("user"))
 }
 
-/// Creates a user. A taken email answers CONFLICT.
+/// Creates a user. A taken email answers CONFLICT. `email_verified` says whether the person
+/// already proved they read the address (an emailed invitation code, an operator's word); a
+/// self-registered account proves it later with the emailed link.
 pub async fn create_user<C: ConnectionTrait>(
     conn: &C,
     email: &Email,
@@ -52,6 +54,7 @@ pub async fn create_user<C: ConnectionTrait>(
     password_hash: String,
     status: UserStatus,
     is_platform_admin: bool,
+    email_verified: bool,
 ) -> ApiResult<user::Model> {
     let name = crate::types::text::required("name", name, 200)?;
     let now = Utc::now();
@@ -69,6 +72,7 @@ pub async fn create_user<C: ConnectionTrait>(
             mfa_enabled_at: Set(None),
             mfa_last_step: Set(None),
             locale: Set("en".to_owned()),
+            email_verified_at: Set(email_verified.then_some(now)),
         })
         .await
         .map_err(|err| {
@@ -359,6 +363,18 @@ pub async fn change_password(
     .await?;
     txn.commit().await?;
     app.auth.forget_sessions(&revoked).await;
+    Ok(())
+}
+
+/// Records that `user_id` proved they read their address.
+pub async fn mark_verified<C: ConnectionTrait>(conn: &C, user_id: Uuid) -> ApiResult<()> {
+    Global::new(conn)
+        .update_many::<user::Entity>()
+        .col_expr(user::Column::EmailVerifiedAt, Expr::value(Utc::now()))
+        .filter(user::Column::Id.eq(user_id))
+        .filter(user::Column::EmailVerifiedAt.is_null())
+        .exec(conn)
+        .await?;
     Ok(())
 }
 

@@ -78,6 +78,9 @@ pub struct Account {
     pub is_platform_admin: bool,
     /// Whether sign-in needs a TOTP code.
     pub mfa_enabled: bool,
+    /// Whether the person proved they read this address (an emailed link or invitation code).
+    /// A self-registered account cannot invite anyone until it has.
+    pub email_verified: bool,
     /// The language of the emails the account receives.
     pub locale: Locale,
     /// When the account was created.
@@ -93,6 +96,7 @@ impl From<user::Model> for Account {
             status: u.status.into(),
             is_platform_admin: u.is_platform_admin,
             mfa_enabled: u.mfa_enabled_at.is_some(),
+            email_verified: u.email_verified_at.is_some(),
             locale: Locale::parse(&u.locale),
             created_at: u.created_at,
         }

@@ -233,7 +233,7 @@ async fn record(n: Notify<'_>, row: &email_delivery::Model, outcome: &Outcome) -
                     .col_expr(email_delivery::Column::Attempts, Expr::value(attempts))
                     .col_expr(
                         email_delivery::Column::AvailableAt,
-                        Expr::value(now + backoff(attempts)),
+                        Expr::value(now + crate::mail::retry_delay(attempts)),
                     )
                     .col_expr(
                         email_delivery::Column::LastError,
@@ -248,20 +248,4 @@ async fn record(n: Notify<'_>, row: &email_delivery::Model, outcome: &Outcome) -
         .exec(conn)
         .await?;
     Ok(settled)
-}
-
-/// 30 s after the first failure, doubling, at most 6 h.
-fn backoff(attempts: i32) -> Duration {
-    let doubled = 30_i64 << (attempts.clamp(1, 16) - 1);
-    Duration::seconds(doubled.min(6 * 3600))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn backoff_doubles_from_thirty_seconds_to_six_hours() {
-        let secs: Vec<i64> = (1..=12).map(|a| super::backoff(a).num_seconds()).collect();
-        assert_eq!(&secs[..4], &[30, 60, 120, 240]);
-        assert_eq!(secs[11], 6 * 3600);
-    }
 }

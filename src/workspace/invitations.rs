@@ -8,6 +8,8 @@ use crate::db::AcrossTenants;
 use crate::db::{Global, Scoped};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::context::ClientInfo;
+use crate::identity::account_mail::{self, Queued};
+use crate::identity::account_render::{Kind, Vars};
 use crate::identity::brute_force::{self, Guarded};
 use crate::identity::service::{self as identity, Issued};
 use crate::rbac::{BuiltinRole, WorkspaceAccess};
@@ -19,14 +21,23 @@ use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-/// Invites `email` with `role_id`; returns the invitation and its code (shown once).
+/// Invites `email` with `role_id`: the code travels only in the invitation email, queued in the
+/// same transaction (the inviter never sees it, so accepting proves the invitee reads that
+/// address). An inviter whose own address is unproved is refused: nobody mails strangers in
+/// the name of an address they may not own.
 pub async fn invite(
     app: &App,
     caller: &WorkspaceAccess,
     email: &str,
     role_id: Uuid,
-) -> ApiResult<(invitation::Model, String)> {
+) -> ApiResult<invitation::Model> {
     let email = Email::parse(email)?;
+    let inviter = identity::get_user(app.db.conn(), caller.user_id).await?;
+    if inviter.email_verified_at.is_none() {
+        return Err(ApiError::forbidden(
+            "confirm your email address (the link sent to it) before inviting anyone",
+        ));
+    }
     let scoped = Scoped::new(app.db.conn(), caller.workspace_id);
     let role = get_role(&scoped, role_id).await?;
     if role.builtin == Some(BuiltinRole::Owner) {
@@ -66,8 +77,37 @@ pub async fn invite(
             revoked_at: Set(None),
         })
         .await?;
+    let space = Global::new(&*txn)
+        .find_by_id::<entity::workspace::Entity>(caller.workspace_id)
+        .await?
+        .ok_or(ApiError::NotFound("workspace"))?;
+    account_mail::queue(
+        &*txn,
+        &app.account_mail,
+        Queued {
+            kind: Kind::Invitation,
+            to: &created.email,
+            user_id: None,
+            workspace_id: Some(caller.workspace_id),
+            locale: &inviter.locale,
+            vars: Vars {
+                workspace: Some(
+                    space
+                        .email_sender_name
+                        .or(space.display_name)
+                        .unwrap_or(space.name),
+                ),
+                inviter: Some(inviter.name),
+                role: Some(role.name),
+                hours: ttl.num_hours().max(1),
+                ..Vars::default()
+            },
+            secret: Some(&code.value),
+        },
+    )
+    .await?;
     txn.commit().await?;
-    Ok((created, code.value))
+    Ok(created)
 }
 
 /// Invitations of the workspace, newest first.
@@ -152,7 +192,8 @@ pub async fn accept_invitation(
     let hash = app.hasher.hash(password.expose()).await?;
     let txn = app.db.begin().await?;
     // A concurrent registration of the same email answers CONFLICT here.
-    let user = identity::create_user(&*txn, &email, name, hash, UserStatus::Active, false).await?;
+    let user =
+        identity::create_user(&*txn, &email, name, hash, UserStatus::Active, false, true).await?;
     claim(&txn.scoped(found.workspace_id), &found, user.id).await?;
     let issued = identity::open_session(app, &*txn, user, client).await?;
     txn.commit().await?;
@@ -180,6 +221,10 @@ pub async fn join_workspace(
     }
     let txn = app.db.begin().await?;
     let member = claim(&txn.scoped(found.workspace_id), &found, user.id).await?;
+    if user.email_verified_at.is_none() {
+        // The code reached this address by email: the address is proved.
+        identity::mark_verified(&*txn, user.id).await?;
+    }
     let workspace = Global::new(&*txn)
         .find_by_id::<entity::workspace::Entity>(found.workspace_id)
         .await?

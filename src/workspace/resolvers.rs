@@ -189,7 +189,8 @@ impl WorkspaceMutation {
         ))
     }
 
-    /// Invites an email address with a role. The code is returned once, here.
+    /// Invites an email address with a role. The single-use code travels only in the invitation
+    /// email; nobody else ever sees it. The inviter's own address must be confirmed.
     #[graphql(directive = requires::apply(Permission::MemberManage))]
     async fn invite_member(
         &self,
@@ -199,11 +200,9 @@ impl WorkspaceMutation {
     ) -> Result<Option<InvitationCreated>> {
         let rc = RequestContext::of(ctx)?;
         let role_id = parse_id("roleId", &role_id)?;
-        let (invitation, code) =
-            service::invite(&rc.app, rc.access().await?, &email, role_id).await?;
+        let invitation = service::invite(&rc.app, rc.access().await?, &email, role_id).await?;
         Ok(Some(InvitationCreated {
             invitation: invitation.into(),
-            code,
         }))
     }
 

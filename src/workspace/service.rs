@@ -143,8 +143,11 @@ pub async fn register(
     let password = Password::parse_new(password, "password")?;
     let hash = app.hasher.hash(password.expose()).await?;
     let txn = app.db.begin().await?;
-    let user = identity::create_user(&*txn, &email, name, hash, UserStatus::Active, false).await?;
+    let user =
+        identity::create_user(&*txn, &email, name, hash, UserStatus::Active, false, false).await?;
     create_workspace_in(&*txn, user.id, workspace_name, None).await?;
+    // The address is unproved until the emailed link is opened (see `identity::recovery`).
+    crate::identity::recovery::queue_verification(app, &*txn, &user).await?;
     let issued = identity::open_session(app, &*txn, user, client).await?;
     txn.commit().await?;
     Ok(issued)

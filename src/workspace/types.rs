@@ -272,13 +272,11 @@ impl Invitation {
     }
 }
 
-/// A new invitation and its code, shown only this once.
+/// A new invitation; its code went to the invited address by email.
 #[derive(Debug, Clone, SimpleObject)]
 pub struct InvitationCreated {
     /// The invitation.
     pub invitation: Invitation,
-    /// The single-use code to pass to `acceptInvitation`. It is not stored and cannot be shown again.
-    pub code: String,
 }
 
 async fn load_user(ctx: &Context<'_>, id: Uuid) -> Result<User> {

@@ -42,7 +42,7 @@ fn matrix() -> Vec<(&'static str, String, &'static [BuiltinRole], bool)> {
         ("acceptInvitation", "mutation { acceptInvitation(code: \"inv_x\", password: \"p\") { accessToken } }".into(), ALL, true),
         ("createWorkspace", "mutation { createWorkspace(name: \"\") { id } }".into(), ALL, false),
         ("updateWorkspace", "mutation { updateWorkspace(input: {brandColor: \"red\"}) { id } }".into(), MANAGERS, false),
-        ("inviteMember", format!("mutation {{ inviteMember(email: \"n@x.io\", roleId: \"{id}\") {{ code }} }}"), MANAGERS, false),
+        ("inviteMember", format!("mutation {{ inviteMember(email: \"n@x.io\", roleId: \"{id}\") {{ invitation {{ id }} }} }}"), MANAGERS, false),
         ("revokeInvitation", format!("mutation {{ revokeInvitation(id: \"{id}\") {{ id }} }}"), MANAGERS, false),
         ("updateMemberRole", format!("mutation {{ updateMemberRole(userId: \"{id}\", roleId: \"{id}\") {{ id }} }}"), MANAGERS, false),
         ("removeMember", format!("mutation {{ removeMember(userId: \"{id}\") }}"), MANAGERS, false),
@@ -52,6 +52,12 @@ fn matrix() -> Vec<(&'static str, String, &'static [BuiltinRole], bool)> {
         ("deleteRole", format!("mutation {{ deleteRole(id: \"{id}\") }}"), MANAGERS, false),
         ("setLocale", "mutation { setLocale(locale: FR) { locale } }".into(), ALL, false),
         ("changePassword", "mutation { changePassword(currentPassword: \"wrong\", newPassword: \"long enough password\") }".into(), ALL, false),
+        ("requestPasswordReset", "mutation { requestPasswordReset(email: \"nobody@y.zz\") }".into(), ALL, true),
+        ("resetPassword", "mutation { resetPassword(token: \"prs_x\", newPassword: \"long enough password\") }".into(), ALL, true),
+        ("verifyEmail", "mutation { verifyEmail(token: \"pev_x\") }".into(), ALL, true),
+        ("confirmEmailChange", "mutation { confirmEmailChange(token: \"pev_x\") }".into(), ALL, true),
+        ("resendVerificationEmail", "mutation { resendVerificationEmail }".into(), ALL, false),
+        ("requestEmailChange", "mutation { requestEmailChange(newEmail: \"n@y.zz\", currentPassword: \"wrong\") }".into(), ALL, false),
         ("setUserStatus", format!("mutation {{ setUserStatus(userId: \"{id}\", status: ACTIVE) {{ id }} }}"), NOBODY, false),
         ("endUserSessions", format!("mutation {{ endUserSessions(userId: \"{id}\") }}"), NOBODY, false),
         ("joinWorkspace", "mutation { joinWorkspace(code: \"inv_x\") { workspace { id } } }".into(), ALL, false),
@@ -370,7 +376,7 @@ async fn nobody_grants_what_they_lack_or_touches_those_above() {
     forbidden(
         &app.query(
             &manager,
-            "mutation($r: ID!) { inviteMember(email: \"x@y.io\", roleId: $r) { code } }",
+            "mutation($r: ID!) { inviteMember(email: \"x@y.io\", roleId: $r) { invitation { id } } }",
             json!({ "r": admin_role }),
         )
         .await,
@@ -512,7 +518,7 @@ async fn another_tenants_ids_answer_not_found_like_missing_ones() {
             json!({ "a": missing }),
         ),
         (
-            "mutation($a: ID!) { inviteMember(email: \"q@q.io\", roleId: $a) { code } }",
+            "mutation($a: ID!) { inviteMember(email: \"q@q.io\", roleId: $a) { invitation { id } } }",
             json!({ "a": globex_role }),
             json!({ "a": missing }),
         ),

@@ -80,8 +80,7 @@ const CREATE_LINK: &str =
 const CREATE_KEY: &str =
     "mutation { createApiKey(input: {name: \"k\", scopes: [WORKSPACE_READ]}) { key } }";
 const ROTATE_KEY: &str = "mutation($i: ID!) { rotateApiKey(id: $i) { key } }";
-const INVITE: &str =
-    "mutation($r: ID!) { inviteMember(email: \"new@example.com\", roleId: $r) { code } }";
+const INVITE: &str = "mutation($r: ID!) { inviteMember(email: \"new@example.com\", roleId: $r) { invitation { id } } }";
 
 /// What each door is proved against.
 struct World {
@@ -158,6 +157,7 @@ async fn every_door_applies_mfa_account_limits_and_status() {
             "refreshToken" => refresh(&world, door).await,
             "acceptInvitation" => accept_invitation(&world, door).await,
             "register" => register(&world, door).await,
+            "resetPassword" => reset_password(&world, door).await,
             "createApiKey" | "rotateApiKey" | "inviteMember" | "createUploadLink" => {
                 within_session(&world, door).await
             }
@@ -387,6 +387,89 @@ async fn register(w: &World, door: &Door) {
         data(&fresh)["register"]["accessToken"].is_string(),
         "{fresh}"
     );
+}
+
+const REQUEST_RESET: &str = "mutation($e: String!) { requestPasswordReset(email: $e) }";
+const RESET: &str =
+    "mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }";
+
+async fn reset_password(w: &World, door: &Door) {
+    assert_eq!(door.mfa, MfaRule::OpensNoSession);
+    assert!(matches!(door.limit, AccountLimit::NotGuessable(_)));
+    // An MFA account: the reset ends its sessions, opens none, and the next login still
+    // answers only a challenge.
+    let email = "mfa.reset@example.com";
+    w.app.create_user(email, "Someone").await;
+    let before = w.app.login(email).await;
+    enable_mfa(&w.app, &before).await;
+    let body = w.anonymous(REQUEST_RESET, json!({ "e": email })).await;
+    assert_eq!(data(&body)["requestPasswordReset"], true, "{body}");
+    let token = w.app.last_mail_to(email).await.secret();
+    let body = w
+        .anonymous(RESET, json!({ "t": token, "p": "a new long password" }))
+        .await;
+    assert_eq!(data(&body)["resetPassword"], true, "{body}");
+    assert!(!body.to_string().contains("accessToken"));
+    let ended = w.app.query(&before, "{ me { id } }", json!({})).await;
+    refused(&ended, "UNAUTHENTICATED", "a session from before the reset");
+    let login = w
+        .anonymous(LOGIN, json!({ "e": email, "p": "a new long password" }))
+        .await;
+    assert!(
+        data(&login)["login"]["accessToken"].is_null()
+            && data(&login)["login"]["mfaToken"].is_string(),
+        "{login}"
+    );
+    // The token works once.
+    let again = w
+        .anonymous(RESET, json!({ "t": token, "p": "another long password" }))
+        .await;
+    refused(&again, "BAD_USER_INPUT", "a used reset token");
+    // A DISABLED account: no email is sent, and a token sent before is refused.
+    let who = &w.team.guest;
+    let body = w.anonymous(REQUEST_RESET, json!({ "e": who.email })).await;
+    assert_eq!(data(&body)["requestPasswordReset"], true);
+    let token = w.app.last_mail_to(&who.email).await.secret();
+    w.status(who, "DISABLED").await;
+    let sent = w.app.mail_folder().len();
+    let body = w.anonymous(REQUEST_RESET, json!({ "e": who.email })).await;
+    assert_eq!(data(&body)["requestPasswordReset"], true);
+    w.app.send_account_emails().await;
+    assert_eq!(
+        w.app.mail_folder().len(),
+        sent,
+        "a DISABLED account was mailed"
+    );
+    let body = w
+        .anonymous(RESET, json!({ "t": token, "p": "a new long password" }))
+        .await;
+    refused(&body, "BAD_USER_INPUT", "a DISABLED account's reset token");
+    w.status(who, "ACTIVE").await;
+    // Requests are limited per address, known or not, with the same answer.
+    let per_address = w.app.state.config.account_emails_per_address;
+    for address in ["nobody.here@example.com", w.team.admin.email.as_str()] {
+        let mut last = Value::Null;
+        for _ in 0..=per_address {
+            last = w.anonymous(REQUEST_RESET, json!({ "e": address })).await;
+        }
+        refused(
+            &last,
+            "RATE_LIMITED",
+            "reset requests past the address's budget",
+        );
+    }
+    // Guessed tokens are refused alike and limited per IP.
+    let limit = w.app.state.config.token_attempts_per_ip;
+    let mut last = Value::Null;
+    for _ in 0..=limit {
+        last = w
+            .anonymous(
+                RESET,
+                json!({ "t": "prs_guess", "p": "a new long password" }),
+            )
+            .await;
+    }
+    refused(&last, "RATE_LIMITED", "reset guesses past the per-IP limit");
 }
 
 async fn within_session(w: &World, door: &Door) {

@@ -416,20 +416,21 @@ impl TestApp {
     }
 
     /// `inviter` invites `email` with the built-in role `role` (`GUEST`, `COLLABORATOR`, …); returns
-    /// the invitation code.
+    /// the invitation code, read from the invitation email (the only place it travels).
     pub async fn invite(&self, inviter: &Session, email: &str, role: &str) -> String {
         let role_id = self.builtin_role_id(inviter, role).await;
         let body = self
             .query(
                 inviter,
-                "mutation($e: String!, $r: ID!) { inviteMember(email: $e, roleId: $r) { code } }",
+                "mutation($e: String!, $r: ID!) { inviteMember(email: $e, roleId: $r) { invitation { id } } }",
                 json!({ "e": email, "r": role_id }),
             )
             .await;
-        data(&body)["inviteMember"]["code"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{body}"))
-            .to_owned()
+        assert!(
+            data(&body)["inviteMember"]["invitation"]["id"].is_string(),
+            "{body}"
+        );
+        self.last_mail_to(email).await.secret()
     }
 
     /// Runs `query` as `session` in process, as the HTTP handler would, and counts the SQL
@@ -472,6 +473,7 @@ impl TestApp {
             password_hash().await,
             entity::user::UserStatus::Active,
             false,
+            true,
         )
         .await
         .map_err(|e| e.into_anyhow())

@@ -7,12 +7,14 @@ use serde_json::{Value, json};
 async fn invite(app: &TestApp, team: &Team, email: &str, role: &str) -> (String, String) {
     let role_id = app.builtin_role_id(&team.owner, role).await;
     let body = app
-        .query(&team.owner, "mutation($e: String!, $r: ID!) { inviteMember(email: $e, roleId: $r) { code invitation { id status email role { builtin } } } }", json!({ "e": email, "r": role_id }))
+        .query(&team.owner, "mutation($e: String!, $r: ID!) { inviteMember(email: $e, roleId: $r) { invitation { id status email role { builtin } } } }", json!({ "e": email, "r": role_id }))
         .await;
     let created = &data(&body)["inviteMember"];
     assert_eq!(created["invitation"]["role"]["builtin"], role);
+    // The code travels only by email.
+    assert!(!body.to_string().contains("inv_"), "{body}");
     (
-        created["code"].as_str().unwrap().to_owned(),
+        app.last_mail_to(email).await.secret(),
         created["invitation"]["id"].as_str().unwrap().to_owned(),
     )
 }
@@ -145,7 +147,7 @@ async fn members_cannot_be_invited_twice_and_codes_are_stored_hashed() {
     let body = app
         .query(
             &team.owner,
-            "mutation($e: String!, $r: ID!) { inviteMember(email: $e, roleId: $r) { code } }",
+            "mutation($e: String!, $r: ID!) { inviteMember(email: $e, roleId: $r) { invitation { id } } }",
             json!({ "e": team.client.email, "r": data(&roles)["roles"][4]["id"] }),
         )
         .await;

@@ -9,9 +9,11 @@
 )]
 
 mod helpers;
+mod mailbox;
 mod s3;
 mod smtp;
 
+mod account_emails;
 mod apikeys;
 mod auth;
 mod authz;
