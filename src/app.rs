@@ -16,6 +16,7 @@ use std::time::Duration;
 pub mod file_jobs;
 pub mod identity_jobs;
 pub mod notification_jobs;
+pub mod webhook_jobs;
 
 /// Shared state of a running Portico.
 pub struct App {
@@ -57,6 +58,8 @@ pub struct App {
     pub links: Arc<crate::auth::links::LinkSigner>,
     /// Seals the tokens waiting in the account email queue (a key of its own).
     pub account_mail: crate::auth::sealing::SecretBox,
+    /// Outbound webhooks: the database, the secrets' sealing key, the delivery settings.
+    pub webhooks: Arc<crate::webhook::Webhooks>,
 }
 
 impl std::fmt::Debug for App {
@@ -92,6 +95,7 @@ impl App {
             Arc::new(file_jobs::Thumbnails),
             Arc::new(notification_jobs::SendEmails),
             Arc::new(identity_jobs::SendAccountEmails),
+            Arc::new(webhook_jobs::DeliverWebhooks),
         ]
     }
 
@@ -164,6 +168,19 @@ impl App {
         let mfa = crate::auth::sealing::SecretBox::rotating("mfa", &roots);
         let responses = crate::auth::sealing::SecretBox::rotating("responses", &roots);
         let account_mail = crate::auth::sealing::SecretBox::rotating("account-mail", &roots);
+        let webhooks = Arc::new(crate::webhook::Webhooks {
+            db: db.clone(),
+            sealing: crate::auth::sealing::SecretBox::rotating("webhooks", &roots),
+            settings: crate::webhook::Settings {
+                allow_private: config
+                    .webhooks
+                    .webhook_allow_private_targets
+                    .unwrap_or(config.mode() == Mode::Embedded),
+                timeout: Duration::from_secs(config.webhooks.webhook_timeout_secs.max(1)),
+                disable_after: i32::try_from(config.webhooks.webhook_disable_after_failures.max(1))
+                    .unwrap_or(i32::MAX),
+            },
+        });
         let schema = build_schema(SchemaLimits {
             depth: config.query_depth_limit,
             complexity: config.query_complexity_limit,
@@ -203,6 +220,7 @@ impl App {
             presence,
             links,
             account_mail,
+            webhooks,
             sockets: crate::http::ws::SocketCounts::default(),
             shutdown: crate::http::shutdown::Shutdown::default(),
             denials: crate::telemetry::Denials::default(),
@@ -287,6 +305,9 @@ impl AppState {
                 Arc::new(crate::notification::fanout::Notifier {
                     db: self.db.clone(),
                     group_secs: self.config.mail.notify_group_secs,
+                }),
+                Arc::new(crate::webhook::fanout::WebhookFanout {
+                    db: self.db.clone(),
                 }),
             ],
             crate::outbox::Settings {

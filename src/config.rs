@@ -8,13 +8,17 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+mod accounts;
 mod files;
 mod mail;
 mod secret;
+mod webhooks;
 
+pub use accounts::AccountsConfig;
 pub use files::FilesConfig;
 pub use mail::MailConfig;
 pub use secret::Secret;
+pub use webhooks::WebhookConfig;
 
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,8 +67,7 @@ pub struct Config {
     /// The key TOTP secrets are sealed under (at least 32 bytes); unset, it is derived from
     /// `JWT_SECRET`, which then cannot rotate without re-enrolling everyone.
     pub mfa_key: Option<Secret>,
-    /// Earlier MFA keys, comma-separated: they still open what they sealed until
-    /// `portico reseal-mfa` moved it to `MFA_KEY`.
+    /// Earlier MFA keys, comma-separated, still opening what they sealed (`portico reseal-mfa`).
     pub mfa_previous_keys: Option<Secret>,
     /// Lifetime of access tokens.
     pub access_token_ttl_secs: u64,
@@ -72,12 +75,6 @@ pub struct Config {
     pub refresh_token_ttl_secs: u64,
     /// Lifetime of invitation codes.
     pub invitation_ttl_secs: u64,
-    /// Lifetime of an emailed password-reset link.
-    pub password_reset_ttl_secs: u64,
-    /// Lifetime of an emailed address check (verification, email change).
-    pub email_token_ttl_secs: u64,
-    /// Account emails (resets, checks) one address may be sent per brute-force window.
-    pub account_emails_per_address: u64,
     /// TTL of cached resolved permissions.
     pub rbac_cache_ttl_secs: u64,
     /// Whether the public `register` mutation works.
@@ -149,8 +146,7 @@ pub struct Config {
     pub payment_expiry_interval_secs: u64,
     /// Run the outbox dispatcher on this instance (every instance may; claims never overlap).
     pub outbox_dispatch: bool,
-    /// How often the dispatcher looks for events committed elsewhere or left by a crash (events
-    /// committed on this instance are dispatched at once).
+    /// How often the dispatcher looks for events committed elsewhere or left by a crash.
     pub outbox_poll_ms: u64,
     /// How long dispatched events stay in the outbox before the purge.
     pub outbox_retention_secs: u64,
@@ -168,6 +164,12 @@ pub struct Config {
     /// Outgoing mail.
     #[serde(flatten)]
     pub mail: MailConfig,
+    /// Account emails' tokens and limits.
+    #[serde(flatten)]
+    pub accounts: AccountsConfig,
+    /// Outbound webhooks.
+    #[serde(flatten)]
+    pub webhooks: WebhookConfig,
 }
 
 impl Default for Config {
@@ -218,9 +220,6 @@ impl Default for Config {
             api_key_rotation_grace_secs: 24 * 3600,
             brute_force_window_secs: 15 * 60,
             login_attempts_per_account: 10,
-            password_reset_ttl_secs: 3600,
-            email_token_ttl_secs: 48 * 3600,
-            account_emails_per_address: 5,
             login_attempts_per_ip: 300,
             token_attempts_per_ip: 300,
             stripe_secret_key: None,
@@ -236,6 +235,8 @@ impl Default for Config {
             rate_limit_anonymous_refill_per_sec: 20,
             files: FilesConfig::default(),
             mail: MailConfig::default(),
+            accounts: AccountsConfig::default(),
+            webhooks: WebhookConfig::default(),
         }
     }
 }

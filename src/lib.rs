@@ -15,7 +15,7 @@
 //! 3. **Runtime**: `outbox` (the dispatcher), `jobs` (the periodic-job runner), `graphql`
 //!    (context, authorization extension, admission limits, loading, live re-checks).
 //! 4. **Domains**: `identity`, `workspace`, `project`, `task`, `ticket`, `milestone`, `note`,
-//!    `activity`, `message`, `payment`, `apikey`, `file`, `notification`.
+//!    `activity`, `message`, `payment`, `apikey`, `file`, `notification`, `webhook`.
 //! 5. **Composition**: `schema` (every domain's roots merged), `app` (the container and the job
 //!    list), `http`, `bootstrap`.
 //! 6. **Entry**: `cli`.
@@ -85,6 +85,7 @@ pub mod task;
 pub mod telemetry;
 pub mod ticket;
 pub mod types;
+pub mod webhook;
 pub mod workspace;
 
 pub use app::{App, AppState};

@@ -15,6 +15,7 @@ use crate::payment::{PaymentMutation, PaymentQuery};
 use crate::project::{ProjectMutation, ProjectQuery};
 use crate::task::{BoardSubscription, TaskMutation, TaskQuery};
 use crate::ticket::{TicketMutation, TicketQuery};
+use crate::webhook::{WebhookMutation, WebhookQuery};
 use crate::workspace::{WorkspaceMutation, WorkspaceQuery};
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
@@ -34,6 +35,7 @@ pub struct QueryRoot(
     FileQuery,
     UploadLinkQuery,
     NotificationQuery,
+    WebhookQuery,
 );
 
 /// The mutation root: every domain's mutations.
@@ -53,6 +55,7 @@ pub struct MutationRoot(
     FileMutation,
     UploadLinkMutation,
     NotificationMutation,
+    WebhookMutation,
 );
 
 /// The subscription root: live project events, re-authorized on every event.

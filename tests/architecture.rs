@@ -38,6 +38,7 @@ const LAYERS: &[&[&str]] = &[
         "apikey",
         "file",
         "notification",
+        "webhook",
     ],
     // Composition: the schema (every domain's roots), the application container, HTTP,
     // first-start data.
@@ -64,6 +65,8 @@ const DOMAIN_EDGES: &[(&str, &str)] = &[
     ("message", "identity"),
     // A notification shows who did it.
     ("notification", "identity"),
+    // A webhook endpoint shows who saved it.
+    ("webhook", "identity"),
     ("milestone", "activity"),
     ("milestone", "identity"),
     ("note", "activity"),

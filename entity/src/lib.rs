@@ -40,6 +40,8 @@ pub mod ticket_comment;
 pub mod trusted_document;
 pub mod upload_link;
 pub mod user;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
 pub mod workspace;
 
 /// Implemented by every tenant-owned entity: names its `workspace_id` column so the scoped data
@@ -91,6 +93,8 @@ tenant_entity!(
     notification,
     email_delivery,
     notification_preference,
+    webhook_endpoint,
+    webhook_delivery,
 );
 
 impl GlobalEntity for user::Entity {}

@@ -24,6 +24,7 @@ mod m20261130_000018_file_thumbnails;
 mod m20261130_000019_notifications;
 mod m20261130_000020_user_locale;
 mod m20261130_000021_account_emails;
+mod m20261130_000022_webhooks;
 
 pub use m20261130_000017_files::STANDARD_FOLDERS;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000019_notifications::Migration),
             Box::new(m20261130_000020_user_locale::Migration),
             Box::new(m20261130_000021_account_emails::Migration),
+            Box::new(m20261130_000022_webhooks::Migration),
         ]
     }
 }

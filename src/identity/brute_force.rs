@@ -59,7 +59,7 @@ pub async fn attempt(
         }
     };
     let per_account = match what {
-        Guarded::AccountMail => config.account_emails_per_address,
+        Guarded::AccountMail => config.accounts.account_emails_per_address,
         _ => config.login_attempts_per_account,
     };
     if let Some(ip) = ip {

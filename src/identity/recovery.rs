@@ -135,7 +135,7 @@ pub async fn request_password_reset(app: &App, email: &str) -> ApiResult<()> {
         return Ok(());
     }
     let txn = app.db.begin().await?;
-    let ttl = app.config.password_reset_ttl_secs;
+    let ttl = app.config.accounts.password_reset_ttl_secs;
     let token = new_token(&*txn, user.id, Purpose::PasswordReset, None, ttl).await?;
     account_mail::queue(
         &*txn,
@@ -189,7 +189,7 @@ pub async fn queue_verification<C: ConnectionTrait>(
     conn: &C,
     user: &user::Model,
 ) -> ApiResult<()> {
-    let ttl = app.config.email_token_ttl_secs;
+    let ttl = app.config.accounts.email_token_ttl_secs;
     let token = new_token(conn, user.id, Purpose::VerifyEmail, Some(&user.email), ttl).await?;
     account_mail::queue(
         conn,
@@ -278,7 +278,7 @@ pub async fn request_email_change(
         ));
     }
     let txn = app.db.begin().await?;
-    let ttl = app.config.email_token_ttl_secs;
+    let ttl = app.config.accounts.email_token_ttl_secs;
     let token = new_token(
         &*txn,
         user.id,

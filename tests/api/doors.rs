@@ -446,7 +446,7 @@ async fn reset_password(w: &World, door: &Door) {
     refused(&body, "BAD_USER_INPUT", "a DISABLED account's reset token");
     w.status(who, "ACTIVE").await;
     // Requests are limited per address, known or not, with the same answer.
-    let per_address = w.app.state.config.account_emails_per_address;
+    let per_address = w.app.state.config.accounts.account_emails_per_address;
     for address in ["nobody.here@example.com", w.team.admin.email.as_str()] {
         let mut last = Value::Null;
         for _ in 0..=per_address {

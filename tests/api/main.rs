@@ -51,4 +51,5 @@ mod schema;
 mod shutdown;
 mod ticket_payments;
 mod tickets;
+mod webhooks;
 mod workspace;
