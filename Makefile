@@ -6,7 +6,7 @@ CARGO             ?= cargo
 
 export TEST_DATABASE_URL
 
-.PHONY: run test compose-check conformance-deps test-postgres test-sqlite lint fmt schema seed-demo bench-auth bench-board bench-redis-outage bench-ws bench-ws-heap bench-files clean
+.PHONY: run test compose-check conformance-deps test-postgres test-sqlite lint fmt schema seed-demo bench-auth bench-board bench-redis-outage bench-ws bench-ws-heap bench-files bench-notify clean
 
 ## Serve the embedded default (SQLite in ./data, everything in process) on 127.0.0.1:8080.
 run:
@@ -74,6 +74,10 @@ bench-ws:
 bench-files:
 	$(CARGO) build --release --bin portico --example file_uploads
 	PORTICO_BIN=$${CARGO_TARGET_DIR:-target}/release/portico $${CARGO_TARGET_DIR:-target}/release/examples/file_uploads
+
+## Notifications: 10,000 events to a local SMTP sink, mutations with and without; see bench/README.md.
+bench-notify:
+	$(CARGO) run --release --example notify_load
 
 clean:
 	$(CARGO) clean

@@ -270,6 +270,13 @@ async fn shared_stores(config: &Config) -> anyhow::Result<(Arc<dyn Cache>, Arc<d
 #[derive(Debug, Default)]
 pub struct Background(Vec<tokio::task::JoinHandle<()>>);
 
+impl Background {
+    /// Background work made of `tasks` (a benchmark's own dispatcher, say).
+    pub fn from_tasks(tasks: Vec<tokio::task::JoinHandle<()>>) -> Self {
+        Self(tasks)
+    }
+}
+
 impl Drop for Background {
     fn drop(&mut self) {
         for task in &self.0 {
@@ -305,6 +312,7 @@ impl AppState {
                 Arc::new(crate::notification::fanout::Notifier {
                     db: self.db.clone(),
                     group_secs: self.config.mail.notify_group_secs,
+                    digest_hour: self.config.mail.notify_digest_hour,
                 }),
                 Arc::new(crate::webhook::fanout::WebhookFanout {
                     db: self.db.clone(),

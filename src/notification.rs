@@ -4,9 +4,11 @@
 //! sends the queue, asking the access layer again at send time, with retries, backoff and a dead
 //! letter; the notification center lists and marks them.
 
+mod digest;
 pub mod fanout;
 mod grouping;
 mod inbox;
+pub mod lines;
 mod log;
 pub mod mailing;
 pub mod preferences;

@@ -31,6 +31,8 @@ pub struct MailConfig {
     /// How long the emails of new messages and uploads wait for others of the same person, kind
     /// and project to go with them as one; 0: each goes alone.
     pub notify_group_secs: u64,
+    /// The hour (UTC, 0 to 23) daily digests go.
+    pub notify_digest_hour: u32,
 }
 
 impl Default for MailConfig {
@@ -45,6 +47,7 @@ impl Default for MailConfig {
             mail_max_attempts: 12,
             notify_active_secs: 300,
             notify_group_secs: 300,
+            notify_digest_hour: 8,
         }
     }
 }
@@ -54,6 +57,9 @@ impl MailConfig {
     pub fn validate(&self) -> anyhow::Result<()> {
         if self.mail_from.parse::<lettre::message::Mailbox>().is_err() {
             anyhow::bail!("MAIL_FROM is `Name <address>` or an address");
+        }
+        if self.notify_digest_hour > 23 {
+            anyhow::bail!("NOTIFY_DIGEST_HOUR is an hour of the day, 0 to 23");
         }
         if self.smtp_timeout_secs == 0 || self.mail_send_interval_secs == 0 {
             anyhow::bail!("SMTP_TIMEOUT_SECS and MAIL_SEND_INTERVAL_SECS are positive");

@@ -6,7 +6,7 @@
 //! email's dedupe key make a redelivered event write nothing twice.
 
 use super::triggers::Trigger;
-use super::{grouping, preferences};
+use super::{digest, grouping, preferences};
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::events::{DomainEvent, Envelope, NotificationAdded};
@@ -26,6 +26,8 @@ pub struct Notifier {
     pub db: Db,
     /// `NOTIFY_GROUP_SECS`: how long chatty emails wait for others.
     pub group_secs: u64,
+    /// `NOTIFY_DIGEST_HOUR`: when daily digests go (UTC).
+    pub digest_hour: u32,
 }
 
 #[async_trait]
@@ -35,7 +37,7 @@ impl crate::outbox::Consumer for Notifier {
     }
 
     async fn deliver(&self, envelope: &Envelope, _raw: &str) -> anyhow::Result<()> {
-        fan_out(&self.db, envelope, self.group_secs)
+        fan_out(&self.db, envelope, self.group_secs, self.digest_hour)
             .await
             .map(|_| ())
             .map_err(ApiError::into_anyhow)
@@ -43,7 +45,12 @@ impl crate::outbox::Consumer for Notifier {
 }
 
 /// Writes `envelope`'s notifications; returns how many were new.
-pub async fn fan_out(db: &Db, envelope: &Envelope, group_secs: u64) -> ApiResult<usize> {
+pub async fn fan_out(
+    db: &Db,
+    envelope: &Envelope,
+    group_secs: u64,
+    digest_hour: u32,
+) -> ApiResult<usize> {
     let Some(trigger) = Trigger::of(envelope) else {
         return Ok(0);
     };
@@ -100,10 +107,22 @@ pub async fn fan_out(db: &Db, envelope: &Envelope, group_secs: u64) -> ApiResult
                 created_at: now,
             }));
         }
-        if email.get(&recipient.user_id).map(String::as_str) == Some(preferences::NEVER) {
+        let mode = email.get(&recipient.user_id).map(String::as_str);
+        if mode == Some(preferences::NEVER) {
             created += 1;
             continue;
         }
+        let (dedupe_key, available_at) = if mode == Some(preferences::DAILY_DIGEST) {
+            (
+                digest::key(envelope.id, recipient.user_id),
+                digest::next(now, digest_hour),
+            )
+        } else {
+            (
+                format!("{}:{}:email", envelope.id, recipient.user_id),
+                now + grouping::delay(&trigger.kind, group_secs),
+            )
+        };
         scoped
             .insert_new(
                 email_delivery::ActiveModel {
@@ -111,11 +130,11 @@ pub async fn fan_out(db: &Db, envelope: &Envelope, group_secs: u64) -> ApiResult
                     workspace_id: Set(envelope.workspace_id),
                     user_id: Set(recipient.user_id),
                     notification_id: Set(Some(id)),
-                    dedupe_key: Set(format!("{}:{}:email", envelope.id, recipient.user_id)),
+                    dedupe_key: Set(dedupe_key),
                     kind: Set(trigger.kind.clone()),
                     status: Set(QUEUED.to_owned()),
                     attempts: Set(0),
-                    available_at: Set(now + grouping::delay(&trigger.kind, group_secs)),
+                    available_at: Set(available_at),
                     claimed_until: Set(None),
                     to_address: Set(None),
                     provider_id: Set(None),

@@ -41,7 +41,9 @@ pub async fn gather(
     row: &email_delivery::Model,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<(email_delivery::Model, String)>> {
-    let (true, Some(note_id)) = (CHATTY.contains(&row.kind.as_str()), row.notification_id) else {
+    // `NOTIFY_GROUP_SECS=0`: each email goes alone, even when others are waiting.
+    let chatty = CHATTY.contains(&row.kind.as_str()) && n.config.notify_group_secs > 0;
+    let (true, Some(note_id)) = (chatty, row.notification_id) else {
         return Ok(Vec::new());
     };
     let conn = n.db.conn();

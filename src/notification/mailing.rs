@@ -33,7 +33,7 @@ const BATCH: u64 = 50;
 /// How long a claim lasts: longer than one send with its timeouts.
 const CLAIM: Duration = Duration::minutes(2);
 
-enum Outcome {
+pub(super) enum Outcome {
     Sent { to: String, provider_id: String },
     Skipped(&'static str),
     Failed(SendError),
@@ -53,6 +53,16 @@ pub async fn send_due(n: Notify<'_>, now: DateTime<Utc>) -> ApiResult<u64> {
     let mut settled = 0;
     for row in due {
         if !claim(n, &row, now).await? {
+            continue;
+        }
+        if super::digest::is_digest(&row) {
+            match super::digest::send(n, &row, now).await {
+                Ok(done) => settled += done,
+                Err(e) => {
+                    // The emails it claimed wait for their claims to lapse, then go again.
+                    tracing::error!(email = %row.id, error = ?e.into_anyhow(), "sending a digest failed");
+                }
+            }
             continue;
         }
         let group = grouping::gather(n, &row, now).await?;
@@ -194,7 +204,11 @@ async fn send_one(
 }
 
 /// Records how a send went; `true` when the email is settled.
-async fn record(n: Notify<'_>, row: &email_delivery::Model, outcome: &Outcome) -> ApiResult<bool> {
+pub(super) async fn record(
+    n: Notify<'_>,
+    row: &email_delivery::Model,
+    outcome: &Outcome,
+) -> ApiResult<bool> {
     let conn = n.db.conn();
     let now = Utc::now();
     let attempts = row.attempts.saturating_add(1);

@@ -1,5 +1,6 @@
 //! Each person's say in how they hear of things, per workspace, kind of event and channel: email
-//! `ALWAYS`, `WHEN_NOT_ACTIVE` (the default: no email while they are in the portal) or `NEVER`;
+//! `ALWAYS`, `WHEN_NOT_ACTIVE` (the default: no email while they are in the portal), `NEVER` or
+//! `DAILY_DIGEST` (once a day, all together);
 //! in-app `ALWAYS` or `NEVER` (a muted notification arrives already read and is not pushed).
 //! Payment receipts by email cannot be turned off.
 
@@ -19,6 +20,7 @@ pub const IN_APP: &str = "IN_APP";
 pub const ALWAYS: &str = "ALWAYS";
 pub const WHEN_NOT_ACTIVE: &str = "WHEN_NOT_ACTIVE";
 pub const NEVER: &str = "NEVER";
+pub const DAILY_DIGEST: &str = "DAILY_DIGEST";
 
 /// Kinds whose email is a receipt: always sent.
 const RECEIPTS: &[&str] = &["payment.paid"];
@@ -105,7 +107,7 @@ pub async fn set(
             "payment receipts are always sent by email",
         ));
     }
-    if channel == IN_APP && mode == WHEN_NOT_ACTIVE {
+    if channel == IN_APP && (mode == WHEN_NOT_ACTIVE || mode == DAILY_DIGEST) {
         return Err(ApiError::bad_field(
             "mode",
             "in the portal, a notification is either shown or not",

@@ -3,6 +3,7 @@
 //! recipient may read: the notification's line, the workspace's and project's names, and a link
 //! back into the portal.
 
+use super::lines::localized;
 use crate::mail::Outgoing;
 use minijinja::{Environment, context};
 use std::sync::LazyLock;
@@ -45,6 +46,67 @@ pub struct NotificationMail<'a> {
     pub unsubscribe: Option<&'a str>,
     /// The recipient's language (`en`, `fr`).
     pub locale: &'a str,
+}
+
+/// What a daily digest says.
+#[derive(Debug, Clone)]
+pub struct DigestMail<'a> {
+    pub to: &'a str,
+    pub recipient: &'a str,
+    pub workspace: &'a str,
+    /// `[Project] line`, already in the recipient's language, oldest first.
+    pub lines: &'a [String],
+    pub link: &'a str,
+    pub locale: &'a str,
+}
+
+/// The daily digest of one person in one workspace.
+pub fn digest(mail: &DigestMail<'_>) -> Result<Outgoing, minijinja::Error> {
+    let french = mail.locale == "fr";
+    let w = words(mail.locale);
+    let n = mail.lines.len();
+    let headline = if french {
+        format!(
+            "Résumé du jour : {n} nouveauté{}",
+            if n > 1 { "s" } else { "" }
+        )
+    } else {
+        format!("Daily digest: {n} update{}", if n > 1 { "s" } else { "" })
+    };
+    let footer = if french {
+        format!(
+            "Vous recevez ce résumé car vous l'avez choisi pour {}.",
+            mail.workspace
+        )
+    } else {
+        format!(
+            "You receive this digest because you chose it for {}.",
+            mail.workspace
+        )
+    };
+    let ctx = context! {
+        locale => if french { "fr" } else { "en" },
+        greeting => w.greeting,
+        recipient => mail.recipient,
+        workspace => mail.workspace,
+        summary => headline.clone(),
+        lines => mail.lines.to_vec(),
+        open_label => w.open,
+        link => mail.link,
+        footer => footer,
+    };
+    Ok(Outgoing {
+        to: mail.to.to_owned(),
+        to_name: Some(mail.recipient.to_owned()),
+        from_name: Some(mail.workspace.to_owned()),
+        subject: format!("[{}] {headline}", mail.workspace)
+            .chars()
+            .take(200)
+            .collect(),
+        text: TEMPLATES.get_template("notification.txt")?.render(&ctx)?,
+        html: TEMPLATES.get_template("notification.html")?.render(&ctx)?,
+        unsubscribe: None,
+    })
 }
 
 /// The words of the emails, in each language Portico speaks.
@@ -91,8 +153,9 @@ fn words(locale: &str) -> &'static Words {
 /// The email of a notification.
 pub fn notification(mail: &NotificationMail<'_>) -> Result<Outgoing, minijinja::Error> {
     let w = words(mail.locale);
+    let line = |l: &str| localized(l, mail.locale);
     let headline = if mail.more.is_empty() {
-        mail.summary.to_owned()
+        line(mail.summary)
     } else {
         let what = if super::grouping::is_messages(mail.kind) {
             w.messages
@@ -106,7 +169,7 @@ pub fn notification(mail: &NotificationMail<'_>) -> Result<Outgoing, minijinja::
     } else {
         std::iter::once(mail.summary)
             .chain(mail.more.iter().copied())
-            .map(str::to_owned)
+            .map(line)
             .collect()
     };
     let ctx = context! {

@@ -126,7 +126,7 @@ impl NotificationMutation {
 
     /// Sets how the caller hears of one kind of event on one channel in the selected workspace.
     /// Payment receipts by email stay `ALWAYS`; in the portal a notification is `ALWAYS` or
-    /// `NEVER` shown (BAD_USER_INPUT otherwise).
+    /// `NEVER` shown (BAD_USER_INPUT otherwise); `DAILY_DIGEST` is for email.
     #[graphql(directive = requires::apply(Permission::WorkspaceRead))]
     async fn set_notification_preference(
         &self,

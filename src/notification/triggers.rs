@@ -1,6 +1,7 @@
 //! Which events notify, and what a notification of each says: timeline entries of the kinds
 //! people act on (new ticket, comment, status change, quote and payment, milestone awaiting
-//! validation and its decision, uploads) and new messages. The line shown is the timeline's own,
+//! validation and its decision, uploads, a task waiting for the client, a project's status) and
+//! new messages. The line shown is the timeline's own,
 //! which every recipient of a non-staff-only entry already reads in the project.
 
 use crate::events::{DomainEvent, Envelope};
@@ -17,6 +18,8 @@ pub const ACTIONS: &[&str] = &[
     "milestone.decided",
     "file.uploaded",
     "file.version_added",
+    "task.blocked",
+    "project.status_changed",
 ];
 
 /// The kind of a new message's notification.

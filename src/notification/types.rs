@@ -33,6 +33,10 @@ pub enum NotificationKind {
     FileVersionAdded,
     /// A message was posted.
     MessageAdded,
+    /// A task waits for the client.
+    TaskBlocked,
+    /// The project's status changed.
+    ProjectStatusChanged,
     /// Anything else.
     Other,
 }
@@ -51,6 +55,8 @@ impl NotificationKind {
             Self::FileUploaded => "file.uploaded",
             Self::FileVersionAdded => "file.version_added",
             Self::MessageAdded => "message.added",
+            Self::TaskBlocked => "task.blocked",
+            Self::ProjectStatusChanged => "project.status_changed",
             Self::Other => return None,
         })
     }
@@ -67,6 +73,8 @@ impl NotificationKind {
             "file.uploaded" => Self::FileUploaded,
             "file.version_added" => Self::FileVersionAdded,
             "message.added" => Self::MessageAdded,
+            "task.blocked" => Self::TaskBlocked,
+            "project.status_changed" => Self::ProjectStatusChanged,
             _ => Self::Other,
         }
     }
@@ -155,6 +163,8 @@ pub enum DeliveryMode {
     WhenNotActive,
     /// Never.
     Never,
+    /// Once a day, with everything else chosen so, at `NOTIFY_DIGEST_HOUR` (UTC); email only.
+    DailyDigest,
 }
 
 impl DeliveryMode {
@@ -163,6 +173,7 @@ impl DeliveryMode {
             Self::Always => preferences::ALWAYS,
             Self::WhenNotActive => preferences::WHEN_NOT_ACTIVE,
             Self::Never => preferences::NEVER,
+            Self::DailyDigest => preferences::DAILY_DIGEST,
         }
     }
 
@@ -170,6 +181,7 @@ impl DeliveryMode {
         match mode {
             preferences::ALWAYS => Self::Always,
             preferences::NEVER => Self::Never,
+            preferences::DAILY_DIGEST => Self::DailyDigest,
             _ => Self::WhenNotActive,
         }
     }

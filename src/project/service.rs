@@ -174,6 +174,7 @@ pub async fn update(
     let txn = app.db.begin().await?;
     let current = get_visible(&*txn, access, id).await?;
     let scoped = txn.scoped(access.workspace_id);
+    let previous_status = current.status.clone();
     let mut model: project::ActiveModel = current.into();
     if let Some(name) = changes.name {
         model.name = Set(text::required("name", &name, 200)?);
@@ -216,6 +217,24 @@ pub async fn update(
     }
     model.updated_at = Set(Utc::now());
     let updated = scoped.update(model).await?;
+    if updated.status != previous_status {
+        // Everyone on the project hears of it (a notifying timeline entry).
+        let label = ProjectStatus::parse(&updated.status).label();
+        crate::activity::service::record(
+            &scoped,
+            crate::activity::Entry {
+                project_id: updated.id,
+                actor_id: access.user_id,
+                action: "project.status_changed",
+                subject_type: "project",
+                subject_id: updated.id,
+                summary: format!("Project status: {label}"),
+                payload: serde_json::json!({ "from": previous_status, "to": updated.status }),
+                staff_only: false,
+            },
+        )
+        .await?;
+    }
     txn.commit().await?;
     Ok(updated)
 }

@@ -33,6 +33,15 @@ impl ProjectStatus {
         }
     }
 
+    /// "Waiting for the client", for timeline lines.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::InProgress => "In progress",
+            Self::WaitingClient => "Waiting for the client",
+            Self::Done => "Done",
+        }
+    }
+
     pub fn parse(stored: &str) -> Self {
         match stored {
             "WAITING_CLIENT" => Self::WaitingClient,

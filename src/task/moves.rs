@@ -71,6 +71,8 @@ pub async fn move_task(
         Some(p) => p,
         None => renumber_and_place(&scoped, &moving, column, after).await?,
     };
+    let entering_waiting =
+        column == TaskColumn::WaitingClient && moving.board_column != column.as_str();
     let mut model: task::ActiveModel = moving.into();
     model.board_column = Set(column.as_str().to_owned());
     model.position = Set(position);
@@ -90,6 +92,9 @@ pub async fn move_task(
         format!("Task \"{}\" moved to {}", moved.title, column.label()),
     )
     .await?;
+    if entering_waiting && !moved.blocked_by_client {
+        super::service::record_blocked(&scoped, access, &moved).await?;
+    }
     scoped.emit(DomainEvent::TaskMoved(board_event(&moved)));
     txn.commit().await?;
     Ok(moved)

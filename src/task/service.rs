@@ -211,6 +211,7 @@ pub async fn update(
     let txn = app.db.begin().await?;
     let current = get_visible(&*txn, access, id).await?;
     let scoped = txn.scoped(access.workspace_id);
+    let was_blocked = current.blocked_by_client;
     let mut model: task::ActiveModel = current.into();
     if let Some(title) = changes.title {
         model.title = Set(text::required("title", &title, 300)?);
@@ -251,6 +252,9 @@ pub async fn update(
         format!("Task \"{}\" updated", updated.title),
     )
     .await?;
+    if updated.blocked_by_client && !was_blocked {
+        record_blocked(&scoped, access, &updated).await?;
+    }
     scoped.emit(DomainEvent::TaskUpdated(board_event(&updated)));
     txn.commit().await?;
     Ok(updated)
@@ -277,6 +281,16 @@ pub async fn delete(app: &App, access: &WorkspaceAccess, id: Uuid) -> ApiResult<
     scoped.emit(DomainEvent::TaskDeleted(board_event(&current)));
     txn.commit().await?;
     Ok(())
+}
+
+/// The timeline entry (a notifying one) of a task that now waits for the client.
+pub(super) async fn record_blocked<C: ConnectionTrait>(
+    scoped: &Scoped<'_, C>,
+    access: &WorkspaceAccess,
+    task: &task::Model,
+) -> ApiResult<()> {
+    let summary = format!("Task \"{}\" is waiting for the client", task.title);
+    record(scoped, access, task, "task.blocked", summary).await
 }
 
 /// Writes the timeline entry of a task change, in the change's transaction.

@@ -40,6 +40,7 @@ mod notes_and_milestones;
 mod notification_crash;
 mod notification_live;
 mod notification_preferences;
+mod notification_triggers;
 mod notifications;
 mod outbox;
 mod payments;

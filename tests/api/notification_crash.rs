@@ -37,6 +37,7 @@ async fn a_dispatcher_killed_mid_batch_and_restarted_sends_nobody_a_second_email
     let notifier = portico::notification::fanout::Notifier {
         db: app.state.db.clone(),
         group_secs: 0,
+        digest_hour: 8,
     };
     for row in &claimed[..claimed.len() / 2] {
         let envelope = serde_json::from_str(&row.payload).unwrap();

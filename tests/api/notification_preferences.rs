@@ -105,7 +105,7 @@ async fn preferences_list_every_kind_and_receipts_stay_on() {
         .as_array()
         .unwrap()
         .clone();
-    assert_eq!(all.len(), 20, "ten kinds, two channels");
+    assert_eq!(all.len(), 24, "twelve kinds, two channels");
     assert!(all.contains(&json!({ "kind": "MESSAGE_ADDED", "channel": "EMAIL", "mode": "WHEN_NOT_ACTIVE", "locked": false })));
     assert!(all.contains(
         &json!({ "kind": "PAYMENT_PAID", "channel": "EMAIL", "mode": "ALWAYS", "locked": true })

@@ -141,7 +141,7 @@ async fn a_clients_ticket_tells_the_team_in_app_and_by_email_and_nobody_twice() 
         .unwrap();
     let mut again = 0;
     for envelope in &events {
-        again += portico::notification::fanout::fan_out(&m.app.state.db, envelope, 0)
+        again += portico::notification::fanout::fan_out(&m.app.state.db, envelope, 0, 8)
             .await
             .unwrap();
     }

@@ -16,6 +16,9 @@ pub struct Received {
     pub to: Vec<String>,
     /// Headers and body, as sent (CRLF line ends, dots unstuffed).
     pub data: String,
+    /// When the sink accepted it (`make bench-notify` measures event-to-accepted latency).
+    #[allow(dead_code)]
+    pub at: std::time::Instant,
 }
 
 impl Received {
@@ -156,6 +159,7 @@ async fn serve(stream: TcpStream, state: &Shared) -> std::io::Result<()> {
                 from: from.clone(),
                 to: std::mem::take(&mut to),
                 data,
+                at: std::time::Instant::now(),
             };
             state.messages.lock().unwrap().push(message);
             b"250 2.0.0 Ok: queued as SINK\r\n"
