@@ -201,6 +201,26 @@ impl header::Header for ListUnsubscribePost {
     }
 }
 
+/// Compares a rendered email with its committed snapshot under `templates/mail/snapshots/`;
+/// `UPDATE_SNAPSHOTS=1` writes it instead (review the diff, then commit it).
+#[cfg(test)]
+pub(crate) fn assert_snapshot(name: &str, rendered: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("templates/mail/snapshots")
+        .join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, rendered).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("no snapshot {name}: run with UPDATE_SNAPSHOTS=1"));
+    assert_eq!(
+        rendered, expected,
+        "{name} changed: UPDATE_SNAPSHOTS=1 rewrites it"
+    );
+}
+
 #[cfg(test)]
 mod retry_tests {
     #[test]

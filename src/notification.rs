@@ -4,6 +4,7 @@
 //! sends the queue, asking the access layer again at send time, with retries, backoff and a dead
 //! letter; the notification center lists and marks them.
 
+mod brand;
 mod digest;
 pub mod fanout;
 mod grouping;

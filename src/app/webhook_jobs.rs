@@ -21,7 +21,7 @@ impl crate::jobs::Job for DeliverWebhooks {
     }
 
     async fn run(&self, app: &AppState) -> anyhow::Result<u64> {
-        crate::webhook::delivery::deliver_due(&app.webhooks, Utc::now())
+        crate::webhook::delivery::deliver_due(&app.webhooks, Utc::now(), self.every(app))
             .await
             .map_err(crate::error::ApiError::into_anyhow)
     }

@@ -213,6 +213,7 @@ pub fn render(mail: &AccountMail<'_>) -> Result<Outgoing, minijinja::Error> {
         subject => subject.clone(),
         sender => mail.vars.workspace.clone(),
         greeting => greeting,
+        sep => if french { " : " } else { ": " },
         paragraphs => paragraphs,
         action => w.action,
         link => mail.link,
@@ -315,5 +316,12 @@ mod tests {
         })
         .unwrap();
         assert!(notice.text.contains("est désormais new@example.fr"));
+    }
+
+    #[test]
+    fn an_invitation_matches_its_snapshots() {
+        let mail = invitation("fr");
+        crate::mail::assert_snapshot("invitation.fr.txt", &mail.text);
+        crate::mail::assert_snapshot("invitation.fr.html", &mail.html);
     }
 }

@@ -145,7 +145,7 @@ pub async fn send(
     let mail = render::digest(&DigestMail {
         to: &recipient.email,
         recipient: &recipient.name,
-        workspace: &space.name,
+        brand: render::Brand::of(&space),
         lines: &lines,
         link: &link,
         locale: &recipient.locale,

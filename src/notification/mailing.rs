@@ -39,8 +39,25 @@ pub(super) enum Outcome {
     Failed(SendError),
 }
 
-/// Sends what is due at `now`; returns the emails settled (sent, skipped or dead).
+/// Sends what is due at `now`, batch after batch, until nothing due is left or a run's
+/// `MAIL_SEND_INTERVAL_SECS` have passed (the next run takes the rest); returns the emails
+/// settled (sent, skipped or dead).
 pub async fn send_due(n: Notify<'_>, now: DateTime<Utc>) -> ApiResult<u64> {
+    let interval = std::time::Duration::from_secs(n.config.mail_send_interval_secs.max(1));
+    let until = std::time::Instant::now() + interval;
+    let mut settled = 0;
+    loop {
+        let (done, read) = send_batch(n, now).await?;
+        settled += done;
+        // Each batch claims or settles what it read, so the next one reads other rows.
+        if read < BATCH || std::time::Instant::now() >= until {
+            return Ok(settled);
+        }
+    }
+}
+
+/// One batch: answers the emails settled and the rows read.
+async fn send_batch(n: Notify<'_>, now: DateTime<Utc>) -> ApiResult<(u64, u64)> {
     let due = AcrossTenants::because("the mail job sends every workspace's queued email")
         .find::<email_delivery::Entity>()
         .filter(email_delivery::Column::Status.is_in([QUEUED, RETRYING]))
@@ -50,6 +67,7 @@ pub async fn send_due(n: Notify<'_>, now: DateTime<Utc>) -> ApiResult<u64> {
         .limit(BATCH)
         .all(n.db.conn())
         .await?;
+    let read = due.len() as u64;
     let mut settled = 0;
     for row in due {
         if !claim(n, &row, now).await? {
@@ -81,7 +99,7 @@ pub async fn send_due(n: Notify<'_>, now: DateTime<Utc>) -> ApiResult<u64> {
         }
         settled += u64::from(record(n, &row, &outcome).await?);
     }
-    Ok(settled)
+    Ok((settled, read))
 }
 
 pub(super) fn unclaimed(now: DateTime<Utc>) -> Condition {
@@ -181,7 +199,7 @@ async fn send_one(
     let mail = render::notification(&NotificationMail {
         to: &recipient.email,
         recipient: &recipient.name,
-        workspace: &space.name,
+        brand: render::Brand::of(&space),
         project: &project.name,
         kind: &note.kind,
         summary: &note.summary,

@@ -3,6 +3,7 @@
 //! recipient may read: the notification's line, the workspace's and project's names, and a link
 //! back into the portal.
 
+pub use super::brand::Brand;
 use super::lines::localized;
 use crate::mail::Outgoing;
 use minijinja::{Environment, context};
@@ -34,7 +35,7 @@ static TEMPLATES: LazyLock<Environment<'static>> = LazyLock::new(|| {
 pub struct NotificationMail<'a> {
     pub to: &'a str,
     pub recipient: &'a str,
-    pub workspace: &'a str,
+    pub brand: Brand<'a>,
     pub project: &'a str,
     /// The notification's kind (`message.added`, …).
     pub kind: &'a str,
@@ -53,7 +54,7 @@ pub struct NotificationMail<'a> {
 pub struct DigestMail<'a> {
     pub to: &'a str,
     pub recipient: &'a str,
-    pub workspace: &'a str,
+    pub brand: Brand<'a>,
     /// `[Project] line`, already in the recipient's language, oldest first.
     pub lines: &'a [String],
     pub link: &'a str,
@@ -76,19 +77,22 @@ pub fn digest(mail: &DigestMail<'_>) -> Result<Outgoing, minijinja::Error> {
     let footer = if french {
         format!(
             "Vous recevez ce résumé car vous l'avez choisi pour {}.",
-            mail.workspace
+            mail.brand.name
         )
     } else {
         format!(
             "You receive this digest because you chose it for {}.",
-            mail.workspace
+            mail.brand.name
         )
     };
     let ctx = context! {
         locale => if french { "fr" } else { "en" },
         greeting => w.greeting,
+        sep => if mail.locale == "fr" { " : " } else { ": " },
         recipient => mail.recipient,
-        workspace => mail.workspace,
+        workspace => mail.brand.name,
+        logo => mail.brand.logo(),
+        color => mail.brand.color(),
         summary => headline.clone(),
         lines => mail.lines.to_vec(),
         open_label => w.open,
@@ -98,8 +102,8 @@ pub fn digest(mail: &DigestMail<'_>) -> Result<Outgoing, minijinja::Error> {
     Ok(Outgoing {
         to: mail.to.to_owned(),
         to_name: Some(mail.recipient.to_owned()),
-        from_name: Some(mail.workspace.to_owned()),
-        subject: format!("[{}] {headline}", mail.workspace)
+        from_name: Some(mail.brand.name.to_owned()),
+        subject: format!("[{}] {headline}", mail.brand.name)
             .chars()
             .take(200)
             .collect(),
@@ -175,8 +179,11 @@ pub fn notification(mail: &NotificationMail<'_>) -> Result<Outgoing, minijinja::
     let ctx = context! {
         locale => if mail.locale == "fr" { "fr" } else { "en" },
         greeting => w.greeting,
+        sep => if mail.locale == "fr" { " : " } else { ": " },
         recipient => mail.recipient,
-        workspace => mail.workspace,
+        workspace => mail.brand.name,
+        logo => mail.brand.logo(),
+        color => mail.brand.color(),
         project => mail.project,
         project_label => w.project,
         summary => headline.clone(),
@@ -185,7 +192,7 @@ pub fn notification(mail: &NotificationMail<'_>) -> Result<Outgoing, minijinja::
         link => mail.link,
         unsubscribe => mail.unsubscribe,
         unsubscribe_label => w.unsubscribe,
-        footer => [w.footer[0], mail.project, w.footer[1], mail.workspace, w.footer[2]].concat(),
+        footer => [w.footer[0], mail.project, w.footer[1], mail.brand.name, w.footer[2]].concat(),
     };
     let text = TEMPLATES.get_template("notification.txt")?.render(&ctx)?;
     let html = TEMPLATES.get_template("notification.html")?.render(&ctx)?;
@@ -196,7 +203,7 @@ pub fn notification(mail: &NotificationMail<'_>) -> Result<Outgoing, minijinja::
     Ok(Outgoing {
         to: mail.to.to_owned(),
         to_name: Some(mail.recipient.to_owned()),
-        from_name: Some(mail.workspace.to_owned()),
+        from_name: Some(mail.brand.name.to_owned()),
         subject,
         text,
         html,
@@ -213,7 +220,7 @@ mod tests {
         let mail = notification(&NotificationMail {
             to: "lea@example.fr",
             recipient: "Léa",
-            workspace: "Atelier",
+            brand: Brand::named("Atelier"),
             project: "Boulangerie",
             kind: "file.uploaded",
             summary: "File uploaded: logo.png",
@@ -242,7 +249,11 @@ mod tests {
         let mail = notification(&NotificationMail {
             to: "ana@example.com",
             recipient: "Ana",
-            workspace: "Acme",
+            brand: Brand {
+                name: "Acme",
+                logo: Some("https://cdn.example.com/acme.png"),
+                color: Some("#112233"),
+            },
             project: "Bakery website",
             kind: "message.added",
             summary: "New message: one",
@@ -265,6 +276,11 @@ mod tests {
             "{}",
             mail.html
         );
+        assert!(
+            mail.html
+                .contains("<img src=\"https:&#x2f;&#x2f;cdn.example.com&#x2f;acme.png\"")
+        );
+        assert!(mail.html.contains("background: #112233;"));
     }
 
     #[test]
@@ -272,7 +288,11 @@ mod tests {
         let mail = notification(&NotificationMail {
             to: "ana@example.com",
             recipient: "Ana",
-            workspace: "Acme & Co",
+            brand: Brand {
+                name: "Acme & Co",
+                logo: Some("javascript:alert(1)"),
+                color: Some("red; background: url(x)"),
+            },
             project: "Bakery <website>",
             kind: "ticket.created",
             more: &[],
@@ -292,6 +312,9 @@ mod tests {
             mail.html
         );
         assert!(!mail.html.contains("<script>"));
+        // A logo that is no http(s) URL and a colour that is no #rrggbb are left out.
+        assert!(!mail.html.contains("javascript:") && !mail.html.contains("url(x)"));
+        assert!(mail.html.contains("background: #3b5bdb;"));
         assert!(mail.html.contains("Acme &amp; Co"));
         assert!(
             mail.text
@@ -317,5 +340,44 @@ mod tests {
             mail.unsubscribe.as_deref(),
             Some("https://portal.example.com/unsubscribe?w=1&s=x")
         );
+    }
+
+    #[test]
+    fn rendered_emails_match_their_snapshots() {
+        let brand = Brand {
+            name: "Atelier Acme",
+            logo: Some("https://cdn.example.com/acme.png"),
+            color: Some("#0f766e"),
+        };
+        let mail = notification(&NotificationMail {
+            to: "lea@example.fr",
+            recipient: "Léa",
+            brand,
+            project: "Boulangerie",
+            kind: "ticket.status_changed",
+            summary: "Ticket #4 quoted",
+            more: &[],
+            link: "https://portail.example.fr/projects/1",
+            unsubscribe: Some("https://portail.example.fr/unsubscribe?w=1&s=x"),
+            locale: "fr",
+        })
+        .unwrap();
+        crate::mail::assert_snapshot("notification.fr.txt", &mail.text);
+        crate::mail::assert_snapshot("notification.fr.html", &mail.html);
+        let lines = [
+            "[Bakery] Ticket #1 created".to_owned(),
+            "[Bakery] New message: Hi".to_owned(),
+        ];
+        let mail = digest(&DigestMail {
+            to: "ana@example.com",
+            recipient: "Ana",
+            brand,
+            lines: &lines,
+            link: "https://portal.example.com/",
+            locale: "en",
+        })
+        .unwrap();
+        assert_eq!(mail.subject, "[Atelier Acme] Daily digest: 2 updates");
+        crate::mail::assert_snapshot("digest.en.txt", &mail.text);
     }
 }

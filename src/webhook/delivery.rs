@@ -38,8 +38,26 @@ enum Outcome {
     Skipped(&'static str),
 }
 
-/// Posts what is due at `now`; returns the deliveries attempted.
-pub async fn deliver_due(w: &Webhooks, now: DateTime<Utc>) -> ApiResult<u64> {
+/// Posts what is due at `now`, batch after batch, until nothing due is left or `budget` has
+/// passed (the next run takes the rest); returns the deliveries attempted.
+pub async fn deliver_due(
+    w: &Webhooks,
+    now: DateTime<Utc>,
+    budget: std::time::Duration,
+) -> ApiResult<u64> {
+    let until = std::time::Instant::now() + budget;
+    let mut attempted = 0;
+    loop {
+        let (done, read) = deliver_batch(w, now).await?;
+        attempted += done;
+        if read < BATCH || std::time::Instant::now() >= until {
+            return Ok(attempted);
+        }
+    }
+}
+
+/// One batch: answers the deliveries attempted and the rows read.
+async fn deliver_batch(w: &Webhooks, now: DateTime<Utc>) -> ApiResult<(u64, u64)> {
     let due = AcrossTenants::because("the webhook job posts every workspace's deliveries")
         .find::<webhook_delivery::Entity>()
         .filter(Column::Status.is_in([PENDING, RETRYING]))
@@ -49,13 +67,14 @@ pub async fn deliver_due(w: &Webhooks, now: DateTime<Utc>) -> ApiResult<u64> {
         .limit(BATCH)
         .all(w.db.conn())
         .await?;
+    let read = due.len() as u64;
     let mut attempted = 0;
     for row in due {
         if deliver_one(w, &row, now).await?.is_some() {
             attempted += 1;
         }
     }
-    Ok(attempted)
+    Ok((attempted, read))
 }
 
 fn unclaimed(now: DateTime<Utc>) -> Condition {

@@ -247,3 +247,23 @@ async fn with_grouping_off_each_message_is_its_own_email() {
     let mails = m.sink.to(&m.team.owner.email);
     assert_eq!(mails.len(), 3, "NOTIFY_GROUP_SECS=0 grouped emails");
 }
+
+#[tokio::test]
+async fn one_run_of_the_mail_job_sends_more_than_one_batch() {
+    // A long interval: the run's budget never ends it early here.
+    let m = Mailroom::start_with(|c| c.mail.mail_send_interval_secs = 120).await;
+    for i in 0..30 {
+        let reply = m
+            .app
+            .query(
+                &m.team.client,
+                "mutation($p: ID!, $b: String!) { postMessage(projectId: $p, body: $b) { id } }",
+                json!({ "p": m.project, "b": format!("message {i}") }),
+            )
+            .await;
+        data(&reply);
+    }
+    // Owner, admin, collaborator and guest: 120 emails, more than two batches of 50.
+    assert_eq!(m.deliver().await, 120);
+    assert_eq!(m.sink.messages().len(), 120);
+}
