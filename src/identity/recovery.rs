@@ -122,6 +122,32 @@ async fn redeem<C: ConnectionTrait>(
     Ok((found, user))
 }
 
+/// Queues the account email `kind` about `user` to `to` (their address, or the one they move
+/// to), in `conn`, greeting them by name in their language.
+async fn mail_user<C: ConnectionTrait>(
+    app: &App,
+    conn: &C,
+    (user, to): (&user::Model, &str),
+    kind: Kind,
+    vars: Vars,
+    secret: Option<&str>,
+) -> ApiResult<()> {
+    let vars = Vars {
+        recipient: Some(user.name.clone()),
+        ..vars
+    };
+    let mail = Queued {
+        kind,
+        to,
+        user_id: Some(user.id),
+        workspace_id: None,
+        locale: &user.locale,
+        vars,
+        secret,
+    };
+    account_mail::queue(conn, &app.account_mail, mail).await
+}
+
 /// Emails a reset link when `email` belongs to an account that may sign in; answers the same
 /// whether it does or not (the per-address limit counts every address alike, in the resolver).
 pub async fn request_password_reset(app: &App, email: &str) -> ApiResult<()> {
@@ -137,22 +163,16 @@ pub async fn request_password_reset(app: &App, email: &str) -> ApiResult<()> {
     let txn = app.db.begin().await?;
     let ttl = app.config.accounts.password_reset_ttl_secs;
     let token = new_token(&*txn, user.id, Purpose::PasswordReset, None, ttl).await?;
-    account_mail::queue(
+    mail_user(
+        app,
         &*txn,
-        &app.account_mail,
-        Queued {
-            kind: Kind::PasswordReset,
-            to: &user.email,
-            user_id: Some(user.id),
-            workspace_id: None,
-            locale: &user.locale,
-            vars: Vars {
-                recipient: Some(user.name.clone()),
-                hours: hours(ttl),
-                ..Vars::default()
-            },
-            secret: Some(&token.value),
+        (&user, &user.email),
+        Kind::PasswordReset,
+        Vars {
+            hours: hours(ttl),
+            ..Vars::default()
         },
+        Some(&token.value),
     )
     .await?;
     txn.commit().await?;
@@ -191,22 +211,16 @@ pub async fn queue_verification<C: ConnectionTrait>(
 ) -> ApiResult<()> {
     let ttl = app.config.accounts.email_token_ttl_secs;
     let token = new_token(conn, user.id, Purpose::VerifyEmail, Some(&user.email), ttl).await?;
-    account_mail::queue(
+    mail_user(
+        app,
         conn,
-        &app.account_mail,
-        Queued {
-            kind: Kind::VerifyEmail,
-            to: &user.email,
-            user_id: Some(user.id),
-            workspace_id: None,
-            locale: &user.locale,
-            vars: Vars {
-                recipient: Some(user.name.clone()),
-                hours: hours(ttl),
-                ..Vars::default()
-            },
-            secret: Some(&token.value),
+        (user, &user.email),
+        Kind::VerifyEmail,
+        Vars {
+            hours: hours(ttl),
+            ..Vars::default()
         },
+        Some(&token.value),
     )
     .await
 }
@@ -287,22 +301,16 @@ pub async fn request_email_change(
         ttl,
     )
     .await?;
-    account_mail::queue(
+    mail_user(
+        app,
         &*txn,
-        &app.account_mail,
-        Queued {
-            kind: Kind::ConfirmEmailChange,
-            to: new_email.as_str(),
-            user_id: Some(user.id),
-            workspace_id: None,
-            locale: &user.locale,
-            vars: Vars {
-                recipient: Some(user.name.clone()),
-                hours: hours(ttl),
-                ..Vars::default()
-            },
-            secret: Some(&token.value),
+        (&user, new_email.as_str()),
+        Kind::ConfirmEmailChange,
+        Vars {
+            hours: hours(ttl),
+            ..Vars::default()
         },
+        Some(&token.value),
     )
     .await?;
     txn.commit().await?;
@@ -332,22 +340,16 @@ pub async fn confirm_email_change(app: &App, token: &str) -> ApiResult<user::Mod
                 err.into()
             }
         })?;
-    account_mail::queue(
+    mail_user(
+        app,
         &*txn,
-        &app.account_mail,
-        Queued {
-            kind: Kind::EmailChanged,
-            to: &user.email,
-            user_id: Some(user.id),
-            workspace_id: None,
-            locale: &user.locale,
-            vars: Vars {
-                recipient: Some(user.name.clone()),
-                new_email: Some(new_email),
-                ..Vars::default()
-            },
-            secret: None,
+        (&user, &user.email),
+        Kind::EmailChanged,
+        Vars {
+            new_email: Some(new_email),
+            ..Vars::default()
         },
+        None,
     )
     .await?;
     txn.commit().await?;

@@ -13,7 +13,7 @@ use crate::db::{Global, Scoped};
 use crate::error::{ApiError, ApiResult};
 use crate::rbac::audience::{self, Told};
 use chrono::{DateTime, Duration, NaiveTime, Utc};
-use entity::{email_delivery, notification, project, user, workspace};
+use entity::{email_delivery, project, user, workspace};
 use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::HashMap;
 
@@ -69,14 +69,7 @@ pub async fn send(
             emails.push(email);
         }
     }
-    let notes: HashMap<_, _> = scoped
-        .find::<notification::Entity>()
-        .filter(notification::Column::Id.is_in(emails.iter().filter_map(|e| e.notification_id)))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|note| (note.id, note))
-        .collect();
+    let notes = super::grouping::notes_of(&scoped, &emails).await?;
     let projects: HashMap<_, _> = scoped
         .find::<project::Entity>()
         .filter(project::Column::Id.is_in(notes.values().map(|note| note.project_id)))

@@ -62,14 +62,7 @@ pub async fn gather(
         .limit(MOST - 1)
         .all(conn)
         .await?;
-    let notes: HashMap<_, _> = scoped
-        .find::<notification::Entity>()
-        .filter(notification::Column::Id.is_in(waiting.iter().filter_map(|d| d.notification_id)))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|n| (n.id, n))
-        .collect();
+    let notes = notes_of(&scoped, &waiting).await?;
     let mut group = Vec::new();
     for email in waiting {
         let Some(other) = email.notification_id.and_then(|id| notes.get(&id)) else {
@@ -83,6 +76,21 @@ pub async fn gather(
         }
     }
     Ok(group)
+}
+
+/// The notifications of `emails`, by ID.
+pub(super) async fn notes_of<C: sea_orm::ConnectionTrait>(
+    scoped: &Scoped<'_, C>,
+    emails: &[email_delivery::Model],
+) -> ApiResult<HashMap<uuid::Uuid, notification::Model>> {
+    Ok(scoped
+        .find::<notification::Entity>()
+        .filter(notification::Column::Id.is_in(emails.iter().filter_map(|e| e.notification_id)))
+        .all(scoped.conn())
+        .await?
+        .into_iter()
+        .map(|n| (n.id, n))
+        .collect())
 }
 
 #[cfg(test)]
