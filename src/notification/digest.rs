@@ -93,6 +93,7 @@ pub async fn send(
         .await;
     };
     let (mut lines, mut told, mut dropped) = (Vec::new(), Vec::new(), Vec::new());
+    let mut answers: HashMap<(uuid::Uuid, bool), bool> = HashMap::new();
     for email in emails {
         let line = email
             .notification_id
@@ -102,16 +103,22 @@ pub async fn send(
                 Some((note, name))
             });
         let allowed = match line {
-            Some((note, _)) => {
-                let about = Told {
-                    workspace_id: row.workspace_id,
-                    project_id: note.project_id,
-                    staff_only: note.staff_only,
-                };
-                audience::may_be_told(conn, about, row.user_id)
-                    .await?
-                    .is_some()
-            }
+            // One answer per project and audience: a digest's lines share few of them.
+            Some((note, _)) => match answers.get(&(note.project_id, note.staff_only)) {
+                Some(known) => *known,
+                None => {
+                    let about = Told {
+                        workspace_id: row.workspace_id,
+                        project_id: note.project_id,
+                        staff_only: note.staff_only,
+                    };
+                    let told = audience::may_be_told(conn, about, row.user_id)
+                        .await?
+                        .is_some();
+                    answers.insert((note.project_id, note.staff_only), told);
+                    told
+                }
+            },
             None => false,
         };
         match line.filter(|_| allowed) {
