@@ -13,6 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub mod audit_jobs;
 pub mod file_jobs;
 pub mod identity_jobs;
 pub mod notification_jobs;
@@ -96,6 +97,7 @@ impl App {
             Arc::new(notification_jobs::SendEmails),
             Arc::new(identity_jobs::SendAccountEmails),
             Arc::new(webhook_jobs::DeliverWebhooks),
+            Arc::new(audit_jobs::AuditPartitions),
         ]
     }
 

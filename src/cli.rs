@@ -1,5 +1,5 @@
-//! The `portico` command line: `serve` (the default), `migrate`, `create-admin`, `seed-demo` and
-//! `export-schema`.
+//! The `portico` command line: `serve` (the default), `migrate`, `create-admin`, `seed-demo`,
+//! `audit verify` and `export-schema`.
 #![allow(clippy::print_stdout)]
 
 use crate::app::App;
@@ -49,11 +49,31 @@ pub enum Command {
     ResealMfa,
     /// Create the demo workspace `demo` with an owner, an admin, a collaborator and two clients.
     SeedDemo,
+    /// Audit log upkeep.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Print the GraphQL SDL (or write it to a file).
     ExportSchema {
         /// Write here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+}
+
+/// Audit log actions.
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Check hash chains link by link; names the first broken link and fails when one is found.
+    /// Checks every chain unless one is named.
+    Verify {
+        /// Only this workspace's chain.
+        #[arg(long, conflicts_with = "platform")]
+        workspace: Option<uuid::Uuid>,
+        /// Only the platform's chain (events of no workspace).
+        #[arg(long)]
+        platform: bool,
     },
 }
 
@@ -129,6 +149,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Audit {
+            action:
+                AuditAction::Verify {
+                    workspace,
+                    platform,
+                },
+        } => audit_verify(config, workspace, platform).await,
         Command::ExportSchema { .. } => Ok(()),
     }
 }
@@ -176,6 +203,47 @@ async fn migrate(config: Config, action: MigrateAction) -> anyhow::Result<()> {
                 println!("{:<10} {}", format!("{:?}", m.status()), m.name());
             }
         }
+    }
+    Ok(())
+}
+
+async fn audit_verify(
+    config: Config,
+    workspace: Option<uuid::Uuid>,
+    platform: bool,
+) -> anyhow::Result<()> {
+    use crate::db::audit_read;
+    let db = Db::connect(
+        &config.effective_database_url(),
+        2,
+        std::time::Duration::from_secs(10),
+    )
+    .await?;
+    let chains = match (workspace, platform) {
+        (Some(ws), _) => vec![crate::db::audit::chain_of(Some(ws))],
+        (None, true) => vec![crate::db::audit::chain_of(None)],
+        (None, false) => audit_read::chains(db.conn()).await?,
+    };
+    let mut broken = 0;
+    for chain in chains {
+        let verdict = audit_read::verify(db.conn(), &chain).await?;
+        match &verdict.broken {
+            None => println!("{chain}: intact, {} links", verdict.links),
+            Some(link) => {
+                broken += 1;
+                let id = link
+                    .id
+                    .map(|id| format!(" (event {id})"))
+                    .unwrap_or_default();
+                println!(
+                    "{chain}: BROKEN at link {}{id}: {}; {} links hold before it",
+                    link.seq, link.reason, verdict.links
+                );
+            }
+        }
+    }
+    if broken > 0 {
+        anyhow::bail!("{broken} audit chain(s) broken");
     }
     Ok(())
 }

@@ -9,24 +9,20 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 mod accounts;
+mod audit;
 mod files;
+mod log;
 mod mail;
 mod secret;
 mod webhooks;
 
 pub use accounts::AccountsConfig;
+pub use audit::AuditConfig;
 pub use files::FilesConfig;
+pub use log::LogFormat;
 pub use mail::MailConfig;
 pub use secret::Secret;
 pub use webhooks::WebhookConfig;
-
-/// Log output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Pretty,
-    Json,
-}
 
 /// How Portico runs: the embedded default (SQLite, in-process everything) or production.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +166,9 @@ pub struct Config {
     /// Outbound webhooks.
     #[serde(flatten)]
     pub webhooks: WebhookConfig,
+    /// The audit log.
+    #[serde(flatten)]
+    pub audit: AuditConfig,
 }
 
 impl Default for Config {
@@ -237,6 +236,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             accounts: AccountsConfig::default(),
             webhooks: WebhookConfig::default(),
+            audit: AuditConfig::default(),
         }
     }
 }

@@ -5,6 +5,9 @@
 //! everywhere but `db/scope.rs`, so code outside this module cannot express an unscoped query.
 
 mod across;
+pub mod audit;
+mod audit_frame;
+pub mod audit_read;
 mod connect;
 pub mod idempotency;
 pub mod jobs;

@@ -157,6 +157,26 @@ impl DomainEvent {
         }
     }
 
+    /// What the event is about, for the audit log: a resource type and its id.
+    pub fn subject(&self) -> (&'static str, Uuid) {
+        match self {
+            Self::TaskCreated(e)
+            | Self::TaskUpdated(e)
+            | Self::TaskMoved(e)
+            | Self::TaskDeleted(e) => ("task", e.task_id),
+            Self::TicketCreated(e) | Self::TicketStatusChanged(e) => ("ticket", e.ticket_id),
+            Self::MessageAdded(e) | Self::MessageUpdated(e) => ("message", e.message_id),
+            Self::Activity(e) => ("project", e.project_id),
+            Self::PaymentStatusChanged(e) => ("paymentRequest", e.payment_request_id),
+            Self::FileUploaded(e)
+            | Self::FileVersionAdded(e)
+            | Self::FileDeleted(e)
+            | Self::FileRestored(e) => ("file", e.file_id),
+            Self::FileUrlMinted(e) => ("file", e.file_id),
+            Self::NotificationAdded(e) => ("notification", e.notification_id),
+        }
+    }
+
     /// The project the event belongs to.
     pub fn project_id(&self) -> Uuid {
         match self {

@@ -9,6 +9,7 @@
 //! commits rather than by a clock.
 
 use crate::app::AppState;
+use crate::db::audit::{self, Actor, Frame, Source};
 use crate::db::jobs;
 use async_trait::async_trait;
 use chrono::Utc;
@@ -42,7 +43,16 @@ pub async fn run_once(
     }
     let started_at = Utc::now();
     let id = jobs::started(&app.db, job.name(), instance).await?;
-    let outcome = job.run(app).await.map_err(|err| format!("{err:#}"));
+    // Commits of the run that emit domain events are audited as the system's.
+    let frame = Frame::new(
+        Actor::system(Source::Job),
+        job.name().to_owned(),
+        false,
+        serde_json::json!({}),
+    );
+    let outcome = audit::within(Arc::new(frame), job.run(app))
+        .await
+        .map_err(|err| format!("{err:#}"));
     match &outcome {
         Ok(0) => {}
         Ok(n) => tracing::info!(job = job.name(), changed = n, "job ran"),

@@ -15,7 +15,7 @@
 //! 3. **Runtime**: `outbox` (the dispatcher), `jobs` (the periodic-job runner), `graphql`
 //!    (context, authorization extension, admission limits, loading, live re-checks).
 //! 4. **Domains**: `identity`, `workspace`, `project`, `task`, `ticket`, `milestone`, `note`,
-//!    `activity`, `message`, `payment`, `apikey`, `file`, `notification`, `webhook`.
+//!    `activity`, `message`, `payment`, `apikey`, `file`, `notification`, `webhook`, `audit`.
 //! 5. **Composition**: `schema` (every domain's roots merged), `app` (the container and the job
 //!    list), `http`, `bootstrap`.
 //! 6. **Entry**: `cli`.
@@ -56,6 +56,7 @@
 pub mod activity;
 pub mod apikey;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod cache;

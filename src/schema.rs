@@ -4,6 +4,7 @@
 
 use crate::activity::{ActivityQuery, ActivitySubscription};
 use crate::apikey::{ApiKeyMutation, ApiKeyQuery};
+use crate::audit::AuditQuery;
 use crate::file::{FileMutation, FileQuery, UploadLinkMutation, UploadLinkQuery};
 use crate::graphql::SchemaLimits;
 use crate::identity::{IdentityMutation, IdentityQuery};
@@ -36,6 +37,7 @@ pub struct QueryRoot(
     UploadLinkQuery,
     NotificationQuery,
     WebhookQuery,
+    AuditQuery,
 );
 
 /// The mutation root: every domain's mutations.

@@ -39,6 +39,7 @@ const LAYERS: &[&[&str]] = &[
         "file",
         "notification",
         "webhook",
+        "audit",
     ],
     // Composition: the schema (every domain's roots), the application container, HTTP,
     // first-start data.

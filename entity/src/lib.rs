@@ -5,6 +5,7 @@ pub mod account_email;
 pub mod account_token;
 pub mod activity;
 pub mod api_key;
+pub mod audit_event;
 pub mod conversation_read;
 pub mod email_delivery;
 pub mod file;

@@ -25,6 +25,9 @@ mod m20261130_000019_notifications;
 mod m20261130_000020_user_locale;
 mod m20261130_000021_account_emails;
 mod m20261130_000022_webhooks;
+mod m20261201_000023_audit;
+
+pub use m20261201_000023_audit::partition_sql as audit_partition_sql;
 
 pub use m20261130_000017_files::STANDARD_FOLDERS;
 
@@ -58,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000020_user_locale::Migration),
             Box::new(m20261130_000021_account_emails::Migration),
             Box::new(m20261130_000022_webhooks::Migration),
+            Box::new(m20261201_000023_audit::Migration),
         ]
     }
 }

@@ -193,6 +193,7 @@ impl Extension for TrustedDocuments {
                 "this API key runs only its trusted documents; {sha256} is not one of them"
             ));
             rc.log_denial(&refusal, "(document)", &sha256);
+            crate::graphql::authz::audit::refusal(&rc, "graphql.document".into(), &refusal).await;
             return Err(refusal.into_server_error());
         };
         request.query = document.body;

@@ -152,21 +152,47 @@ pub struct Tx {
 }
 
 /// Events emitted in a transaction, written to the outbox when it commits: nobody hears of a
-/// change that was rolled back, and never before it can read it.
+/// change that was rolled back, and never before it can read it. It also gathers what the audit
+/// event of the commit states: the workspaces touched and the before/after pairs recorded.
 #[derive(Debug, Default)]
-pub struct Outbox(std::sync::Mutex<Vec<Envelope>>);
+pub struct Outbox {
+    events: std::sync::Mutex<Vec<Envelope>>,
+    workspaces: std::sync::Mutex<Vec<uuid::Uuid>>,
+    changes: std::sync::Mutex<Vec<(String, serde_json::Value, serde_json::Value)>>,
+    /// The primary key of the first row inserted through `Scoped`: what a creation created.
+    created: std::sync::OnceLock<String>,
+}
 
 impl Outbox {
     /// Queues an event.
     pub fn push(&self, envelope: Envelope) {
-        if let Ok(mut queued) = self.0.lock() {
+        if let Ok(mut queued) = self.events.lock() {
             queued.push(envelope);
         }
     }
 
-    fn take(&self) -> Vec<Envelope> {
-        self.0
-            .lock()
+    /// Records a resource's fields before and after the change, for the audit event.
+    pub fn change(&self, resource: &str, before: serde_json::Value, after: serde_json::Value) {
+        if let Ok(mut changes) = self.changes.lock() {
+            changes.push((resource.to_owned(), before, after));
+        }
+    }
+
+    /// Notes a row inserted in this transaction (only the first is kept).
+    pub fn created(&self, id: String) {
+        let _ = self.created.set(id);
+    }
+
+    fn touch(&self, workspace_id: uuid::Uuid) {
+        if let Ok(mut seen) = self.workspaces.lock()
+            && !seen.contains(&workspace_id)
+        {
+            seen.push(workspace_id);
+        }
+    }
+
+    fn take<T>(slot: &std::sync::Mutex<Vec<T>>) -> Vec<T> {
+        slot.lock()
             .map(|mut queued| std::mem::take(&mut *queued))
             .unwrap_or_default()
     }
@@ -176,7 +202,18 @@ impl Tx {
     /// Writes the emitted events to the outbox, commits, and wakes this instance's dispatcher.
     /// Delivery happens in the background: it never delays or decides the caller's answer.
     pub async fn commit(self) -> Result<(), DbErr> {
-        let events = self.outbox.take();
+        let events = Outbox::take(&self.outbox.events);
+        if let Some(frame) = super::audit::current() {
+            let workspaces = Outbox::take(&self.outbox.workspaces);
+            let changes = Outbox::take(&self.outbox.changes);
+            let done = super::audit::Done {
+                workspaces: &workspaces,
+                events: &events,
+                changes,
+                created: self.outbox.created.get().cloned(),
+            };
+            super::audit::record_commit(&self.txn, &frame, done).await?;
+        }
         if !events.is_empty() {
             super::outbox::insert(&self.txn, &events).await?;
         }
@@ -190,6 +227,7 @@ impl Tx {
 
     /// A tenant-scoped handle on this transaction whose emitted events go to its outbox.
     pub fn scoped(&self, workspace_id: uuid::Uuid) -> super::Scoped<'_, DatabaseTransaction> {
+        self.outbox.touch(workspace_id);
         super::Scoped::with_outbox(&self.txn, workspace_id, &self.outbox)
     }
 }

@@ -55,6 +55,23 @@ impl<'c, C: ConnectionTrait> Scoped<'c, C> {
         }
     }
 
+    /// Records `resource`'s fields before and after this transaction's change: the audit event
+    /// of the commit lists those that differ. Only on a handle from `Tx::scoped`.
+    pub fn record_change(
+        &self,
+        resource: &str,
+        before: &impl serde::Serialize,
+        after: &impl serde::Serialize,
+    ) {
+        if let (Some(outbox), Ok(before), Ok(after)) = (
+            self.outbox,
+            serde_json::to_value(before),
+            serde_json::to_value(after),
+        ) {
+            outbox.change(resource, before, after);
+        }
+    }
+
     /// The workspace this handle is limited to.
     pub fn workspace_id(&self) -> Uuid {
         self.workspace_id
@@ -92,7 +109,14 @@ impl<'c, C: ConnectionTrait> Scoped<'c, C> {
         E::Model: IntoActiveModel<A>,
     {
         model.set(E::workspace_column(), Value::from(self.workspace_id));
-        model.insert(self.conn).await
+        let inserted = model.insert(self.conn).await?;
+        if let (Some(outbox), Some(key)) = (self.outbox, E::PrimaryKey::iter().next()) {
+            outbox.created(value_text(&sea_orm::ModelTrait::get(
+                &inserted,
+                key.into_column(),
+            )));
+        }
+        Ok(inserted)
     }
 
     /// Inserts several rows, each stamped with this workspace.
@@ -316,5 +340,14 @@ impl<'c, C: ConnectionTrait> Global<'c, C> {
             .exec_without_returning(self.conn)
             .await?;
         Ok(inserted == 1)
+    }
+}
+
+/// A key value as text (a UUID without quotes), for the audit log.
+fn value_text(value: &Value) -> String {
+    match value {
+        Value::Uuid(Some(id)) => id.to_string(),
+        Value::String(Some(text)) => text.clone(),
+        other => other.to_string(),
     }
 }

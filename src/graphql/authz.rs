@@ -1,8 +1,10 @@
 //! Authorization, down to single fields: the directives a field names its rule with
 //! (`directives`), the policy read back from the exported SDL (`policy`), the extension that
 //! applies it before every field resolver (`extension`: deny by default), what introspection
-//! shows to whom (`visibility`), and the spec shape of field errors (`shape`).
+//! shows to whom (`visibility`), the spec shape of field errors (`shape`), and the audit frame
+//! every root field runs in (`audit`).
 
+pub mod audit;
 pub mod directives;
 mod extension;
 pub mod policy;

@@ -9,7 +9,6 @@ use crate::config::Mode;
 use crate::db::Global;
 use crate::error::{ApiError, ApiResult};
 use crate::rbac::{Permission, WorkspaceAccess};
-use async_graphql::extensions::ResolveInfo;
 use entity::workspace;
 use sea_orm::{ColumnTrait, QueryFilter};
 use std::sync::Arc;
@@ -42,6 +41,8 @@ pub struct RequestContext {
     method_refused: std::sync::atomic::AtomicBool,
     /// The name of the operation being run (for denial logs).
     operation: std::sync::Mutex<Option<String>>,
+    /// A websocket connection's context (for the audit log's source).
+    websocket: bool,
 }
 
 impl std::fmt::Debug for RequestContext {
@@ -73,7 +74,9 @@ impl RequestContext {
         client: ClientInfo,
     ) -> Self {
         let loaders = Loaders::for_connection(app.db.clone());
-        Self::with_loaders(app, principal, workspace_selector, client, loaders)
+        let mut rc = Self::with_loaders(app, principal, workspace_selector, client, loaders);
+        rc.websocket = true;
+        rc
     }
 
     fn with_loaders(
@@ -94,6 +97,7 @@ impl RequestContext {
             read_only: std::sync::atomic::AtomicBool::new(false),
             method_refused: std::sync::atomic::AtomicBool::new(false),
             operation: std::sync::Mutex::new(None),
+            websocket: false,
         }
     }
 
@@ -125,6 +129,21 @@ impl RequestContext {
         if let Ok(mut operation) = self.operation.lock() {
             *operation = name;
         }
+    }
+
+    /// The name of the operation being run.
+    pub fn operation_name(&self) -> Option<String> {
+        self.operation.lock().ok().and_then(|o| o.clone())
+    }
+
+    /// Whether this is a websocket connection's context.
+    pub fn over_websocket(&self) -> bool {
+        self.websocket
+    }
+
+    /// The workspace, once this request's access to it was checked.
+    pub fn selected_workspace(&self) -> Option<Uuid> {
+        self.access.get().map(|access| access.workspace_id)
     }
 
     /// Keeps what the last operation of this request cost and left (for `X-RateLimit-*`).
@@ -346,39 +365,5 @@ impl RequestContext {
             self.user()?;
         }
         self.access().await?.require(Permission::SchemaExplore)
-    }
-
-    /// Logs a denied field with who, what and from where (counted by the metrics work to come).
-    pub fn record_denial(&self, info: &ResolveInfo<'_>, err: &ApiError) {
-        self.log_denial(
-            err,
-            &format!("{}.{}", info.parent_type, info.name),
-            &info.path_node.to_string(),
-        );
-    }
-
-    /// Counts and logs a denial of `field` at `path` (an operation-level refusal passes its own).
-    pub fn log_denial(&self, err: &ApiError, field: &str, path: &str) {
-        self.app.denials.count(err.code());
-        let principal = match &self.principal {
-            Principal::User(u) => u.user_id.to_string(),
-            Principal::ApiKey(k) => format!("apikey:{}", k.key_id),
-            Principal::Anonymous => "anonymous".to_owned(),
-            Principal::Rejected(_) => "rejected".to_owned(),
-            Principal::Unverified => "unverified".to_owned(),
-        };
-        let operation = self.operation.lock().ok().and_then(|o| o.clone());
-        tracing::info!(
-            target: "portico::denied",
-            code = err.code().as_str(),
-            principal,
-            operation = operation.as_deref().unwrap_or("-"),
-            field,
-            path,
-            ip = self.client.ip.as_deref().unwrap_or("-"),
-            request_id = self.client.request_id.as_deref().unwrap_or("-"),
-            reason = %err.message(),
-            "access denied"
-        );
     }
 }

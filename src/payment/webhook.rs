@@ -4,12 +4,14 @@
 
 use super::{events, stripe};
 use crate::app::AppState;
+use crate::db::audit::{self, Actor, ActorType, Frame, Source};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 use serde_json::json;
+use std::sync::Arc;
 
 /// Handles one Stripe delivery.
 pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -39,7 +41,14 @@ pub async fn handle(State(state): State<AppState>, headers: HeaderMap, body: Byt
         }
     };
     let id = incoming.id.clone();
-    match events::apply(&state, incoming).await {
+    // Received webhooks are audited in the transaction that records them.
+    let actor = Actor {
+        actor_type: ActorType::Webhook,
+        ..Actor::system(Source::Webhook)
+    };
+    let args = json!({ "id": incoming.id, "type": incoming.kind });
+    let frame = Frame::new(actor, "stripeEvent.receive".to_owned(), true, args);
+    match audit::within(Arc::new(frame), events::apply(&state, incoming)).await {
         Ok(outcome) => reply(
             StatusCode::OK,
             json!({ "received": true, "outcome": outcome.as_str() }),

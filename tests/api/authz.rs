@@ -15,7 +15,7 @@ enum Outcome {
     Unauthenticated,
 }
 
-const ALL: &[BuiltinRole] = &[Owner, Admin, Collaborator, Client, Guest];
+pub(crate) const ALL: &[BuiltinRole] = &[Owner, Admin, Collaborator, Client, Guest];
 const STAFF: &[BuiltinRole] = &[Owner, Admin, Collaborator];
 const MANAGERS: &[BuiltinRole] = &[Owner, Admin];
 const OWNER: &[BuiltinRole] = &[Owner];
@@ -26,7 +26,7 @@ const NOBODY: &[BuiltinRole] = &[];
 
 /// (root field, document, roles allowed, public). Arguments are harmless: an allowed call ends in
 /// NOT_FOUND or BAD_USER_INPUT rather than changing something that matters to later rows.
-fn matrix() -> Vec<(&'static str, String, &'static [BuiltinRole], bool)> {
+pub(crate) fn matrix() -> Vec<(&'static str, String, &'static [BuiltinRole], bool)> {
     let id = Uuid::now_v7();
     vec![
         ("me", "{ me { id } }".into(), ALL, false),
@@ -144,6 +144,9 @@ fn matrix() -> Vec<(&'static str, String, &'static [BuiltinRole], bool)> {
         ("uploadThroughLink", format!("mutation {{ uploadThroughLink(token: \"pul_x\", input: {{name: \"a.txt\", size: 1, contentType: \"text/plain\", sha256: \"{}\"}}) {{ id }} }}", "0".repeat(64)), ALL, true),
         ("completeLinkUpload", format!("mutation {{ completeLinkUpload(token: \"pul_x\", id: \"{id}\") }}"), ALL, true),
         ("updateFileSettings", "mutation { updateFileSettings(input: {}) { quotaBytes } }".into(), MANAGERS, false),
+        ("auditEvents", "{ auditEvents(first: 5) { edges { cursor } } }".into(), MANAGERS, false),
+        ("platformAuditEvents", "{ platformAuditEvents(first: 5) { edges { cursor } } }".into(), NOBODY, false),
+        ("verifyAuditChain", "{ verifyAuditChain { intact } }".into(), MANAGERS, false),
         ("mySessions", "{ mySessions { id } }".into(), ALL, false),
         ("revokeSession", format!("mutation {{ revokeSession(id: \"{id}\") }}"), ALL, false),
         ("endMemberSessions", format!("mutation {{ endMemberSessions(userId: \"{id}\") }}"), MANAGERS, false),

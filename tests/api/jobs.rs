@@ -122,7 +122,7 @@ async fn the_registered_jobs_run_through_the_runner() {
             job.name()
         );
     }
-    let recorded = portico::db::jobs::recent_runs(&app.state.db, None, 10)
+    let recorded = portico::db::jobs::recent_runs(&app.state.db, None, 50)
         .await
         .unwrap();
     let names: Vec<&str> = recorded.iter().map(|r| r.job.as_str()).collect();

@@ -15,6 +15,8 @@ mod smtp;
 
 mod account_emails;
 mod apikeys;
+mod audit;
+mod audit_coverage;
 mod auth;
 mod authz;
 mod board;

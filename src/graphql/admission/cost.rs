@@ -248,6 +248,7 @@ async fn charge(
             retry_after_secs: state.retry_after_secs.max(1),
         };
         rc.log_denial(&refusal, "(operation)", &format!("cost {cost}"));
+        crate::graphql::authz::audit::refusal(rc, "graphql.operation".into(), &refusal).await;
         return Err(refusal.into_server_error());
     }
     Ok(report)

@@ -6,15 +6,17 @@
 //! nullable field is `null` and nothing else is, and a failed non-null one nulls its nearest
 //! nullable ancestor.
 
+use super::audit;
 use super::policy::{Policy, Requirement, Root};
 use super::shape::{Shape, path_of};
+use crate::db::audit::Frame;
 use crate::error::ApiError;
 use crate::graphql::RequestContext;
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, NextSubscribe,
-    ResolveInfo,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest, NextResolve,
+    NextSubscribe, ResolveInfo,
 };
-use async_graphql::{Response, ServerError, ServerResult, Value};
+use async_graphql::{Request, Response, ServerError, ServerResult, Value, Variables};
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use std::sync::{Arc, OnceLock};
@@ -48,6 +50,7 @@ impl ExtensionFactory for Authz {
         Arc::new(AuthzExtension {
             policy: self.policy.clone(),
             shape: Arc::default(),
+            variables: OnceLock::new(),
         })
     }
 }
@@ -58,10 +61,22 @@ struct AuthzExtension {
     /// The operation's failed fields, settled into the response (shared with a subscription's
     /// stream, which settles each event).
     shape: Arc<Shape>,
+    /// The request's variables, for the audit log's copy of a root field's arguments.
+    variables: OnceLock<Variables>,
 }
 
 #[async_trait::async_trait]
 impl Extension for AuthzExtension {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        let _ = self.variables.set(request.variables.clone());
+        next.run(ctx, request).await
+    }
+
     async fn execute(
         &self,
         ctx: &ExtensionContext<'_>,
@@ -142,8 +157,20 @@ impl AuthzExtension {
             }
             (Some(requirement), _) => {
                 let rc = ctx.data_opt::<Arc<RequestContext>>();
-                check(requirement, rc, &info, root == Some(Root::Mutation)).await?;
-                next.run(ctx, info).await
+                let mutation = root == Some(Root::Mutation);
+                check(requirement, rc, &info, mutation).await?;
+                match (rc, root) {
+                    (Some(rc), Some(Root::Query | Root::Mutation)) => {
+                        let frame = Frame::new(
+                            audit::actor_of(rc, Some(requirement)),
+                            audit::action_of(info.name, mutation),
+                            mutation,
+                            audit::arguments(&info, self.variables.get()),
+                        );
+                        audit::around(rc, frame, mutation, next.run(ctx, info)).await
+                    }
+                    _ => next.run(ctx, info).await,
+                }
             }
         }
     }
@@ -165,6 +192,7 @@ pub(crate) async fn check(
     };
     if let Err(err) = rc.authorize(requirement, mutation).await {
         rc.record_denial(info, &err);
+        audit::refusal(rc, audit::denied_action(info), &err).await;
         return Err(deny(info, err));
     }
     Ok(())
