@@ -3,8 +3,9 @@
 //! concurrent connections. Prints req/s, p50 and p99 of two queries:
 //!   (a) one project by id, with status and name;
 //!   (b) the board: 20 projects with their tasks (id, title, column, position, assignee { id name }).
-//! Run with `make bench-board`; `BENCH_SECONDS` (default 10) sets each run's duration, and
-//! `BENCH_ONLY=a` or `BENCH_ONLY=b` runs one query only; `BENCH_BOARD_QUERY` replaces query (b).
+//! Run with `make bench-board`; `BENCH_SECONDS` (default 10) sets each run's duration,
+//! `BENCH_ONLY=a`, `b` or `c` runs one only ((c) is a mutation, `postMessage`), and
+//! `BENCH_BOARD_QUERY` replaces query (b).
 //! `BENCH_REDIS=outage` (`make bench-redis-outage`) serves with a private `redis-server` instead,
 //! and runs (a) and a write (c, `postMessage`) with Redis up, then paused with SIGSTOP.
 #![allow(
@@ -353,7 +354,14 @@ fn main() {
             report("(a) project by id", drive(url.clone(), token.clone(), ws.slug.clone(), by_id, seconds).await);
         }
         if only.is_empty() || only == "b" {
-            report("(b) board: 20 projects × tasks × assignee", drive(url, token, ws.slug.clone(), board, seconds).await);
+            report("(b) board: 20 projects × tasks × assignee", drive(url.clone(), token.clone(), ws.slug.clone(), board, seconds).await);
+        }
+        if only.is_empty() || only == "c" {
+            let write: Arc<dyn Fn(usize) -> Value + Send + Sync> = {
+                let ids = ids.clone();
+                Arc::new(move |i| json!({ "query": "mutation($p: ID!, $b: String!) { postMessage(projectId: $p, body: $b) { id } }", "variables": { "p": ids[i % ids.len()], "b": format!("bench {i}") } }))
+            };
+            report("(c) postMessage (a mutation)", drive(url, token, ws.slug.clone(), write, seconds).await);
         }
     });
 

@@ -134,6 +134,7 @@ async fn serve(db_url: &str, smtp_url: String, mode: Mode) -> Served {
         Mode::With => state.start_background(true),
         Mode::Without => {
             let live = portico::outbox::Dispatcher::new(
+                state.metrics.clone(),
                 state.db.clone(),
                 vec![Arc::new(portico::outbox::Live(state.bus.clone()))],
                 portico::outbox::Settings {

@@ -37,8 +37,10 @@ pub struct App {
     pub sockets: crate::http::ws::SocketCounts,
     /// The shutdown switch that closes websockets with 1001, and their count.
     pub shutdown: crate::http::shutdown::Shutdown,
-    /// Denied accesses since start, by code (for the metrics to come).
+    /// Denied accesses since start, by code.
     pub denials: crate::telemetry::Denials,
+    /// Prometheus metrics of this instance (`/metrics`).
+    pub metrics: Arc<crate::telemetry::metrics::Metrics>,
     /// Resolved, cached workspace permissions.
     pub access: AccessResolver,
     /// The GraphQL schema, with its authorization policy installed.
@@ -226,6 +228,7 @@ impl App {
             sockets: crate::http::ws::SocketCounts::default(),
             shutdown: crate::http::shutdown::Shutdown::default(),
             denials: crate::telemetry::Denials::default(),
+            metrics: Arc::default(),
         })))
     }
 }
@@ -304,6 +307,7 @@ impl AppState {
     /// This instance's outbox dispatcher, with every consumer.
     pub fn dispatcher(&self) -> crate::outbox::Dispatcher {
         crate::outbox::Dispatcher::new(
+            self.metrics.clone(),
             self.db.clone(),
             vec![
                 Arc::new(crate::outbox::Live(self.bus.clone())),

@@ -175,6 +175,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         );
     }
     let _background = app.start_background(true);
+    let _metrics = match app.config.observability.metrics_addr {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding METRICS_ADDR {addr}"))?;
+            println!("Metrics:  http://{addr}/metrics");
+            Some(crate::http::metrics::spawn_separate(app.clone(), listener))
+        }
+        None => None,
+    };
     tracing::info!(mode = ?app.config.mode(), "Portico listening on {base}");
     println!("GraphQL:  {base}/graphql");
     if app.config.graphiql_enabled() {

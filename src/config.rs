@@ -9,18 +9,18 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 mod accounts;
-mod audit;
 mod files;
 mod log;
 mod mail;
+mod observability;
 mod secret;
 mod webhooks;
 
 pub use accounts::AccountsConfig;
-pub use audit::AuditConfig;
 pub use files::FilesConfig;
 pub use log::LogFormat;
 pub use mail::MailConfig;
+pub use observability::ObservabilityConfig;
 pub use secret::Secret;
 pub use webhooks::WebhookConfig;
 
@@ -166,9 +166,9 @@ pub struct Config {
     /// Outbound webhooks.
     #[serde(flatten)]
     pub webhooks: WebhookConfig,
-    /// The audit log.
+    /// The audit log and the metrics endpoint.
     #[serde(flatten)]
-    pub audit: AuditConfig,
+    pub observability: ObservabilityConfig,
 }
 
 impl Default for Config {
@@ -236,7 +236,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             accounts: AccountsConfig::default(),
             webhooks: WebhookConfig::default(),
-            audit: AuditConfig::default(),
+            observability: ObservabilityConfig::default(),
         }
     }
 }

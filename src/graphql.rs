@@ -5,8 +5,9 @@
 //!   applies it to every field, and the spec shape of field errors;
 //! - [`load`]: loading relations (per-request loaders found by type, deterministic batches,
 //!   the single-pass resolver for lists of thousands, pagination);
-//! - [`context`] (the per-request context), [`live`] (subscriptions re-checked per event) and
-//!   [`schema`] (assembly: extensions, limits, policy; the roots are merged in `crate::schema`).
+//! - [`context`] (the per-request context), [`live`] (subscriptions re-checked per event),
+//!   [`observe`] (every operation's metrics) and [`schema`] (assembly: extensions, limits,
+//!   policy; the roots are merged in `crate::schema`).
 //!
 //! The submodules are also re-exported here under their short names (`graphql::flat`,
 //! `graphql::policy`, …).
@@ -16,6 +17,7 @@ pub mod authz;
 pub mod context;
 pub mod live;
 pub mod load;
+pub mod observe;
 pub mod schema;
 
 pub use admission::{apq, cost, input, limits, safe_methods};

@@ -1,11 +1,12 @@
-//! HTTP: the router and its middleware, the GraphQL endpoints (HTTP and websocket), GraphiQL and
-//! health checks, and the server loop.
+//! HTTP: the router and its middleware, the GraphQL endpoints (HTTP and websocket), GraphiQL,
+//! health checks and `/metrics`, and the server loop.
 
 mod errors;
 mod graphiql;
 mod graphql;
 mod health;
 mod idempotency;
+pub mod metrics;
 mod router;
 mod security;
 mod server;

@@ -53,6 +53,16 @@ pub async fn run_once(
     let outcome = audit::within(Arc::new(frame), job.run(app))
         .await
         .map_err(|err| format!("{err:#}"));
+    let status = if outcome.is_ok() {
+        "succeeded"
+    } else {
+        "failed"
+    };
+    let labels = crate::telemetry::metrics::JobLabels {
+        job: job.name().to_owned(),
+        status: status.to_owned(),
+    };
+    app.metrics.jobs.get_or_create(&labels).inc();
     match &outcome {
         Ok(0) => {}
         Ok(n) => tracing::info!(job = job.name(), changed = n, "job ran"),

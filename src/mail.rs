@@ -47,6 +47,9 @@ enum Transport {
 pub struct Mailer {
     transport: Transport,
     from: Mailbox,
+    /// Emails sent and failed since start (exported by `/metrics`).
+    sent: std::sync::atomic::AtomicU64,
+    failed: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -83,11 +86,33 @@ impl Mailer {
                 Transport::Folder(AsyncFileTransport::new(&dir), dir)
             }
         };
-        Ok(Self { transport, from })
+        Ok(Self {
+            transport,
+            from,
+            sent: std::sync::atomic::AtomicU64::new(0),
+            failed: std::sync::atomic::AtomicU64::new(0),
+        })
     }
 
     /// Sends one email; answers the server's or the file's identifier.
     pub async fn send(&self, mail: &Outgoing) -> Result<String, SendError> {
+        let result = self.deliver(mail).await;
+        let counter = if result.is_ok() {
+            &self.sent
+        } else {
+            &self.failed
+        };
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        result
+    }
+
+    /// Emails sent and failed since start.
+    pub fn counts(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.sent.load(Relaxed), self.failed.load(Relaxed))
+    }
+
+    async fn deliver(&self, mail: &Outgoing) -> Result<String, SendError> {
         let message = self.build(mail).map_err(SendError::Permanent)?;
         match &self.transport {
             Transport::Smtp(smtp) => match smtp.send(message).await {

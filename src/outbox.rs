@@ -68,6 +68,8 @@ pub struct Settings {
 
 /// One instance's dispatcher.
 pub struct Dispatcher {
+    /// Counts the events dispatched, by kind.
+    metrics: Arc<crate::telemetry::metrics::Metrics>,
     db: Db,
     consumers: Vec<Arc<dyn Consumer>>,
     settings: Settings,
@@ -85,8 +87,14 @@ impl std::fmt::Debug for Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(db: Db, consumers: Vec<Arc<dyn Consumer>>, settings: Settings) -> Self {
+    pub fn new(
+        metrics: Arc<crate::telemetry::metrics::Metrics>,
+        db: Db,
+        consumers: Vec<Arc<dyn Consumer>>,
+        settings: Settings,
+    ) -> Self {
         Self {
+            metrics,
             db,
             consumers,
             settings,
@@ -124,6 +132,10 @@ impl Dispatcher {
                 .map_err(|err| err.context(consumer.name()))?;
             taken.push(consumer.name());
         }
+        let kind = crate::telemetry::metrics::KindLabels {
+            kind: envelope.event.kind().to_owned(),
+        };
+        self.metrics.domain_events.get_or_create(&kind).inc();
         Ok(())
     }
 

@@ -1,4 +1,7 @@
-//! Logging: `RUST_LOG` filters (default `info`), `LOG_FORMAT` picks pretty or JSON lines.
+//! Logging (`RUST_LOG` filters, default `info`; `LOG_FORMAT` picks pretty or JSON lines), the
+//! denial counters and the Prometheus [`metrics`].
+
+pub mod metrics;
 
 use crate::config::LogFormat;
 use tracing_subscriber::EnvFilter;

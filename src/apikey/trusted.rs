@@ -196,6 +196,7 @@ impl Extension for TrustedDocuments {
             crate::graphql::authz::audit::refusal(&rc, "graphql.document".into(), &refusal).await;
             return Err(refusal.into_server_error());
         };
+        rc.ran_as_trusted_document(document.name);
         request.query = document.body;
         request.extensions.remove("persistedQuery");
         next.run(ctx, request).await

@@ -136,6 +136,21 @@ impl Db {
         (output, counted.load(Ordering::Relaxed))
     }
 
+    /// Connections in the pool, and how many of them are idle.
+    pub fn pool_stats(&self) -> (u32, u32) {
+        let stats = |size: u32, idle: usize| (size, u32::try_from(idle).unwrap_or(u32::MAX));
+        match self.backend() {
+            DatabaseBackend::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                stats(pool.size(), pool.num_idle())
+            }
+            _ => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                stats(pool.size(), pool.num_idle())
+            }
+        }
+    }
+
     /// Checks the database answers.
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.ping().await

@@ -43,6 +43,8 @@ pub struct RequestContext {
     operation: std::sync::Mutex<Option<String>>,
     /// A websocket connection's context (for the audit log's source).
     websocket: bool,
+    /// The registered name of the trusted document the operation ran as (labels metrics).
+    trusted_document: std::sync::OnceLock<String>,
 }
 
 impl std::fmt::Debug for RequestContext {
@@ -98,6 +100,7 @@ impl RequestContext {
             method_refused: std::sync::atomic::AtomicBool::new(false),
             operation: std::sync::Mutex::new(None),
             websocket: false,
+            trusted_document: std::sync::OnceLock::new(),
         }
     }
 
@@ -134,6 +137,16 @@ impl RequestContext {
     /// The name of the operation being run.
     pub fn operation_name(&self) -> Option<String> {
         self.operation.lock().ok().and_then(|o| o.clone())
+    }
+
+    /// Records that the operation runs as the registered trusted document `name`.
+    pub fn ran_as_trusted_document(&self, name: String) {
+        let _ = self.trusted_document.set(name);
+    }
+
+    /// The registered name of the trusted document the operation ran as.
+    pub fn trusted_document(&self) -> Option<&str> {
+        self.trusted_document.get().map(String::as_str)
     }
 
     /// Whether this is a websocket connection's context.

@@ -45,13 +45,22 @@ impl std::fmt::Debug for LiveCredentials {
     }
 }
 
-/// Held by a running subscription; frees its slot when the stream is dropped.
+/// Held by a running subscription; frees its slot (and its place in `subscriptions_active`)
+/// when the stream is dropped.
 #[derive(Debug)]
-pub struct Slot(Arc<AtomicUsize>);
+pub struct Slot(Arc<AtomicUsize>, Arc<crate::telemetry::metrics::Metrics>);
+
+impl Slot {
+    fn new(taken: Arc<AtomicUsize>, metrics: Arc<crate::telemetry::metrics::Metrics>) -> Self {
+        metrics.subscriptions.inc();
+        Self(taken, metrics)
+    }
+}
 
 impl Drop for Slot {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
+        self.1.subscriptions.dec();
     }
 }
 
@@ -155,7 +164,7 @@ impl Watch {
             .map_err(|_| ApiError::bad_input("subscriptions are served on the websocket endpoint"))?
             .clone();
         let taken = creds.subscriptions.fetch_add(1, Ordering::AcqRel);
-        let slot = Slot(creds.subscriptions.clone());
+        let slot = Slot::new(creds.subscriptions.clone(), rc.app.metrics.clone());
         if taken >= creds.max_subscriptions {
             return Err(ApiError::bad_input(format!(
                 "at most {} subscriptions per connection",
@@ -305,7 +314,10 @@ where
     loop {
         let failure = match state.bus.next().await? {
             BusMessage::Event(payload) => {
-                let Ok(Envelope { event, .. }) = serde_json::from_str::<Envelope>(&payload) else {
+                let Ok(Envelope {
+                    event, occurred_at, ..
+                }) = serde_json::from_str::<Envelope>(&payload)
+                else {
                     continue;
                 };
                 if !state.kinds.contains(&event.kind()) {
@@ -315,7 +327,15 @@ where
                 // stays small (this future lives as long as the subscription).
                 match Box::pin(state.watch.check()).await {
                     Ok(access) => match (state.map)(&event, &access) {
-                        Some(item) => return Some((Ok(item), state)),
+                        Some(item) => {
+                            let metrics = &state.watch.rc.app.metrics;
+                            metrics.events_delivered.inc();
+                            let waited = (chrono::Utc::now() - occurred_at).num_microseconds();
+                            #[allow(clippy::cast_precision_loss)]
+                            let seconds = waited.unwrap_or(0).max(0) as f64 / 1e6;
+                            metrics.publish_to_deliver.observe(seconds);
+                            return Some((Ok(item), state));
+                        }
                         None => continue,
                     },
                     Err(err) => err,

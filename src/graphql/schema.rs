@@ -54,6 +54,7 @@ where
     let authz = Authz::new();
     let mut builder = builder
         .extension(first)
+        .extension(super::observe::Observe)
         .extension(PersistedQueries {
             limits: limits.document,
         })

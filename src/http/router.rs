@@ -49,6 +49,10 @@ pub fn router(state: AppState) -> Router {
     let body_limit = state.config.max_body_bytes;
     let cors = cors_layer(&state.config.cors_origins());
     let objects = objects_router(&state);
+    if state.config.observability.metrics_token.is_some() {
+        router = router.merge(super::metrics::routes());
+    }
+    let tracked = state.clone();
     let api = router
         .with_state(state)
         .layer(
@@ -76,6 +80,7 @@ pub fn router(state: AppState) -> Router {
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(axum::middleware::from_fn(security::headers))
+            .layer(axum::middleware::from_fn_with_state(tracked, super::metrics::track))
             .layer(CatchPanicLayer::custom(errors::panic_response))
             .layer(cors),
     )

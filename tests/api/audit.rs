@@ -136,7 +136,7 @@ async fn a_change_and_its_audit_event_commit_together() {
 
 #[tokio::test]
 async fn refusals_are_recorded_up_to_the_cap_and_secrets_never() {
-    let app = spawn_app_with(|c| c.audit.audit_refusals_per_minute = 5).await;
+    let app = spawn_app_with(|c| c.observability.audit_refusals_per_minute = 5).await;
     let team = app.create_team("acme").await;
     for _ in 0..8 {
         let body = app

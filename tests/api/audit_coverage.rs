@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 #[tokio::test]
 async fn every_mutation_in_the_schema_writes_an_audit_event() {
-    let app = spawn_app_with(|c| c.audit.audit_refusals_per_minute = 100_000).await;
+    let app = spawn_app_with(|c| c.observability.audit_refusals_per_minute = 100_000).await;
     let team = app.create_team("acme").await;
     let sdl = portico::schema::export_sdl().unwrap();
     let mutations: BTreeSet<String> = Policy::from_sdl(&sdl)

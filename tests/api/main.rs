@@ -36,6 +36,7 @@ mod invitations;
 mod jobs;
 mod key_rotation;
 mod live_loaders;
+mod metrics;
 mod mfa;
 mod migrations;
 mod notes_and_milestones;

@@ -253,6 +253,7 @@ async fn a_retry_goes_only_to_the_consumers_that_failed() {
         calls: 0.into(),
     });
     let dispatcher = portico::outbox::Dispatcher::new(
+        app.state.metrics.clone(),
         app.state.db.clone(),
         vec![live.clone(), flaky.clone()],
         portico::outbox::Settings {

@@ -251,6 +251,7 @@ async fn charge(
         crate::graphql::authz::audit::refusal(rc, "graphql.operation".into(), &refusal).await;
         return Err(refusal.into_server_error());
     }
+    rc.app.metrics.cost_charged.inc_by(cost);
     Ok(report)
 }
 

@@ -228,7 +228,7 @@ async fn record_alone(rc: &RequestContext, entry: Entry, capped: bool) {
             .incr(&key, Duration::from_secs(60))
             .await
             .map_or(1, |(n, _)| n);
-        let cap = rc.app.config.audit.audit_refusals_per_minute;
+        let cap = rc.app.config.observability.audit_refusals_per_minute;
         if count > cap {
             if count == cap + 1 {
                 tracing::warn!(
@@ -255,6 +255,11 @@ impl RequestContext {
     /// Counts and logs a denial of `field` at `path` (an operation-level refusal passes its own).
     pub fn log_denial(&self, err: &ApiError, field: &str, path: &str) {
         self.app.denials.count(err.code());
+        let labels = crate::telemetry::metrics::DenialLabels {
+            field: field.to_owned(),
+            code: err.code().as_str().to_owned(),
+        };
+        self.app.metrics.denials.get_or_create(&labels).inc();
         let principal = match &self.principal {
             Principal::User(u) => u.user_id.to_string(),
             Principal::ApiKey(k) => format!("apikey:{}", k.key_id),
