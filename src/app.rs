@@ -100,6 +100,7 @@ impl App {
             Arc::new(identity_jobs::SendAccountEmails),
             Arc::new(webhook_jobs::DeliverWebhooks),
             Arc::new(audit_jobs::AuditPartitions),
+            Arc::new(audit_jobs::ExportAudit),
         ]
     }
 

@@ -4,7 +4,8 @@
 //! a change in the change's own transaction (`db::audit`). Each workspace's events form a hash
 //! chain (the platform's one more); `portico audit verify` and `verifyAuditChain` check them.
 
+pub mod export;
 mod resolvers;
 mod types;
 
-pub use resolvers::AuditQuery;
+pub use resolvers::{AuditMutation, AuditQuery};

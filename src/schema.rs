@@ -4,7 +4,7 @@
 
 use crate::activity::{ActivityQuery, ActivitySubscription};
 use crate::apikey::{ApiKeyMutation, ApiKeyQuery};
-use crate::audit::AuditQuery;
+use crate::audit::{AuditMutation, AuditQuery};
 use crate::file::{FileMutation, FileQuery, UploadLinkMutation, UploadLinkQuery};
 use crate::graphql::SchemaLimits;
 use crate::identity::{IdentityMutation, IdentityQuery};
@@ -58,6 +58,7 @@ pub struct MutationRoot(
     UploadLinkMutation,
     NotificationMutation,
     WebhookMutation,
+    AuditMutation,
 );
 
 /// The subscription root: live project events, re-authorized on every event.

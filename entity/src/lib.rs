@@ -6,6 +6,7 @@ pub mod account_token;
 pub mod activity;
 pub mod api_key;
 pub mod audit_event;
+pub mod audit_export;
 pub mod conversation_read;
 pub mod email_delivery;
 pub mod file;
@@ -96,6 +97,7 @@ tenant_entity!(
     notification_preference,
     webhook_endpoint,
     webhook_delivery,
+    audit_export,
 );
 
 impl GlobalEntity for user::Entity {}

@@ -26,6 +26,7 @@ mod m20261130_000020_user_locale;
 mod m20261130_000021_account_emails;
 mod m20261130_000022_webhooks;
 mod m20261201_000023_audit;
+mod m20261201_000024_audit_exports;
 
 pub use m20261201_000023_audit::partition_sql as audit_partition_sql;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000021_account_emails::Migration),
             Box::new(m20261130_000022_webhooks::Migration),
             Box::new(m20261201_000023_audit::Migration),
+            Box::new(m20261201_000024_audit_exports::Migration),
         ]
     }
 }

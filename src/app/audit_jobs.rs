@@ -1,8 +1,10 @@
-//! The audit log's periodic job, bound to the container here: creating next months' partitions
-//! ahead of time (PostgreSQL), so no event ever lands in the default partition.
+//! The audit log's periodic jobs, bound to the container here: creating next months' partitions
+//! ahead of time (PostgreSQL), so no event ever lands in the default partition, and writing the
+//! exports people asked for.
 
 use super::AppState;
 use async_trait::async_trait;
+use chrono::Utc;
 use std::time::Duration;
 
 /// Creates this month's and the next two months' audit partitions where missing.
@@ -24,5 +26,26 @@ impl crate::jobs::Job for AuditPartitions {
             .await
             .map(|_| 0)
             .map_err(anyhow::Error::from)
+    }
+}
+
+/// Writes the audit exports that are due.
+#[derive(Debug)]
+pub struct ExportAudit;
+
+#[async_trait]
+impl crate::jobs::Job for ExportAudit {
+    fn name(&self) -> &'static str {
+        "audit.export"
+    }
+
+    fn every(&self, _app: &AppState) -> Duration {
+        Duration::from_secs(5)
+    }
+
+    async fn run(&self, app: &AppState) -> anyhow::Result<u64> {
+        crate::audit::export::run_due(&app.db, &app.storage, Utc::now())
+            .await
+            .map_err(crate::error::ApiError::into_anyhow)
     }
 }

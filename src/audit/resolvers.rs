@@ -1,7 +1,10 @@
 //! The audit log's queries: a workspace's events for holders of `audit:read`, every event for
 //! platform operators, and the chain check. Thin: parse, read, map.
 
-use super::types::{AuditChainStatus, AuditEvent, AuditEventFilter};
+use super::export;
+use super::types::{AuditChainStatus, AuditEvent, AuditEventFilter, AuditExport, AuditExportFormat};
+use crate::types::parse_id;
+use async_graphql::ID;
 use crate::db::audit_read::{self, Reach};
 use crate::graphql::RequestContext;
 use crate::graphql::directives::{platformAdmin, requires};
@@ -50,6 +53,20 @@ impl AuditQuery {
         ))
     }
 
+    /// An audit export of the selected workspace, with its download link once it is ready.
+    #[graphql(directive = requires::apply(Permission::AuditRead))]
+    async fn audit_export(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The export's ID.")] id: ID,
+    ) -> Result<Option<AuditExport>> {
+        let rc = RequestContext::of(ctx)?;
+        let access = rc.access().await?;
+        let found = export::get(&rc.app.db, access, parse_id("id", &id)?).await?;
+        let url = export::link(&rc.app.storage, &found).await?;
+        Ok(Some(AuditExport::new(found, url)))
+    }
+
     /// Checks the selected workspace's audit chain link by link and names the first broken one.
     #[graphql(directive = requires::apply(Permission::AuditRead))]
     async fn verify_audit_chain(&self, ctx: &Context<'_>) -> Result<Option<AuditChainStatus>> {
@@ -82,4 +99,33 @@ async fn page(
             .map(|row| Edge::new(encode_cursor(row.id), AuditEvent::from(row))),
     );
     Ok(connection)
+}
+
+/// Audit mutations.
+#[derive(Debug, Default)]
+pub struct AuditMutation;
+
+#[Object]
+impl AuditMutation {
+    /// Asks for the selected workspace's audit events (matching `filter`) as a file; the export
+    /// job writes it, then `auditExport` hands out a short-lived link.
+    #[graphql(directive = requires::apply(Permission::AuditRead))]
+    async fn export_audit_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "CSV or JSONL.")] format: AuditExportFormat,
+        #[graphql(desc = "Only the events matching every field given.")] filter: Option<
+            AuditEventFilter,
+        >,
+    ) -> Result<Option<AuditExport>> {
+        let rc = RequestContext::of(ctx)?;
+        let access = rc.access().await?;
+        let filter = filter.unwrap_or_default().parse()?;
+        let format = match format {
+            AuditExportFormat::Csv => export::Format::Csv,
+            AuditExportFormat::Jsonl => export::Format::Jsonl,
+        };
+        let created = export::request(&rc.app.db, access, format, &filter).await?;
+        Ok(Some(AuditExport::new(created, None)))
+    }
 }

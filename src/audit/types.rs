@@ -178,3 +178,69 @@ impl From<Verdict> for AuditChainStatus {
         }
     }
 }
+
+/// The file format of an audit export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum AuditExportFormat {
+    /// RFC 4180 CSV with a header row.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+/// Where an audit export stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+pub enum AuditExportStatus {
+    /// Waiting for the export job.
+    Queued,
+    /// Being written.
+    Running,
+    /// Written: `url` downloads it.
+    Ready,
+    /// It could not be written.
+    Failed,
+}
+
+/// A request for the workspace's audit events as a file.
+#[derive(Debug, Clone, SimpleObject)]
+pub struct AuditExport {
+    /// Export ID.
+    pub id: ID,
+    /// The file's format.
+    pub format: AuditExportFormat,
+    /// Where it stands.
+    pub status: AuditExportStatus,
+    /// Events in the file, once written (at most 100,000, newest first).
+    pub row_count: Option<i64>,
+    /// When it was asked for.
+    pub created_at: DateTime<Utc>,
+    /// When it was written or failed.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Downloads the file for five minutes; null until it is ready.
+    pub url: Option<String>,
+}
+
+impl AuditExport {
+    /// The export, with its link when it is ready.
+    pub fn new(e: entity::audit_export::Model, url: Option<String>) -> Self {
+        let status = match e.status.as_str() {
+            "QUEUED" => AuditExportStatus::Queued,
+            "RUNNING" => AuditExportStatus::Running,
+            "READY" => AuditExportStatus::Ready,
+            _ => AuditExportStatus::Failed,
+        };
+        Self {
+            id: ID(e.id.to_string()),
+            format: if e.format == "CSV" {
+                AuditExportFormat::Csv
+            } else {
+                AuditExportFormat::Jsonl
+            },
+            status,
+            row_count: e.row_count,
+            created_at: e.created_at,
+            finished_at: e.finished_at,
+            url,
+        }
+    }
+}

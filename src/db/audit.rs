@@ -157,10 +157,10 @@ fn diff(changes: Vec<(String, Value, Value)>) -> serde_json::Map<String, Value> 
         };
         for (field, new) in after {
             let old = before.get(&field).cloned().unwrap_or(Value::Null);
-            if old != new {
+            if old != new && field != "updated_at" {
                 out.insert(
                     format!("{resource}.{field}"),
-                    json!({"before": old, "after": new}),
+                    json!({"before": redact(&field, old), "after": redact(&field, new)}),
                 );
             }
         }
@@ -272,6 +272,37 @@ pub fn append_detached(db: &super::Db, entry: Entry) {
             tracing::error!(error = %err, action = entry.action, "audit event not written");
         }
     });
+}
+
+/// Secrets (passwords, tokens, codes, keys) become `"[redacted]"`; long strings are cut.
+pub fn redact(key: &str, value: Value) -> Value {
+    let lower = key.to_ascii_lowercase();
+    let secret = ["password", "token", "secret", "code", "key", "hash"]
+        .iter()
+        .any(|s| lower.ends_with(s))
+        && !lower.ends_with("keyid");
+    if secret && !value.is_null() {
+        return json!("[redacted]");
+    }
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| {
+                    let v = redact(&k, v);
+                    (k, v)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| redact(key, v)).collect()),
+        Value::String(text) if text.len() > 512 => {
+            let mut end = 512;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            json!(format!("{}…", &text[..end]))
+        }
+        other => other,
+    }
 }
 
 /// SHA-256 (hex) of the previous hash and every other column, in a fixed order: what the

@@ -12,7 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 /// Which events to list; every set field must match.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Filter {
     pub actor_id: Option<Uuid>,
     /// An exact action (`task.move`) or a resource's every action (`task.`).

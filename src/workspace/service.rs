@@ -226,6 +226,7 @@ pub async fn update_workspace(
         .ok_or(ApiError::NotFound("workspace"))?;
     let old_slug = current.slug.clone();
     let current_mfa = current.require_mfa_for_admins;
+    let before = current.clone();
     let mut model: workspace::ActiveModel = current.into();
     if let Some(name) = changes.name {
         model.name = Set(text::required("name", &name, 200)?);
@@ -259,6 +260,8 @@ pub async fn update_workspace(
             err.into()
         }
     })?;
+    txn.scoped(updated.id)
+        .record_change("workspace", &before, &updated);
     txn.commit().await?;
     if mfa_changed {
         // Whether owners and admins may act changed: every cached access of the workspace goes.

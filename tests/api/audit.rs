@@ -345,3 +345,27 @@ async fn a_received_webhook_and_a_job_that_changes_data_are_audited() {
     assert_eq!(rows[0].actor_type, "SYSTEM");
     assert_eq!(rows[0].action, "payment.statusChanged");
 }
+
+#[tokio::test]
+async fn an_update_records_the_fields_it_changed_before_and_after() {
+    let app = spawn_app().await;
+    let team = app.create_team("acme").await;
+    let project = app.create_project(&team.owner, "Site", &[]).await;
+    let body = app
+        .query(
+            &team.admin,
+            "mutation($id: ID!) { updateProject(id: $id, input: {name: \"Site v2\", nextStep: \"Mockups\"}) { id } }",
+            json!({ "id": project }),
+        )
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let events = audit_events(&app, &team.owner, json!({ "action": "project.update" })).await;
+    assert_eq!(events.len(), 1, "{events:?}");
+    let changes = &events[0]["metadata"]["changes"];
+    assert_eq!(changes["project.name"], json!({"before": "Site", "after": "Site v2"}));
+    assert_eq!(changes["project.next_step"]["after"], "Mockups");
+    // Unchanged fields and the timestamp are not listed.
+    assert!(changes.get("project.status").is_none(), "{changes}");
+    assert!(changes.get("project.updated_at").is_none(), "{changes}");
+    assert_eq!(events[0]["resourceId"], project);
+}

@@ -147,6 +147,8 @@ pub(crate) fn matrix() -> Vec<(&'static str, String, &'static [BuiltinRole], boo
         ("auditEvents", "{ auditEvents(first: 5) { edges { cursor } } }".into(), MANAGERS, false),
         ("platformAuditEvents", "{ platformAuditEvents(first: 5) { edges { cursor } } }".into(), NOBODY, false),
         ("verifyAuditChain", "{ verifyAuditChain { intact } }".into(), MANAGERS, false),
+        ("exportAuditEvents", "mutation { exportAuditEvents(format: JSONL) { id status } }".into(), MANAGERS, false),
+        ("auditExport", format!("{{ auditExport(id: \"{id}\") {{ status url }} }}"), MANAGERS, false),
         ("mySessions", "{ mySessions { id } }".into(), ALL, false),
         ("revokeSession", format!("mutation {{ revokeSession(id: \"{id}\") }}"), ALL, false),
         ("endMemberSessions", format!("mutation {{ endMemberSessions(userId: \"{id}\") }}"), MANAGERS, false),

@@ -17,6 +17,7 @@ mod account_emails;
 mod apikeys;
 mod audit;
 mod audit_coverage;
+mod audit_export;
 mod auth;
 mod authz;
 mod board;

@@ -113,40 +113,12 @@ pub fn arguments(info: &ResolveInfo<'_>, variables: Option<&Variables>) -> Json 
             .into_const_with(|var| variables.and_then(|vars| vars.get(&var).cloned()).ok_or(()))
             .unwrap_or(Value::Null);
         let json = value.into_json().unwrap_or(Json::Null);
-        args.insert(name.node.to_string(), redact(name.node.as_str(), json));
+        args.insert(
+            name.node.to_string(),
+            audit::redact(name.node.as_str(), json),
+        );
     }
     Json::Object(args)
-}
-
-/// Secrets (passwords, tokens, codes, keys) become `"[redacted]"`; long strings are cut.
-fn redact(key: &str, value: Json) -> Json {
-    let lower = key.to_ascii_lowercase();
-    let secret = ["password", "token", "secret", "code", "key"]
-        .iter()
-        .any(|s| lower.ends_with(s))
-        && !lower.ends_with("keyid");
-    if secret && !value.is_null() {
-        return json!("[redacted]");
-    }
-    match value {
-        Json::Object(map) => Json::Object(
-            map.into_iter()
-                .map(|(k, v)| {
-                    let v = redact(&k, v);
-                    (k, v)
-                })
-                .collect(),
-        ),
-        Json::Array(items) => Json::Array(items.into_iter().map(|v| redact(key, v)).collect()),
-        Json::String(text) if text.len() > 512 => {
-            let mut end = 512;
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
-            json!(format!("{}…", &text[..end]))
-        }
-        other => other,
-    }
 }
 
 /// Runs a root field inside its frame, then records what no commit recorded: a mutation that
@@ -298,7 +270,7 @@ mod tests {
     #[test]
     fn secrets_are_redacted_and_ids_kept() {
         let args = json!({"currentPassword": "hunter2", "input": {"token": "t", "apiKeyId": "k", "name": "n"}, "code": "123456"});
-        let out = redact("", args);
+        let out = audit::redact("", args);
         assert_eq!(
             out,
             json!({"currentPassword": "[redacted]", "input": {"token": "[redacted]", "apiKeyId": "k", "name": "n"}, "code": "[redacted]"})
