@@ -99,6 +99,7 @@ impl App {
             Arc::new(notification_jobs::SendEmails),
             Arc::new(identity_jobs::SendAccountEmails),
             Arc::new(webhook_jobs::DeliverWebhooks),
+            Arc::new(audit_jobs::SealAudit),
             Arc::new(audit_jobs::AuditPartitions),
             Arc::new(audit_jobs::ExportAudit),
         ]

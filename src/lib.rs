@@ -53,6 +53,10 @@
 //! `src/app/`, so the domain never imports `app`); its tables in `entity/` and
 //! `migration/`; its operations in the role matrix (`tests/api/authz.rs`).
 
+// The merged GraphQL roots' futures are deep: proving they are `Send` needs more than the
+// default 128 levels.
+#![recursion_limit = "256"]
+
 pub mod activity;
 pub mod apikey;
 pub mod app;

@@ -10,12 +10,12 @@ pub struct Model {
     pub id: Uuid,
     /// `ws:<workspace id>` or `platform`.
     pub chain: String,
-    /// Position in the chain, from 1.
-    pub seq: i64,
-    /// The previous link's hash (empty for the first).
-    pub prev_hash: String,
-    /// SHA-256 (hex) of the previous hash and this row's canonical form.
-    pub hash: String,
+    /// Position in the chain, from 1; `None` until the sealer links the row.
+    pub seq: Option<i64>,
+    /// The previous link's hash (empty for the first); `None` until sealed.
+    pub prev_hash: Option<String>,
+    /// SHA-256 (hex) of the previous hash and this row's canonical form; `None` until sealed.
+    pub hash: Option<String>,
     pub at: DateTimeUtc,
     pub workspace_id: Option<Uuid>,
     /// `USER`, `API_KEY`, `PLATFORM_OPERATOR`, `SYSTEM`, `WEBHOOK` or `ANONYMOUS`.

@@ -1,4 +1,5 @@
-//! The audit log's periodic jobs, bound to the container here: creating next months' partitions
+//! The audit log's periodic jobs, bound to the container here: sealing new events into their
+//! chains, creating next months' partitions
 //! ahead of time (PostgreSQL), so no event ever lands in the default partition, and writing the
 //! exports people asked for.
 
@@ -47,5 +48,26 @@ impl crate::jobs::Job for ExportAudit {
         crate::audit::export::run_due(&app.db, &app.storage, Utc::now())
             .await
             .map_err(crate::error::ApiError::into_anyhow)
+    }
+}
+
+/// Links the events written since the last run into their chains.
+#[derive(Debug)]
+pub struct SealAudit;
+
+#[async_trait]
+impl crate::jobs::Job for SealAudit {
+    fn name(&self) -> &'static str {
+        "audit.seal"
+    }
+
+    fn every(&self, _app: &AppState) -> Duration {
+        Duration::from_secs(1)
+    }
+
+    async fn run(&self, app: &AppState) -> anyhow::Result<u64> {
+        crate::db::audit_seal::seal(&app.db)
+            .await
+            .map_err(anyhow::Error::from)
     }
 }

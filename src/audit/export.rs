@@ -38,7 +38,11 @@ impl Format {
     }
 
     fn parse(stored: &str) -> Self {
-        if stored == "CSV" { Self::Csv } else { Self::Jsonl }
+        if stored == "CSV" {
+            Self::Csv
+        } else {
+            Self::Jsonl
+        }
     }
 
     fn content_type(self) -> &'static str {
@@ -90,12 +94,23 @@ pub async fn get(db: &Db, access: &WorkspaceAccess, id: Uuid) -> ApiResult<audit
 
 /// A link to a finished export's file, valid [`LINK_TTL`].
 pub async fn link(storage: &Storage, export: &audit_export::Model) -> ApiResult<Option<String>> {
-    let Some(key) = export.object_key.clone().filter(|_| export.status == "READY") else {
+    let Some(key) = export
+        .object_key
+        .clone()
+        .filter(|_| export.status == "READY")
+    else {
         return Ok(None);
     };
     let format = Format::parse(&export.format);
-    let extension = if format == Format::Csv { "csv" } else { "jsonl" };
-    let name = format!("audit-{}.{extension}", export.created_at.format("%Y%m%d-%H%M%S"));
+    let extension = if format == Format::Csv {
+        "csv"
+    } else {
+        "jsonl"
+    };
+    let name = format!(
+        "audit-{}.{extension}",
+        export.created_at.format("%Y%m%d-%H%M%S")
+    );
     let url = storage
         .presign_get(
             &ObjectKey::stored(key),
@@ -117,7 +132,10 @@ pub async fn run_due(db: &Db, storage: &Storage, now: DateTime<Utc>) -> ApiResul
         let mut update = scoped
             .update_many::<audit_export::Entity>()
             .col_expr(audit_export::Column::FinishedAt, Expr::value(Utc::now()))
-            .col_expr(audit_export::Column::ClaimedUntil, Expr::value(Option::<DateTime<Utc>>::None));
+            .col_expr(
+                audit_export::Column::ClaimedUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            );
         update = match &outcome {
             Ok((key, rows)) => update
                 .col_expr(audit_export::Column::Status, Expr::value("READY"))
@@ -127,7 +145,10 @@ pub async fn run_due(db: &Db, storage: &Storage, now: DateTime<Utc>) -> ApiResul
                 tracing::warn!(export = %export.id, error = ?err, "audit export failed");
                 update
                     .col_expr(audit_export::Column::Status, Expr::value("FAILED"))
-                    .col_expr(audit_export::Column::Error, Expr::value("the export could not be written"))
+                    .col_expr(
+                        audit_export::Column::Error,
+                        Expr::value("the export could not be written"),
+                    )
             }
         };
         update
@@ -206,7 +227,9 @@ async fn write(
         }
     }
     let body = match format {
-        Format::Csv => csv.into_inner().map_err(|e| ApiError::internal(e.into_error()))?,
+        Format::Csv => csv
+            .into_inner()
+            .map_err(|e| ApiError::internal(e.into_error()))?,
         Format::Jsonl => jsonl,
     };
     let key = ObjectKey::generate(export.workspace_id);
@@ -215,8 +238,21 @@ async fn write(
 }
 
 const COLUMNS: [&str; 16] = [
-    "id", "at", "seq", "actor_type", "actor_id", "source", "action", "resource_type",
-    "resource_id", "result", "error_code", "request_id", "operation_name", "ip", "hash",
+    "id",
+    "at",
+    "seq",
+    "actor_type",
+    "actor_id",
+    "source",
+    "action",
+    "resource_type",
+    "resource_id",
+    "result",
+    "error_code",
+    "request_id",
+    "operation_name",
+    "ip",
+    "hash",
     "metadata",
 ];
 
@@ -226,7 +262,7 @@ fn record(e: audit_event::Model, with_metadata: bool) -> [String; 16] {
     [
         e.id.to_string(),
         e.at.to_rfc3339(),
-        e.seq.to_string(),
+        e.seq.map(|s| s.to_string()).unwrap_or_default(),
         e.actor_type,
         id(e.actor_id),
         e.source,
@@ -238,7 +274,11 @@ fn record(e: audit_event::Model, with_metadata: bool) -> [String; 16] {
         text(e.request_id),
         text(e.operation_name),
         text(e.ip),
-        e.hash,
-        if with_metadata { e.metadata } else { String::new() },
+        e.hash.unwrap_or_default(),
+        if with_metadata {
+            e.metadata
+        } else {
+            String::new()
+        },
     ]
 }

@@ -2,14 +2,16 @@
 //! platform operators, and the chain check. Thin: parse, read, map.
 
 use super::export;
-use super::types::{AuditChainStatus, AuditEvent, AuditEventFilter, AuditExport, AuditExportFormat};
-use crate::types::parse_id;
-use async_graphql::ID;
+use super::types::{
+    AuditChainStatus, AuditEvent, AuditEventFilter, AuditExport, AuditExportFormat,
+};
 use crate::db::audit_read::{self, Reach};
 use crate::graphql::RequestContext;
 use crate::graphql::directives::{platformAdmin, requires};
 use crate::graphql::pagination::{Page, encode_cursor};
 use crate::rbac::Permission;
+use crate::types::parse_id;
+use async_graphql::ID;
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Object, Result};
 

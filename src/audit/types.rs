@@ -45,8 +45,8 @@ pub struct AuditEvent {
     pub id: ID,
     /// When it was recorded.
     pub at: DateTime<Utc>,
-    /// Its position in the chain.
-    pub seq: i64,
+    /// Its position in the chain; null for a second or so, until the sealer links it.
+    pub seq: Option<i64>,
     /// The workspace; null for account and platform events.
     pub workspace_id: Option<ID>,
     /// `USER`, `API_KEY`, `PLATFORM_OPERATOR`, `SYSTEM`, `WEBHOOK` or `ANONYMOUS`.

@@ -305,6 +305,9 @@ impl Authenticator {
     fn touch(&self, session_id: Uuid) {
         let db = self.db.clone();
         tokio::spawn(async move {
+            // SQLite's one writer at a time: a write outside a transaction takes its turn too, or
+            // a transaction that read before it could not write after it (SQLITE_BUSY_SNAPSHOT).
+            let _turn = db.writer().await;
             let result = Global::new(db.conn())
                 .update_many::<session::Entity>()
                 .col_expr(session::Column::LastUsedAt, Expr::value(Utc::now()))

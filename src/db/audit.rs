@@ -1,14 +1,14 @@
 //! The audit log's writer: the [`Frame`] that says who is acting and how (set around a root
-//! field, a job run or a webhook), and [`append`], which links an event into its hash chain
-//! inside the caller's transaction.
+//! field, a job run or a webhook), and [`append`], which writes an event inside the caller's
+//! transaction.
 //!
 //! A transaction committed while a frame is in scope writes its event before it commits
 //! ([`record_commit`], called by [`Tx::commit`](super::Tx::commit)): the event exists exactly
 //! when the change does. Refusals have no transaction of their own and are appended alone.
 //!
-//! Each chain (`ws:<workspace>`, or `platform` for events of no workspace) has a head row that
-//! the writer locks (`INSERT … ON CONFLICT DO UPDATE … RETURNING`), so links follow commit order
-//! and two writers never take the same place.
+//! Each chain (`ws:<workspace>`, or `platform` for events of no workspace) is linked by the
+//! sealer (`audit_seal`), not by the writer: an event is written unlinked, and sealed within a
+//! second or so, in the order the sealer sees them committed.
 // The audit tables are neither tenant nor global data: only this module and `audit_read` reach
 // them, so the raw entity calls clippy denies elsewhere are allowed here.
 #![allow(clippy::disallowed_methods)]
@@ -16,7 +16,7 @@
 use crate::events::{DomainEvent, Envelope};
 use chrono::{DateTime, SubsecRound, Utc};
 use entity::audit_event;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Statement};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -168,91 +168,34 @@ fn diff(changes: Vec<(String, Value, Value)>) -> serde_json::Map<String, Value> 
     out
 }
 
-/// Appends `entry` to its chain on `conn` (a transaction: the caller's, or one of its own).
+/// Appends `entry` on `conn` (a transaction: the caller's, or one of its own). The row is not
+/// linked yet: [`super::audit_seal::seal`] gives it its place in its chain shortly after, so
+/// that writers of one workspace never wait on each other for the chain's head.
 pub async fn append<C: ConnectionTrait>(conn: &C, entry: &Entry) -> Result<(), DbErr> {
-    let chain = chain_of(entry.workspace_id);
-    let backend = conn.get_database_backend();
-    let placeholder = |n: u8| match backend {
-        DatabaseBackend::Postgres => format!("${n}"),
-        _ => "?".to_owned(),
-    };
-    let lock = format!(
-        "INSERT INTO audit_chain_heads (chain, seq, hash, anchor_seq, anchor_hash) \
-         VALUES ({}, 0, '', 0, '') ON CONFLICT (chain) \
-         DO UPDATE SET seq = audit_chain_heads.seq RETURNING seq, hash",
-        placeholder(1)
-    );
-    let head = conn
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            &lock,
-            [chain.clone().into()],
-        ))
-        .await?
-        .ok_or_else(|| DbErr::Custom("audit chain head not returned".into()))?;
-    let seq: i64 = head.try_get("", "seq")?;
-    let prev_hash: String = head.try_get("", "hash")?;
-    let mut row = audit_event::Model {
-        id: Uuid::now_v7(),
-        chain: chain.clone(),
-        seq: seq + 1,
-        prev_hash,
-        hash: String::new(),
-        at: Utc::now().trunc_subsecs(6),
-        workspace_id: entry.workspace_id,
-        actor_type: entry.actor.actor_type.as_str().to_owned(),
-        actor_id: entry.actor.actor_id,
-        impersonator_id: entry.actor.impersonator_id,
-        source: entry.actor.source.as_str().to_owned(),
-        action: clip(&entry.action, 128),
-        resource_type: entry.resource.as_ref().map(|(t, _)| clip(t, 64)),
-        resource_id: entry.resource.as_ref().map(|(_, id)| clip(id, 128)),
-        result: entry.outcome.as_str().to_owned(),
-        error_code: entry.error_code.clone(),
-        request_id: entry.actor.request_id.as_deref().map(|s| clip(s, 128)),
-        operation_name: entry.actor.operation_name.as_deref().map(|s| clip(s, 256)),
-        ip: entry.actor.ip.as_deref().map(|s| clip(s, 64)),
-        user_agent: entry.actor.user_agent.as_deref().map(|s| clip(s, 512)),
-        metadata: entry.metadata.to_string(),
-    };
-    row.hash = digest(&row);
-    let (new_seq, new_hash) = (row.seq, row.hash.clone());
     audit_event::Entity::insert(audit_event::ActiveModel {
-        id: Set(row.id),
-        chain: Set(row.chain),
-        seq: Set(row.seq),
-        prev_hash: Set(row.prev_hash),
-        hash: Set(row.hash),
-        at: Set(row.at),
-        workspace_id: Set(row.workspace_id),
-        actor_type: Set(row.actor_type),
-        actor_id: Set(row.actor_id),
-        impersonator_id: Set(row.impersonator_id),
-        source: Set(row.source),
-        action: Set(row.action),
-        resource_type: Set(row.resource_type),
-        resource_id: Set(row.resource_id),
-        result: Set(row.result),
-        error_code: Set(row.error_code),
-        request_id: Set(row.request_id),
-        operation_name: Set(row.operation_name),
-        ip: Set(row.ip),
-        user_agent: Set(row.user_agent),
-        metadata: Set(row.metadata),
+        id: Set(Uuid::now_v7()),
+        chain: Set(chain_of(entry.workspace_id)),
+        seq: Set(None),
+        prev_hash: Set(None),
+        hash: Set(None),
+        at: Set(Utc::now().trunc_subsecs(6)),
+        workspace_id: Set(entry.workspace_id),
+        actor_type: Set(entry.actor.actor_type.as_str().to_owned()),
+        actor_id: Set(entry.actor.actor_id),
+        impersonator_id: Set(entry.actor.impersonator_id),
+        source: Set(entry.actor.source.as_str().to_owned()),
+        action: Set(clip(&entry.action, 128)),
+        resource_type: Set(entry.resource.as_ref().map(|(t, _)| clip(t, 64))),
+        resource_id: Set(entry.resource.as_ref().map(|(_, id)| clip(id, 128))),
+        result: Set(entry.outcome.as_str().to_owned()),
+        error_code: Set(entry.error_code.clone()),
+        request_id: Set(entry.actor.request_id.as_deref().map(|s| clip(s, 128))),
+        operation_name: Set(entry.actor.operation_name.as_deref().map(|s| clip(s, 256))),
+        ip: Set(entry.actor.ip.as_deref().map(|s| clip(s, 64))),
+        user_agent: Set(entry.actor.user_agent.as_deref().map(|s| clip(s, 512))),
+        metadata: Set(entry.metadata.to_string()),
     })
     .exec_without_returning(conn)
-    .await?;
-    let advance = format!(
-        "UPDATE audit_chain_heads SET seq = {}, hash = {} WHERE chain = {}",
-        placeholder(1),
-        placeholder(2),
-        placeholder(3)
-    );
-    conn.execute_raw(Statement::from_sql_and_values(
-        backend,
-        &advance,
-        [new_seq.into(), new_hash.into(), chain.into()],
-    ))
     .await?;
     Ok(())
 }
@@ -310,8 +253,8 @@ pub fn redact(key: &str, value: Value) -> Value {
 pub fn digest(row: &audit_event::Model) -> String {
     let canonical = json!([
         row.chain,
-        row.seq,
-        row.prev_hash,
+        row.seq.unwrap_or_default(),
+        row.prev_hash.as_deref().unwrap_or_default(),
         row.id,
         micros(row.at),
         row.workspace_id,

@@ -167,25 +167,26 @@ pub async fn verify<C: ConnectionTrait>(conn: &C, chain: &str) -> Result<Verdict
             break;
         }
         for row in page {
-            let reason = if row.seq != seq + 1 {
-                Some(format!("expected link {}, found {}", seq + 1, row.seq))
-            } else if row.prev_hash != hash {
+            let row_seq = row.seq.unwrap_or_default();
+            let reason = if row_seq != seq + 1 {
+                Some(format!("expected link {}, found {row_seq}", seq + 1))
+            } else if row.prev_hash.as_deref() != Some(hash.as_str()) {
                 Some("its previous hash does not match the link before it".to_owned())
-            } else if digest(&row) != row.hash {
+            } else if row.hash.as_deref() != Some(digest(&row).as_str()) {
                 Some("its content does not match its hash".to_owned())
             } else {
                 None
             };
             if let Some(reason) = reason {
                 verdict.broken = Some(Broken {
-                    seq: row.seq,
+                    seq: row_seq,
                     id: Some(row.id),
                     reason,
                 });
                 return Ok(verdict);
             }
             verdict.links += 1;
-            (seq, hash) = (row.seq, row.hash);
+            (seq, hash) = (row_seq, row.hash.unwrap_or_default());
         }
     }
     if seq != head.seq || hash != head.hash {

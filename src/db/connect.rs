@@ -111,7 +111,7 @@ impl Db {
     }
 
     /// The single writer's turn on SQLite (`None` on PostgreSQL), for a write outside [`Tx`].
-    pub(super) async fn writer(&self) -> Option<OwnedMutexGuard<()>> {
+    pub async fn writer(&self) -> Option<OwnedMutexGuard<()>> {
         match &self.write_lock {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,

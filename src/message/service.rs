@@ -85,8 +85,13 @@ pub async fn post(
     txn.commit().await?;
     // The author has read their own message (outside the transaction: the message stands even if
     // this fails, and a racing first mark must not abort it).
+    // SQLite's one writer takes this write too, or a transaction that read before it could not
+    // write after it (SQLITE_BUSY_SNAPSHOT); on PostgreSQL the turn is a no-op.
+    let turn = app.db.writer().await;
     let scoped = Scoped::new(app.db.conn(), access.workspace_id);
-    if let Err(err) = mark_read_in(&scoped, access.user_id, project_id, created.id).await {
+    let marked = mark_read_in(&scoped, access.user_id, project_id, created.id).await;
+    drop(turn);
+    if let Err(err) = marked {
         tracing::warn!(error = ?err, message = %created.id, "could not mark the author's message read");
     }
     Ok(created)
@@ -189,6 +194,7 @@ pub async fn mark_read(
         }
     };
     if let Some(target) = target {
+        let _turn = app.db.writer().await;
         mark_read_in(&scoped, access.user_id, project_id, target).await?;
     }
     unread_count(conn, access, project_id).await

@@ -3,6 +3,7 @@
 //! by hand (through `verifyAuditChain` and `portico audit verify`).
 
 use crate::helpers::*;
+use futures_util::StreamExt;
 use portico::db::audit_read::{self, Filter, Reach};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
@@ -229,6 +230,9 @@ async fn the_hash_chain_catches_a_row_edited_by_hand() {
     for name in ["One", "Two", "Three"] {
         app.create_project(&team.owner, name, &[]).await;
     }
+    // Events are written unlinked; the sealer (the `audit.seal` job) links them.
+    let sealed = portico::db::audit_seal::seal(&app.state.db).await.unwrap();
+    assert!(sealed >= 3, "{sealed}");
     let status = "{ verifyAuditChain { chain links intact brokenAt reason } }";
     let intact = app.query(&team.owner, status, json!({})).await;
     let intact = &data(&intact)["verifyAuditChain"];
@@ -362,10 +366,54 @@ async fn an_update_records_the_fields_it_changed_before_and_after() {
     let events = audit_events(&app, &team.owner, json!({ "action": "project.update" })).await;
     assert_eq!(events.len(), 1, "{events:?}");
     let changes = &events[0]["metadata"]["changes"];
-    assert_eq!(changes["project.name"], json!({"before": "Site", "after": "Site v2"}));
+    assert_eq!(
+        changes["project.name"],
+        json!({"before": "Site", "after": "Site v2"})
+    );
     assert_eq!(changes["project.next_step"]["after"], "Mockups");
     // Unchanged fields and the timestamp are not listed.
     assert!(changes.get("project.status").is_none(), "{changes}");
     assert!(changes.get("project.updated_at").is_none(), "{changes}");
     assert_eq!(events[0]["resourceId"], project);
+}
+
+#[tokio::test]
+async fn concurrent_writers_are_sealed_into_one_unbroken_chain() {
+    let app = spawn_app().await;
+    let team = app.create_team("acme").await;
+    let project = app.create_project(&team.owner, "Site", &[]).await;
+    // Writers of one workspace never wait on each other; the sealers (two at once here) link
+    // every event exactly once.
+    let posts = (0..40).map(|i| {
+        app.query(
+            &team.owner,
+            "mutation($p: ID!, $b: String!) { postMessage(projectId: $p, body: $b) { id } }",
+            json!({ "p": project, "b": format!("message {i}") }),
+        )
+    });
+    // Eight in flight at a time: SQLite's one writer is the embedded default's limit, not ours.
+    let posts = futures_util::stream::iter(posts)
+        .buffer_unordered(8)
+        .collect::<Vec<_>>();
+    let (answers, a, b) = tokio::join!(
+        posts,
+        portico::db::audit_seal::seal(&app.state.db),
+        portico::db::audit_seal::seal(&app.state.db),
+    );
+    for answer in &answers {
+        assert!(answer["errors"].is_null(), "{answer}");
+    }
+    let c = portico::db::audit_seal::seal(&app.state.db).await.unwrap();
+    let verdict = audit_read::verify_workspace(app.state.db.conn(), Some(team.workspace_id))
+        .await
+        .unwrap();
+    assert_eq!(verdict.broken, None);
+    let all = Filter {
+        action: Some("message.post".into()),
+        ..Filter::default()
+    };
+    let rows = settled(&app, all, 40).await;
+    assert_eq!(rows.len(), 40);
+    assert!(rows.iter().all(|r| r.hash.is_some()), "every event sealed");
+    assert!(a.unwrap() + b.unwrap() + c >= 40);
 }
