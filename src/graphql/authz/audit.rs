@@ -62,7 +62,7 @@ pub fn action_of(field: &str, mutation: bool) -> String {
     format!("{resource}.{verb}")
 }
 
-/// The action a denied field stands for: a root field's, or `type.field.read` below the root.
+/// The action a denied root field stands for (`type.field.read` for any other field).
 pub fn denied_action(info: &ResolveInfo<'_>) -> String {
     match info.parent_type {
         "Mutation" => action_of(info.name, true),

@@ -192,7 +192,11 @@ pub(crate) async fn check(
     };
     if let Err(err) = rc.authorize(requirement, mutation).await {
         rc.record_denial(info, &err);
-        audit::refusal(rc, audit::denied_action(info), &err).await;
+        // Root fields only: a denied field below the root repeats per row of a list (the
+        // single-pass board checks it per task), and is logged and counted already.
+        if info.path_node.parent.is_none() {
+            audit::refusal(rc, audit::denied_action(info), &err).await;
+        }
         return Err(deny(info, err));
     }
     Ok(())
