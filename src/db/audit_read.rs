@@ -214,15 +214,3 @@ pub async fn ensure_partitions<C: ConnectionTrait>(conn: &C) -> Result<u64, DbEr
     }
     Ok(3)
 }
-
-/// Events per chain, for tests and the back office.
-pub async fn count<C: ConnectionTrait>(conn: &C) -> Result<u64, DbErr> {
-    let n = audit_event::Entity::find()
-        .select_only()
-        .column_as(Column::Id.count(), "n")
-        .into_tuple::<i64>()
-        .one(conn)
-        .await?
-        .unwrap_or(0);
-    Ok(u64::try_from(n).unwrap_or(0))
-}
