@@ -106,6 +106,19 @@ impl Mailer {
         result
     }
 
+    /// Checks the SMTP server answers (a `NOOP` on a pooled connection); `None` when mail goes
+    /// to a folder.
+    pub async fn ping(&self) -> Option<anyhow::Result<()>> {
+        match &self.transport {
+            Transport::Smtp(smtp) => Some(match smtp.test_connection().await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err(anyhow::anyhow!("the SMTP server did not answer NOOP")),
+                Err(err) => Err(err.into()),
+            }),
+            Transport::Folder(..) => None,
+        }
+    }
+
     /// Emails sent and failed since start.
     pub fn counts(&self) -> (u64, u64) {
         use std::sync::atomic::Ordering::Relaxed;

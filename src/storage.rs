@@ -246,6 +246,18 @@ impl Storage {
         Ok(())
     }
 
+    /// Checks the store answers (a signed `HEAD` of a key that need not exist, on S3).
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        match self
+            .store
+            .head(&Path::from("portico-readiness-probe"))
+            .await
+        {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Removes an object; one already gone is fine.
     pub async fn delete(&self, key: &ObjectKey) -> ApiResult<()> {
         match self.store.delete(&key.path()).await {

@@ -14,6 +14,57 @@ async fn health_and_readiness() {
     assert_eq!((status, &health["status"]), (200, &json!("ok")));
     let (status, ready) = app.probe("/readyz").await;
     assert_eq!((status, &ready["database"]), (200, &json!("ok")));
+    assert_eq!(ready["objectStore"], "ok", "{ready}");
+    assert_eq!(ready["smtp"], "not configured", "{ready}");
+}
+
+#[tokio::test]
+async fn readiness_reports_smtp_and_the_object_store_and_degrades_without_them() {
+    let sink = crate::smtp::SmtpSink::start().await;
+    let url = sink.url();
+    let app = spawn_app_with(move |c| {
+        c.mail.smtp_url = Some(portico::config::Secret::new(url));
+    })
+    .await;
+    let (status, ready) = app.probe("/readyz").await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (&ready["status"], &ready["smtp"], &ready["objectStore"]),
+        (&json!("ready"), &json!("ok"), &json!("ok")),
+        "{ready}"
+    );
+
+    // An SMTP server and an S3 endpoint that nobody answers on.
+    let (smtp, s3) = (free_port(), free_port());
+    let app = spawn_app_with(move |c| {
+        c.mail.smtp_url = Some(portico::config::Secret::new(format!(
+            "smtp://127.0.0.1:{smtp}"
+        )));
+        c.files.s3_bucket = Some("nowhere".to_owned());
+        c.files.s3_endpoint = Some(format!("http://127.0.0.1:{s3}"));
+        c.files.s3_access_key_id = Some("key".to_owned());
+        c.files.s3_secret_access_key = Some(portico::config::Secret::new("secret"));
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let (status, ready) = app.probe("/readyz").await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(status, 200, "the database answers: degraded, not out");
+    assert_eq!(
+        (
+            &ready["status"],
+            &ready["database"],
+            &ready["smtp"],
+            &ready["objectStore"]
+        ),
+        (
+            &json!("degraded"),
+            &json!("ok"),
+            &json!("down"),
+            &json!("down")
+        ),
+        "{ready}"
+    );
 }
 
 async fn raw(app: &TestApp, content_type: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
