@@ -102,6 +102,7 @@ impl App {
             Arc::new(audit_jobs::SealAudit),
             Arc::new(audit_jobs::AuditPartitions),
             Arc::new(audit_jobs::ExportAudit),
+            Arc::new(audit_jobs::RetainAudit),
         ]
     }
 

@@ -6,6 +6,7 @@
 
 pub mod export;
 mod resolvers;
+pub mod retention;
 mod types;
 
 pub use resolvers::{AuditMutation, AuditQuery};

@@ -83,14 +83,16 @@ pub async fn create_admin(
         .await
         .map_err(api)?
     {
-        Global::new(app.db.conn())
+        let txn = app.db.begin().await.context("starting the promotion")?;
+        Global::new(&*txn)
             .update_many::<user::Entity>()
             .col_expr(user::Column::IsPlatformAdmin, Expr::value(true))
             .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(user::Column::Id.eq(existing.id))
-            .exec(app.db.conn())
+            .exec(&*txn)
             .await
             .context("promoting the account")?;
+        txn.commit().await.context("committing the promotion")?;
         let sessions = identity::live_sessions(app.db.conn(), existing.id)
             .await
             .map_err(api)?;
@@ -105,17 +107,11 @@ pub async fn create_admin(
         None => random_password(),
     };
     let hash = app.hasher.hash(&password).await.map_err(api)?;
-    identity::create_user(
-        app.db.conn(),
-        &email,
-        name,
-        hash,
-        UserStatus::Active,
-        true,
-        true,
-    )
-    .await
-    .map_err(api)?;
+    let txn = app.db.begin().await.context("starting the account")?;
+    identity::create_user(&*txn, &email, name, hash, UserStatus::Active, true, true)
+        .await
+        .map_err(api)?;
+    txn.commit().await.context("committing the account")?;
     Ok(Some(CreatedAccount {
         email: email.into_inner(),
         password,

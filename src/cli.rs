@@ -1,5 +1,6 @@
 //! The `portico` command line: `serve` (the default), `migrate`, `create-admin`, `seed-demo`,
-//! `audit verify` and `export-schema`.
+//! `reseal-mfa`, `audit verify`, `audit retain` and `export-schema`. Commands that change data
+//! run in an audit frame of source `CLI`: each of their commits is recorded.
 #![allow(clippy::print_stdout)]
 
 use crate::app::App;
@@ -75,6 +76,9 @@ pub enum AuditAction {
         #[arg(long)]
         platform: bool,
     },
+    /// Archive and remove now the months older than `AUDIT_RETENTION_MONTHS` (what the
+    /// `audit.retention` job does every hour).
+    Retain,
 }
 
 /// Migration actions.
@@ -105,7 +109,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     }
     let config = Config::load(cli.config.as_deref())?;
-    crate::telemetry::init(config.log_format);
+    let traces = config
+        .observability
+        .otel_exporter_otlp_endpoint
+        .clone()
+        .map(|endpoint| crate::telemetry::traces::TraceConfig {
+            endpoint,
+            service_name: config.observability.otel_service_name.clone(),
+        });
+    // Flushes the buffered spans when `run` returns.
+    let _flush = crate::telemetry::init(config.log_format, traces.as_ref());
     match command {
         Command::Serve => serve(config).await,
         Command::Migrate { action } => migrate(config, action).await,
@@ -115,7 +128,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             password,
         } => {
             let app = App::build(config).await?;
-            match bootstrap::create_admin(&app, &email, &name, password).await? {
+            let args = serde_json::json!({ "email": email });
+            let made = as_cli("platformAdmin.create", args, async {
+                bootstrap::create_admin(&app, &email, &name, password).await
+            });
+            match made.await? {
                 Some(created) => println!(
                     "Platform admin created.\n  email:    {}\n  password: {}",
                     created.email, created.password
@@ -126,7 +143,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::SeedDemo => {
             let app = App::build(config).await?;
-            let created = bootstrap::seed_demo(&app).await?;
+            let created = as_cli(
+                "demo.seed",
+                serde_json::json!({}),
+                bootstrap::seed_demo(&app),
+            )
+            .await?;
             if created.is_empty() {
                 println!("The demo workspace already exists.");
             } else {
@@ -142,7 +164,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::ResealMfa => {
             let app = App::build(config).await?;
-            let done = crate::identity::mfa_keys::reseal_all(&app.db, &app.mfa).await?;
+            let reseal = crate::identity::mfa_keys::reseal_all(&app.db, &app.mfa);
+            let done = as_cli("mfa.reseal", serde_json::json!({}), reseal).await?;
             println!(
                 "MFA secrets: {} moved to the current key, {} already under it, {} unreadable",
                 done.moved, done.current, done.unreadable
@@ -156,8 +179,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     platform,
                 },
         } => audit_verify(config, workspace, platform).await,
+        Command::Audit {
+            action: AuditAction::Retain,
+        } => audit_retain(config).await,
         Command::ExportSchema { .. } => Ok(()),
     }
+}
+
+/// Runs `work` in an audit frame of the command line: every commit it makes is recorded.
+async fn as_cli<F: Future>(action: &str, args: serde_json::Value, work: F) -> F::Output {
+    use crate::db::audit::{Actor, Frame, Source};
+    let frame = Frame::new(Actor::system(Source::Cli), action.to_owned(), true, args);
+    crate::db::audit::within(std::sync::Arc::new(frame), work).await
+}
+
+async fn audit_retain(config: Config) -> anyhow::Result<()> {
+    use crate::db::audit::{Actor, Source};
+    let months = config.observability.audit_retention_months;
+    if months == 0 {
+        println!("AUDIT_RETENTION_MONTHS is 0: every month is kept.");
+        return Ok(());
+    }
+    let app = App::build(config).await?;
+    let now = chrono::Utc::now();
+    let actor = Actor::system(Source::Cli);
+    let done = crate::audit::retention::run(&app.db, &app.storage, months, now, actor).await?;
+    if done.is_empty() {
+        println!("No month is older than {months} month(s).");
+    }
+    for month in done {
+        println!(
+            "{}: {} events archived to {}, then removed",
+            month.month, month.events, month.key
+        );
+    }
+    Ok(())
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

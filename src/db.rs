@@ -8,6 +8,7 @@ mod across;
 pub mod audit;
 mod audit_frame;
 pub mod audit_read;
+pub mod audit_retain;
 pub mod audit_seal;
 mod connect;
 pub mod idempotency;

@@ -1,22 +1,40 @@
 //! Logging (`RUST_LOG` filters, default `info`; `LOG_FORMAT` picks pretty or JSON lines), the
-//! denial counters and the Prometheus [`metrics`].
+//! OpenTelemetry [`traces`] (when `OTEL_EXPORTER_OTLP_ENDPOINT` is set), the denial counters and
+//! the Prometheus [`metrics`].
 
 pub mod metrics;
+pub mod traces;
 
 use crate::config::LogFormat;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
-/// Installs the global subscriber. Safe to call twice (the second call does nothing).
-pub fn init(format: LogFormat) {
+/// Installs the global subscriber: logs, and traces when `traces` names a collector. Keep the
+/// answer alive until the process ends: dropping it flushes the spans still buffered. Safe to
+/// call twice (the second call installs nothing).
+pub fn init(format: LogFormat, traces: Option<&traces::TraceConfig>) -> traces::Flush {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(true);
-    let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Pretty => builder.compact().try_init(),
+    let logs = tracing_subscriber::fmt::layer().with_target(true);
+    let logs = match format {
+        LogFormat::Json => logs.json().flatten_event(true).boxed(),
+        LogFormat::Pretty => logs.compact().boxed(),
+    }
+    .with_filter(filter);
+    let (spans, flush) = match traces.map(traces::layer) {
+        Some(Ok((layer, flush))) => (Some(layer), flush),
+        Some(Err(err)) => {
+            eprintln!("traces are off: the OTLP exporter could not be built: {err:#}");
+            (None, traces::Flush::default())
+        }
+        None => (None, traces::Flush::default()),
     };
+    let _ = tracing_subscriber::registry()
+        .with(logs)
+        .with(spans)
+        .try_init();
+    flush
 }
 
 /// Denied accesses since start, by code: what the Prometheus work will export. Every denial is

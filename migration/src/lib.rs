@@ -28,6 +28,7 @@ mod m20261130_000022_webhooks;
 mod m20261201_000023_audit;
 mod m20261201_000024_audit_exports;
 
+pub use m20261201_000023_audit::NO_DELETE_SQLITE as AUDIT_SQLITE_NO_DELETE;
 pub use m20261201_000023_audit::partition_sql as audit_partition_sql;
 
 pub use m20261130_000017_files::STANDARD_FOLDERS;

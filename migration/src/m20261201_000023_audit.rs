@@ -94,9 +94,14 @@ const SQLITE: &[&str] = &[
        OR NEW.ip IS NOT OLD.ip OR NEW.user_agent IS NOT OLD.user_agent
        OR NEW.metadata IS NOT OLD.metadata
      BEGIN SELECT RAISE(ABORT, 'audit_events is append-only (UPDATE refused)'); END",
-    "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
-     BEGIN SELECT RAISE(ABORT, 'audit_events is append-only (DELETE refused)'); END",
+    NO_DELETE_SQLITE,
 ];
+
+/// SQLite's guard against DELETE (retention lifts it inside its own transaction, then sets it
+/// again before committing).
+pub const NO_DELETE_SQLITE: &str =
+    "CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+     BEGIN SELECT RAISE(ABORT, 'audit_events is append-only (DELETE refused)'); END";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -1,7 +1,7 @@
 //! The audit log's periodic jobs, bound to the container here: sealing new events into their
 //! chains, creating next months' partitions
-//! ahead of time (PostgreSQL), so no event ever lands in the default partition, and writing the
-//! exports people asked for.
+//! ahead of time (PostgreSQL), so no event ever lands in the default partition, writing the
+//! exports people asked for, and archiving the months past `AUDIT_RETENTION_MONTHS`.
 
 use super::AppState;
 use async_trait::async_trait;
@@ -69,5 +69,28 @@ impl crate::jobs::Job for SealAudit {
         crate::db::audit_seal::seal(&app.db)
             .await
             .map_err(anyhow::Error::from)
+    }
+}
+
+/// Archives and removes the months older than `AUDIT_RETENTION_MONTHS` (nothing when 0).
+#[derive(Debug)]
+pub struct RetainAudit;
+
+#[async_trait]
+impl crate::jobs::Job for RetainAudit {
+    fn name(&self) -> &'static str {
+        "audit.retention"
+    }
+
+    fn every(&self, _app: &AppState) -> Duration {
+        Duration::from_secs(3600)
+    }
+
+    async fn run(&self, app: &AppState) -> anyhow::Result<u64> {
+        let months = app.config.observability.audit_retention_months;
+        let actor = crate::db::audit::Actor::system(crate::db::audit::Source::Job);
+        let done =
+            crate::audit::retention::run(&app.db, &app.storage, months, Utc::now(), actor).await?;
+        Ok(done.iter().map(|m| m.events).sum())
     }
 }

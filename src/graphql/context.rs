@@ -21,6 +21,10 @@ pub struct ClientInfo {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
     pub request_id: Option<String>,
+    /// The request came from Portico's GraphiQL page (`X-Portico-Client: graphiql`, or
+    /// `"client": "graphiql"` in a socket's init payload). A label for the audit log's source,
+    /// never a permission: any client may send it.
+    pub via_graphiql: bool,
 }
 
 /// Everything a resolver knows about its request.

@@ -54,6 +54,9 @@ fn client_info(headers: &HeaderMap, addr: SocketAddr) -> ClientInfo {
             .get(&REQUEST_ID)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
+        via_graphiql: headers
+            .get("x-portico-client")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"graphiql")),
     }
 }
 

@@ -69,21 +69,52 @@ pub fn router(state: AppState) -> Router {
         ServiceBuilder::new()
             .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
             .layer(
-                TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                    let id = req
-                        .headers()
-                        .get(&REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
-                }),
+                TraceLayer::new_for_http()
+                    .make_span_with(request_span)
+                    .on_response(
+                        |res: &http::Response<_>, _: Duration, span: &tracing::Span| {
+                            span.record(
+                                "http.response.status_code",
+                                i64::from(res.status().as_u16()),
+                            );
+                        },
+                    ),
             )
             .layer(PropagateRequestIdLayer::new(REQUEST_ID))
             .layer(axum::middleware::from_fn(security::headers))
-            .layer(axum::middleware::from_fn_with_state(tracked, super::metrics::track))
+            .layer(axum::middleware::from_fn_with_state(
+                tracked,
+                super::metrics::track,
+            ))
             .layer(CatchPanicLayer::custom(errors::panic_response))
             .layer(cors),
     )
+}
+
+/// The request's span: named `METHOD route` (the route, not the path, so object keys never
+/// name a span), with OpenTelemetry's semantic attributes, joined to the caller's trace.
+fn request_span<B>(req: &Request<B>) -> tracing::Span {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("other", |p| p.as_str());
+    let span = tracing::info_span!(
+        "request",
+        otel.name = %format_args!("{} {route}", req.method()),
+        otel.kind = "server",
+        method = %req.method(),
+        path = %req.uri().path(),
+        http.route = route,
+        request_id = %id,
+        http.response.status_code = tracing::field::Empty,
+    );
+    crate::telemetry::traces::adopt_parent(&span, req.headers());
+    span
 }
 
 /// The embedded default's signed object route. Its uploads are as long as their signed length

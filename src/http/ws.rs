@@ -317,6 +317,7 @@ async fn authenticate(
     let workspace = field(&["workspace", "X-Workspace", "x-workspace"]);
     let client = ClientInfo {
         ip: Some(ip),
+        via_graphiql: field(&["client"]).is_some_and(|c| c.eq_ignore_ascii_case("graphiql")),
         ..ClientInfo::default()
     };
     let is_key = matches!(principal, Principal::ApiKey(_));

@@ -28,6 +28,8 @@ pub async fn reseal_all(db: &Db, sealing: &SecretBox) -> anyhow::Result<Resealed
         .all(db.conn())
         .await?;
     let mut done = Resealed::default();
+    // One transaction: every secret moves, or none does (and the run is one audit event).
+    let txn = db.begin().await?;
     for account in enrolled {
         let Some(sealed) = account.mfa_secret.as_deref() else {
             continue;
@@ -41,7 +43,7 @@ pub async fn reseal_all(db: &Db, sealing: &SecretBox) -> anyhow::Result<Resealed
                     .col_expr(user::Column::MfaSecret, Expr::value(resealed))
                     .filter(user::Column::Id.eq(account.id))
                     .filter(user::Column::MfaSecret.eq(sealed))
-                    .exec(db.conn())
+                    .exec(&*txn)
                     .await?;
                 done.moved += 1;
             }
@@ -51,5 +53,6 @@ pub async fn reseal_all(db: &Db, sealing: &SecretBox) -> anyhow::Result<Resealed
             }
         }
     }
+    txn.commit().await?;
     Ok(done)
 }

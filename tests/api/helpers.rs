@@ -364,7 +364,10 @@ fn init_logs() {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
         if std::env::var_os("TEST_LOG").is_some() {
-            portico::telemetry::init(portico::config::LogFormat::Pretty);
+            std::mem::forget(portico::telemetry::init(
+                portico::config::LogFormat::Pretty,
+                None,
+            ));
         }
     });
 }

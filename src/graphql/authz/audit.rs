@@ -91,7 +91,9 @@ pub fn actor_of(rc: &RequestContext, requirement: Option<&Requirement>) -> Actor
         actor_type,
         actor_id,
         impersonator_id: None,
-        source: if rc.over_websocket() {
+        source: if rc.client.via_graphiql {
+            Source::Graphiql
+        } else if rc.over_websocket() {
             Source::Websocket
         } else {
             source

@@ -20,6 +20,7 @@ use async_graphql::{Request, Response, ServerError, ServerResult, Value, Variabl
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use std::sync::{Arc, OnceLock};
+use tracing::Instrument;
 
 /// Builds [`AuthzExtension`]s; holds the policy, set once the schema is built.
 #[derive(Debug, Clone, Default)]
@@ -167,7 +168,15 @@ impl AuthzExtension {
                             mutation,
                             audit::arguments(&info, self.variables.get()),
                         );
-                        audit::around(rc, frame, mutation, next.run(ctx, info)).await
+                        let span = tracing::debug_span!(
+                            target: "portico::graphql",
+                            "resolve",
+                            otel.name = %format_args!("{}.{}", info.parent_type, info.name),
+                            graphql.field.name = info.name,
+                        );
+                        audit::around(rc, frame, mutation, next.run(ctx, info))
+                            .instrument(span)
+                            .await
                     }
                     _ => next.run(ctx, info).await,
                 }

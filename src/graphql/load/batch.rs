@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
+use tracing::Instrument;
 use uuid::Uuid;
 
 type Slot = Arc<OnceCell<Arc<dyn Any + Send + Sync>>>;
@@ -54,6 +55,12 @@ impl Batch {
         F: FnOnce() -> Fut,
         Fut: Future<Output = ApiResult<T>>,
     {
+        let span = tracing::debug_span!(
+            target: "portico::graphql",
+            "load",
+            otel.name = %format_args!("load {key}"),
+            batch.size = self.ids.len(),
+        );
         let slot = {
             let mut memo = self
                 .memo
@@ -64,6 +71,7 @@ impl Batch {
         let value = slot
             .get_or_try_init(|| async {
                 load()
+                    .instrument(span)
                     .await
                     .map(|v| Arc::new(v) as Arc<dyn Any + Send + Sync>)
             })
