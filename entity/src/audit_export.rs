@@ -1,4 +1,5 @@
-//! `audit_exports`: a workspace's request for its audit events as a file, and how it went.
+//! `audit_exports`: a request for audit events as a file, and how it went: a workspace's (its
+//! events) or, with no workspace, a platform operator's (every chain's).
 
 use sea_orm::entity::prelude::*;
 
@@ -7,7 +8,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub workspace_id: Uuid,
+    /// `None` for a platform-wide export.
+    pub workspace_id: Option<Uuid>,
     pub requested_by: Uuid,
     /// `CSV` or `JSONL`.
     pub format: String,

@@ -27,6 +27,7 @@ mod m20261130_000021_account_emails;
 mod m20261130_000022_webhooks;
 mod m20261201_000023_audit;
 mod m20261201_000024_audit_exports;
+mod m20261201_000025_platform_audit_exports;
 
 pub use m20261201_000023_audit::NO_DELETE_SQLITE as AUDIT_SQLITE_NO_DELETE;
 pub use m20261201_000023_audit::partition_sql as audit_partition_sql;
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000022_webhooks::Migration),
             Box::new(m20261201_000023_audit::Migration),
             Box::new(m20261201_000024_audit_exports::Migration),
+            Box::new(m20261201_000025_platform_audit_exports::Migration),
         ]
     }
 }

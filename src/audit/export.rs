@@ -1,7 +1,8 @@
 //! Audit exports: a holder of `audit:read` asks for the workspace's events (with a filter) as
 //! CSV or JSONL; the `audit.export` job writes the file to object storage (at most
 //! [`MAX_ROWS`] events, newest first), and `auditExport` hands out a link valid [`LINK_TTL`].
-//! The file carries metadata only when the requester could read it (`note:private`).
+//! The file carries metadata only when the requester could read it (`note:private`). Platform
+//! operators export every chain's events the same way (an export of no workspace).
 
 use crate::db::audit_read::{self, Filter, Reach};
 use crate::db::{AcrossTenants, Db, Scoped};
@@ -53,6 +54,30 @@ impl Format {
     }
 }
 
+fn queued(
+    workspace_id: Option<Uuid>,
+    requested_by: Uuid,
+    format: Format,
+    filter: &Filter,
+    with_metadata: bool,
+) -> ApiResult<audit_export::ActiveModel> {
+    Ok(audit_export::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        workspace_id: Set(workspace_id),
+        requested_by: Set(requested_by),
+        format: Set(format.as_str().to_owned()),
+        filter: Set(serde_json::to_string(filter).map_err(ApiError::internal)?),
+        with_metadata: Set(with_metadata),
+        status: Set("QUEUED".to_owned()),
+        claimed_until: Set(None),
+        object_key: Set(None),
+        row_count: Set(None),
+        error: Set(None),
+        created_at: Set(Utc::now()),
+        finished_at: Set(None),
+    })
+}
+
 /// Queues an export of the caller's workspace.
 pub async fn request(
     db: &Db,
@@ -60,28 +85,48 @@ pub async fn request(
     format: Format,
     filter: &Filter,
 ) -> ApiResult<audit_export::Model> {
-    let filter = serde_json::to_string(filter).map_err(ApiError::internal)?;
+    let with_metadata = access.has(Permission::NotePrivate);
+    let row = queued(
+        Some(access.workspace_id),
+        access.user_id,
+        format,
+        filter,
+        with_metadata,
+    )?;
     let txn = db.begin().await?;
-    let created = txn
-        .scoped(access.workspace_id)
-        .insert(audit_export::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            workspace_id: Set(access.workspace_id),
-            requested_by: Set(access.user_id),
-            format: Set(format.as_str().to_owned()),
-            filter: Set(filter),
-            with_metadata: Set(access.has(Permission::NotePrivate)),
-            status: Set("QUEUED".to_owned()),
-            claimed_until: Set(None),
-            object_key: Set(None),
-            row_count: Set(None),
-            error: Set(None),
-            created_at: Set(Utc::now()),
-            finished_at: Set(None),
-        })
-        .await?;
+    let created = txn.scoped(access.workspace_id).insert(row).await?;
     txn.commit().await?;
     Ok(created)
+}
+
+/// Queues an export of every chain (a platform operator's; metadata included).
+pub async fn request_platform(
+    db: &Db,
+    operator: Uuid,
+    format: Format,
+    filter: &Filter,
+) -> ApiResult<audit_export::Model> {
+    let row = queued(None, operator, format, filter, true)?;
+    let txn = db.begin().await?;
+    let created = PLATFORM.insert_unowned(&*txn, row).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Platform exports are rows of no workspace in a tenant table.
+const PLATFORM: AcrossTenants = AcrossTenants {
+    why: "platform-wide exports belong to no workspace; only operators reach them",
+};
+
+/// A platform-wide export (NOT_FOUND for a workspace's export, like a missing one).
+pub async fn get_platform(db: &Db, id: Uuid) -> ApiResult<audit_export::Model> {
+    PLATFORM
+        .find::<audit_export::Entity>()
+        .filter(audit_export::Column::Id.eq(id))
+        .filter(audit_export::Column::WorkspaceId.is_null())
+        .one(db.conn())
+        .await?
+        .ok_or(ApiError::NotFound("audit export"))
 }
 
 /// One export of the caller's workspace (NOT_FOUND for another workspace's, like a missing one).
@@ -128,8 +173,7 @@ pub async fn run_due(db: &Db, storage: &Storage, now: DateTime<Utc>) -> ApiResul
     let mut done = 0;
     while let Some(export) = claim(db, now).await? {
         let outcome = write(db, storage, &export).await;
-        let scoped = Scoped::new(db.conn(), export.workspace_id);
-        let mut update = scoped
+        let mut update = AcrossTenants::because("the export job finishes the export it claimed")
             .update_many::<audit_export::Entity>()
             .col_expr(audit_export::Column::FinishedAt, Expr::value(Utc::now()))
             .col_expr(
@@ -205,7 +249,9 @@ async fn write(
     }
     let (mut rows, mut before) = (0_usize, None);
     while rows < MAX_ROWS {
-        let reach = Reach::Workspace(export.workspace_id);
+        let reach = export
+            .workspace_id
+            .map_or(Reach::Everything, Reach::Workspace);
         let page = audit_read::list(db.conn(), reach, &filter, before, 1000).await?;
         let Some(last) = page.last() else { break };
         before = Some(last.id);
@@ -232,7 +278,11 @@ async fn write(
             .map_err(|e| ApiError::internal(e.into_error()))?,
         Format::Jsonl => jsonl,
     };
-    let key = ObjectKey::generate(export.workspace_id);
+    let key = match export.workspace_id {
+        Some(workspace_id) => ObjectKey::generate(workspace_id),
+        // Objects of no workspace live under the nil UUID (keys stay `{uuid}/{uuid}`).
+        None => ObjectKey::generate(Uuid::nil()),
+    };
     storage.put(&key, body).await?;
     Ok((key, i64::try_from(rows).unwrap_or(i64::MAX)))
 }

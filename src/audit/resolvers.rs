@@ -1,5 +1,5 @@
-//! The audit log's queries: a workspace's events for holders of `audit:read`, every event for
-//! platform operators, and the chain check. Thin: parse, read, map.
+//! The audit log's queries and exports: a workspace's events for holders of `audit:read`, every
+//! event for platform operators, and the chain check. Thin: parse, read, map.
 
 use super::export;
 use super::types::{
@@ -69,6 +69,19 @@ impl AuditQuery {
         Ok(Some(AuditExport::new(found, url)))
     }
 
+    /// A platform-wide audit export (platform operators), with its download link once ready.
+    #[graphql(directive = platformAdmin::apply())]
+    async fn platform_audit_export(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The export's ID.")] id: ID,
+    ) -> Result<Option<AuditExport>> {
+        let rc = RequestContext::of(ctx)?;
+        let found = export::get_platform(&rc.app.db, parse_id("id", &id)?).await?;
+        let url = export::link(&rc.app.storage, &found).await?;
+        Ok(Some(AuditExport::new(found, url)))
+    }
+
     /// Checks the selected workspace's audit chain link by link and names the first broken one.
     #[graphql(directive = requires::apply(Permission::AuditRead))]
     async fn verify_audit_chain(&self, ctx: &Context<'_>) -> Result<Option<AuditChainStatus>> {
@@ -123,11 +136,26 @@ impl AuditMutation {
         let rc = RequestContext::of(ctx)?;
         let access = rc.access().await?;
         let filter = filter.unwrap_or_default().parse()?;
-        let format = match format {
-            AuditExportFormat::Csv => export::Format::Csv,
-            AuditExportFormat::Jsonl => export::Format::Jsonl,
-        };
-        let created = export::request(&rc.app.db, access, format, &filter).await?;
+        let created = export::request(&rc.app.db, access, format.into(), &filter).await?;
+        Ok(Some(AuditExport::new(created, None)))
+    }
+
+    /// Asks for every chain's audit events (matching `filter`, metadata included) as a file
+    /// (platform operators); `platformAuditExport` then hands out a short-lived link.
+    #[graphql(directive = platformAdmin::apply())]
+    async fn export_platform_audit_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "CSV or JSONL.")] format: AuditExportFormat,
+        #[graphql(desc = "Only the events matching every field given.")] filter: Option<
+            AuditEventFilter,
+        >,
+    ) -> Result<Option<AuditExport>> {
+        let rc = RequestContext::of(ctx)?;
+        let operator = rc.user()?.user_id;
+        let filter = filter.unwrap_or_default().parse()?;
+        let created =
+            export::request_platform(&rc.app.db, operator, format.into(), &filter).await?;
         Ok(Some(AuditExport::new(created, None)))
     }
 }

@@ -244,3 +244,12 @@ impl AuditExport {
         }
     }
 }
+
+impl From<AuditExportFormat> for super::export::Format {
+    fn from(format: AuditExportFormat) -> Self {
+        match format {
+            AuditExportFormat::Csv => Self::Csv,
+            AuditExportFormat::Jsonl => Self::Jsonl,
+        }
+    }
+}

@@ -10,7 +10,10 @@
 #![allow(clippy::disallowed_methods)]
 
 use entity::TenantEntity;
-use sea_orm::{Select, UpdateMany};
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ConnectionTrait, DbErr, IntoActiveModel, Select,
+    UpdateMany, Value,
+};
 
 /// An unscoped handle on tenant-owned tables, opened with its reason.
 #[derive(Debug, Clone, Copy)]
@@ -33,5 +36,19 @@ impl AcrossTenants {
     /// An update of `E` in every workspace; the caller filters on what proves its access.
     pub fn update_many<E: TenantEntity>(&self) -> UpdateMany<E> {
         E::update_many()
+    }
+
+    /// Inserts a row of no workspace (its workspace column set to NULL, whatever `model` held):
+    /// a platform row in a table whose other rows belong to tenants, which no `Scoped` handle
+    /// ever reaches.
+    pub async fn insert_unowned<E, A, C>(&self, conn: &C, mut model: A) -> Result<E::Model, DbErr>
+    where
+        E: TenantEntity,
+        A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
+        E::Model: IntoActiveModel<A>,
+        C: ConnectionTrait,
+    {
+        model.set(E::workspace_column(), Value::Uuid(None));
+        model.insert(conn).await
     }
 }

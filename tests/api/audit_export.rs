@@ -1,5 +1,6 @@
 //! Audit exports: asked for through the API, written by the job, downloaded through a
-//! short-lived link as JSONL or CSV; another workspace's export answers NOT_FOUND.
+//! short-lived link as JSONL or CSV; another workspace's export answers NOT_FOUND; operators
+//! export every workspace's events, and neither kind of export is reachable as the other.
 
 use crate::helpers::*;
 use serde_json::{Value, json};
@@ -73,5 +74,76 @@ async fn an_export_is_written_by_the_job_and_downloaded_through_its_link() {
         error_code(&theirs).as_deref(),
         Some("NOT_FOUND"),
         "{theirs}"
+    );
+}
+
+#[tokio::test]
+async fn an_operator_exports_every_workspace_and_the_two_kinds_never_cross() {
+    let app = spawn_app().await;
+    let acme = app.create_team("acme").await;
+    let beta = app.create_team("beta").await;
+    app.create_project(&acme.owner, "One", &[]).await;
+    app.create_project(&beta.owner, "Two", &[]).await;
+    app.create_user("ops@example.com", "Ops").await;
+    app.make_platform_admin("ops@example.com").await;
+    let ops = app.login("ops@example.com").await;
+
+    let ask = "mutation { exportPlatformAuditEvents(format: JSONL, filter: {action: \"project.create\"}) { id status } }";
+    let asked = app.query(&ops, ask, json!({})).await;
+    let id = data(&asked)["exportPlatformAuditEvents"]["id"].clone();
+    assert_eq!(
+        data(&asked)["exportPlatformAuditEvents"]["status"],
+        "QUEUED"
+    );
+    portico::db::audit_seal::seal(&app.state.db).await.unwrap();
+    let job = portico::app::audit_jobs::ExportAudit;
+    portico::jobs::run_once(&app.state, &job, "test")
+        .await
+        .unwrap();
+    let read = "query($id: ID!) { platformAuditExport(id: $id) { status rowCount url } }";
+    let ready = app.query(&ops, read, json!({ "id": id })).await;
+    let ready = data(&ready)["platformAuditExport"].clone();
+    assert_eq!(ready["status"], "READY", "{ready}");
+    let body = app
+        .client
+        .get(ready["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let actors: std::collections::BTreeSet<String> = body
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect(&body)["actor_id"].to_string())
+        .collect();
+    assert_eq!(ready["rowCount"], body.lines().count());
+    assert_eq!(body.lines().count(), 2, "{body}");
+    assert_eq!(actors.len(), 2, "both workspaces' creations: {body}");
+
+    // A workspace cannot read the platform's export, and the platform query does not answer a
+    // workspace's export: both are NOT_FOUND, like a missing one.
+    let theirs = app.query(&acme.owner, READ, json!({ "id": id })).await;
+    assert_eq!(
+        error_code(&theirs).as_deref(),
+        Some("NOT_FOUND"),
+        "{theirs}"
+    );
+    let asked = app.query(&acme.owner, ASK, json!({ "f": "CSV" })).await;
+    let workspace_export = data(&asked)["exportAuditEvents"]["id"].clone();
+    let crossed = app
+        .query(&ops, read, json!({ "id": workspace_export }))
+        .await;
+    assert_eq!(
+        error_code(&crossed).as_deref(),
+        Some("NOT_FOUND"),
+        "{crossed}"
+    );
+    // A workspace owner is no operator.
+    let refused = app.query(&acme.owner, ask, json!({})).await;
+    assert_eq!(
+        error_code(&refused).as_deref(),
+        Some("FORBIDDEN"),
+        "{refused}"
     );
 }

@@ -149,6 +149,8 @@ pub(crate) fn matrix() -> Vec<(&'static str, String, &'static [BuiltinRole], boo
         ("verifyAuditChain", "{ verifyAuditChain { intact } }".into(), MANAGERS, false),
         ("exportAuditEvents", "mutation { exportAuditEvents(format: JSONL) { id status } }".into(), MANAGERS, false),
         ("auditExport", format!("{{ auditExport(id: \"{id}\") {{ status url }} }}"), MANAGERS, false),
+        ("exportPlatformAuditEvents", "mutation { exportPlatformAuditEvents(format: CSV) { id status } }".into(), NOBODY, false),
+        ("platformAuditExport", format!("{{ platformAuditExport(id: \"{id}\") {{ status url }} }}"), NOBODY, false),
         ("mySessions", "{ mySessions { id } }".into(), ALL, false),
         ("revokeSession", format!("mutation {{ revokeSession(id: \"{id}\") }}"), ALL, false),
         ("endMemberSessions", format!("mutation {{ endMemberSessions(userId: \"{id}\") }}"), MANAGERS, false),
