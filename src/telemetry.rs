@@ -2,6 +2,7 @@
 //! OpenTelemetry [`traces`] (when `OTEL_EXPORTER_OTLP_ENDPOINT` is set), the denial counters and
 //! the Prometheus [`metrics`].
 
+pub mod histogram;
 pub mod metrics;
 pub mod traces;
 

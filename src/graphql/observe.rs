@@ -38,11 +38,9 @@ fn metrics(ctx: &ExtensionContext<'_>) -> Option<Arc<Metrics>> {
         .map(|rc| rc.app.metrics.clone())
 }
 
-fn phase(metrics: Option<&Arc<Metrics>>, name: &str, started: Instant) {
+fn phase(metrics: Option<&Arc<Metrics>>, name: &'static str, started: Instant) {
     if let Some(metrics) = metrics {
-        let labels = PhaseLabels {
-            phase: name.to_owned(),
-        };
+        let labels = PhaseLabels { phase: name };
         metrics
             .phases
             .get_or_create(&labels)

@@ -10,15 +10,21 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use http::{HeaderMap, StatusCode, header};
+use http::{HeaderMap, Method, StatusCode, header};
 use std::time::Instant;
 
 /// Times a request; the route is the matched pattern (never the raw path), methods outside the
 /// standard ones count as `_OTHER`.
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let method = match request.method().as_str() {
-        m @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => m.to_owned(),
-        _ => "_OTHER".to_owned(),
+    let method = match *request.method() {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "_OTHER",
     };
     let route = request
         .extensions()

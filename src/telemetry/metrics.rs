@@ -4,18 +4,19 @@
 //! by construction. Gauges of other components (outbox backlog, pool, Redis, mail) are set when
 //! `/metrics` is scraped.
 
+use super::histogram::AtomicHistogram as Histogram;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::metrics::histogram::exponential_buckets;
 use prometheus_client::registry::{Registry, Unit};
 use std::sync::atomic::AtomicU64;
 
 /// `http_server_request_duration_seconds` labels (OpenTelemetry semantic names).
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabels {
-    pub http_request_method: String,
+    pub http_request_method: &'static str,
     pub http_response_status_code: u16,
     /// The matched route (`/graphql`), or `other`.
     pub http_route: String,
@@ -48,7 +49,7 @@ pub struct DenialLabels {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PhaseLabels {
     /// `parse`, `validate` or `execute`.
-    pub phase: String,
+    pub phase: &'static str,
 }
 
 /// Labels of a job's runs.
