@@ -5,6 +5,7 @@
 use crate::helpers::*;
 use futures_util::StreamExt;
 use portico::db::audit_read::{self, Filter, Reach};
+use portico::db::audit_seal::seal;
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -416,4 +417,31 @@ async fn concurrent_writers_are_sealed_into_one_unbroken_chain() {
     assert_eq!(rows.len(), 40);
     assert!(rows.iter().all(|r| r.hash.is_some()), "every event sealed");
     assert!(a.unwrap() + b.unwrap() + c >= 40);
+}
+
+#[tokio::test]
+async fn the_sealer_links_a_batch_with_statements_that_do_not_grow_with_it() {
+    let app = spawn_app().await;
+    let team = app.create_team("acme").await;
+    let db = &app.state.db;
+    seal(db).await.unwrap();
+    let mut counts = Vec::new();
+    for events in [2, 20] {
+        for i in 0..events {
+            app.create_project(&team.owner, &format!("P{events}-{i}"), &[])
+                .await;
+        }
+        let (sealed, statements) =
+            portico::db::Db::count_statements(portico::db::audit_seal::seal(db)).await;
+        assert_eq!(sealed.unwrap(), events);
+        counts.push(statements);
+    }
+    assert_eq!(
+        counts[0], counts[1],
+        "statements for 2 and 20 events: {counts:?}"
+    );
+    let verdict = audit_read::verify_workspace(db.conn(), Some(team.workspace_id))
+        .await
+        .unwrap();
+    assert_eq!(verdict.broken, None);
 }
