@@ -232,7 +232,7 @@ async fn the_hash_chain_catches_a_row_edited_by_hand() {
         app.create_project(&team.owner, name, &[]).await;
     }
     // Events are written unlinked; the sealer (the `audit.seal` job) links them.
-    let sealed = portico::db::audit_seal::seal(&app.state.db).await.unwrap();
+    let sealed = seal(&app.state.db).await.unwrap();
     assert!(sealed >= 3, "{sealed}");
     let status = "{ verifyAuditChain { chain links intact brokenAt reason } }";
     let intact = app.query(&team.owner, status, json!({})).await;
@@ -396,15 +396,11 @@ async fn concurrent_writers_are_sealed_into_one_unbroken_chain() {
     let posts = futures_util::stream::iter(posts)
         .buffer_unordered(8)
         .collect::<Vec<_>>();
-    let (answers, a, b) = tokio::join!(
-        posts,
-        portico::db::audit_seal::seal(&app.state.db),
-        portico::db::audit_seal::seal(&app.state.db),
-    );
+    let (answers, a, b) = tokio::join!(posts, seal(&app.state.db), seal(&app.state.db),);
     for answer in &answers {
         assert!(answer["errors"].is_null(), "{answer}");
     }
-    let c = portico::db::audit_seal::seal(&app.state.db).await.unwrap();
+    let c = seal(&app.state.db).await.unwrap();
     let verdict = audit_read::verify_workspace(app.state.db.conn(), Some(team.workspace_id))
         .await
         .unwrap();
@@ -431,8 +427,7 @@ async fn the_sealer_links_a_batch_with_statements_that_do_not_grow_with_it() {
             app.create_project(&team.owner, &format!("P{events}-{i}"), &[])
                 .await;
         }
-        let (sealed, statements) =
-            portico::db::Db::count_statements(portico::db::audit_seal::seal(db)).await;
+        let (sealed, statements) = portico::db::Db::count_statements(seal(db)).await;
         assert_eq!(sealed.unwrap(), events);
         counts.push(statements);
     }
