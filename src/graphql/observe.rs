@@ -11,6 +11,7 @@ use async_graphql::extensions::{
 };
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, Variables};
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -65,9 +66,12 @@ impl Extension for ObserveExtension {
         };
         let metrics = &rc.app.metrics;
         let kind = self.kind.lock().ok().and_then(|k| *k).unwrap_or("unknown");
-        let name = rc.trusted_document().unwrap_or("other").to_owned();
+        // No allocation unless the operation ran as a trusted document.
+        let name = rc.trusted_document().map_or(Cow::Borrowed("other"), |name| {
+            Cow::Owned(name.to_owned())
+        });
         let labels = OperationLabels {
-            graphql_operation_type: kind.to_owned(),
+            graphql_operation_type: kind,
             graphql_operation_name: name,
         };
         metrics.operations.get_or_create(&labels).inc();

@@ -26,9 +26,9 @@ pub struct HttpLabels {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct OperationLabels {
     /// `query`, `mutation` or `subscription`.
-    pub graphql_operation_type: String,
+    pub graphql_operation_type: &'static str,
     /// A registered trusted document's name, else `other`.
-    pub graphql_operation_name: String,
+    pub graphql_operation_name: std::borrow::Cow<'static, str>,
 }
 
 /// Labels of one code (`graphql_errors_total`).
