@@ -73,6 +73,20 @@ struct Span {
     hash: String,
 }
 
+impl Span {
+    /// A span that starts (and so far ends) at `row`.
+    fn start(row: &audit_event::Model, prev_hash: String, hash: String) -> Self {
+        let seq = row.seq.unwrap_or_default();
+        Self {
+            chain: row.chain.clone(),
+            first_seq: seq,
+            prev_hash,
+            last_seq: seq,
+            hash,
+        }
+    }
+}
+
 async fn archive(
     db: &Db,
     storage: &Storage,
@@ -193,13 +207,7 @@ async fn link(
                 month,
                 "audit link straddles a month's end"
             );
-            spans.push(Span {
-                chain: row.chain.clone(),
-                first_seq: seq,
-                prev_hash: prev,
-                last_seq: seq,
-                hash: own,
-            });
+            spans.push(Span::start(row, prev, own));
         }
         _ => {
             let (anchor_seq, anchor_hash) = audit_retain::anchor(db.conn(), &row.chain).await?;
@@ -209,13 +217,7 @@ async fn link(
                     row.chain
                 );
             }
-            spans.push(Span {
-                chain: row.chain.clone(),
-                first_seq: seq,
-                prev_hash: prev,
-                last_seq: seq,
-                hash: own,
-            });
+            spans.push(Span::start(row, prev, own));
         }
     }
     Ok(())

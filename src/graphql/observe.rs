@@ -67,9 +67,9 @@ impl Extension for ObserveExtension {
         let metrics = &rc.app.metrics;
         let kind = self.kind.lock().ok().and_then(|k| *k).unwrap_or("unknown");
         // No allocation unless the operation ran as a trusted document.
-        let name = rc.trusted_document().map_or(Cow::Borrowed("other"), |name| {
-            Cow::Owned(name.to_owned())
-        });
+        let name = rc
+            .trusted_document()
+            .map_or(Cow::Borrowed("other"), |name| Cow::Owned(name.to_owned()));
         let labels = OperationLabels {
             graphql_operation_type: kind,
             graphql_operation_name: name,

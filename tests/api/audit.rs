@@ -224,6 +224,28 @@ async fn each_workspace_reads_its_own_audit_log_and_operators_read_all() {
     assert!(workspaces.contains(&beta.workspace_id.to_string()), "{all}");
 }
 
+/// Runs `edit` on the audit table as someone holding the database's keys would: with the
+/// append-only triggers bypassed (PostgreSQL) or dropped (SQLite).
+pub async fn edit_by_hand(app: &TestApp, edit: &str) {
+    match backend() {
+        Backend::Postgres => {
+            let db = app.state.db.conn();
+            let txn = sea_orm::TransactionTrait::begin(db).await.unwrap();
+            txn.execute_unprepared("SET LOCAL session_replication_role = replica")
+                .await
+                .unwrap();
+            txn.execute_unprepared(edit).await.unwrap();
+            txn.commit().await.unwrap();
+        }
+        Backend::Sqlite => {
+            exec(app, "DROP TRIGGER audit_events_no_update")
+                .await
+                .unwrap();
+            exec(app, edit).await.unwrap();
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_hash_chain_catches_a_row_edited_by_hand() {
     let app = spawn_app().await;
@@ -258,23 +280,7 @@ async fn the_hash_chain_catches_a_row_edited_by_hand() {
     let edit = format!(
         "UPDATE audit_events SET action = 'project.read' WHERE chain = '{chain}' AND seq = {seq}"
     );
-    match backend() {
-        Backend::Postgres => {
-            let db = app.state.db.conn();
-            let txn = sea_orm::TransactionTrait::begin(db).await.unwrap();
-            txn.execute_unprepared("SET LOCAL session_replication_role = replica")
-                .await
-                .unwrap();
-            txn.execute_unprepared(&edit).await.unwrap();
-            txn.commit().await.unwrap();
-        }
-        Backend::Sqlite => {
-            exec(&app, "DROP TRIGGER audit_events_no_update")
-                .await
-                .unwrap();
-            exec(&app, &edit).await.unwrap();
-        }
-    }
+    edit_by_hand(&app, &edit).await;
     let broken = app.query(&team.owner, status, json!({})).await;
     let broken = &data(&broken)["verifyAuditChain"];
     assert_eq!(broken["intact"], false, "{broken}");

@@ -141,23 +141,7 @@ async fn a_month_whose_chain_was_edited_is_not_archived() {
     let edit = format!(
         "UPDATE audit_events SET action = 'project.read' WHERE chain = '{chain}' AND seq = 1"
     );
-    let conn = app.state.db.conn();
-    match backend() {
-        Backend::Postgres => {
-            let txn = sea_orm::TransactionTrait::begin(conn).await.unwrap();
-            txn.execute_unprepared("SET LOCAL session_replication_role = replica")
-                .await
-                .unwrap();
-            txn.execute_unprepared(&edit).await.unwrap();
-            txn.commit().await.unwrap();
-        }
-        Backend::Sqlite => {
-            conn.execute_unprepared("DROP TRIGGER audit_events_no_update")
-                .await
-                .unwrap();
-            conn.execute_unprepared(&edit).await.unwrap();
-        }
-    }
+    crate::audit::edit_by_hand(&app, &edit).await;
     let (db, storage) = (&app.state.db, &app.state.storage);
     let refused = retention::run(db, storage, 1, two_months_on(), job()).await;
     let error = format!("{:#}", refused.unwrap_err());

@@ -262,6 +262,37 @@ pub fn signal(pid: u32, signal: &str) {
     assert!(status.success(), "kill {signal} {pid}");
 }
 
+/// `portico serve` in a child process: the embedded default in a fresh `DATA_DIR`, on a free
+/// port, registration open, JSON logs on its piped stdout, with `env` added. Returns once it
+/// answers, with its base URL and its data folder.
+pub async fn serve_process(name: &str, env: &[(&str, &str)]) -> (Child, String, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("portico-{name}-{}", Uuid::new_v4().simple()));
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_portico"));
+    command
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
+        .env("DATA_DIR", &dir)
+        .env("ALLOW_REGISTRATION", "true")
+        .env("LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let child = command.spawn().unwrap();
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client.get(format!("{base}/readyz")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (child, base, dir)
+}
+
 /// Starts Portico on port 0 against a new database.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await

@@ -2,10 +2,9 @@
 //! "going away" (not a dropped connection), and the process exits cleanly within its grace time.
 //! Its JSON logs name the operation of a denied field.
 
-use crate::helpers::{free_port, signal};
+use crate::helpers::{serve_process, signal};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -34,32 +33,9 @@ async fn graphql(
 
 #[tokio::test]
 async fn sigterm_closes_open_subscriptions_with_1001_and_exits_cleanly() {
-    let dir = std::env::temp_dir().join(format!(
-        "portico-shutdown-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
     // The embedded default: this test is about the process, not the database.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_portico"))
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env("DATA_DIR", &dir)
-        .env("ALLOW_REGISTRATION", "true")
-        .env("SHUTDOWN_GRACE_SECS", "5")
-        .env("LOG_FORMAT", "json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (mut child, base, dir) = serve_process("shutdown", &[("SHUTDOWN_GRACE_SECS", "5")]).await;
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client.get(format!("{base}/readyz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let registered = graphql(
         &client,
         &base,
@@ -97,7 +73,7 @@ async fn sigterm_closes_open_subscriptions_with_1001_and_exits_cleanly() {
     .await;
     let project = project["createProject"]["id"].as_str().unwrap().to_owned();
 
-    let mut request = format!("ws://127.0.0.1:{port}/graphql/ws")
+    let mut request = format!("{}/graphql/ws", base.replacen("http", "ws", 1))
         .into_client_request()
         .unwrap();
     request.headers_mut().insert(

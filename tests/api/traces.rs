@@ -12,7 +12,6 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as Any;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message;
 use serde_json::{Value, json};
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -69,30 +68,12 @@ fn attribute(span: &Span, key: &str) -> Option<Any> {
 #[tokio::test]
 async fn requests_and_root_fields_are_exported_as_spans_of_the_callers_trace() {
     let (collector, received) = receiver().await;
-    let dir =
-        std::env::temp_dir().join(format!("portico-traces-{}", uuid::Uuid::new_v4().simple()));
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_portico"))
-        .arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("BIND_ADDR", format!("127.0.0.1:{port}"))
-        .env("DATA_DIR", &dir)
-        .env("ALLOW_REGISTRATION", "true")
-        .env("LOG_FORMAT", "json")
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &collector)
-        .env("OTEL_SERVICE_NAME", "portico-under-test")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let env = [
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", collector.as_str()),
+        ("OTEL_SERVICE_NAME", "portico-under-test"),
+    ];
+    let (mut child, base, _dir) = serve_process("traces", &env).await;
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
     let register = "mutation($i: RegisterInput!) { register(input: $i) { accessToken } }";
     let input = json!({ "email": "owner@traces.test", "name": "Owner",
