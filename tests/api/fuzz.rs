@@ -1,8 +1,10 @@
 //! A bounded fuzz run through the whole HTTP stack: proptest generates random and mutated GraphQL
 //! documents, random variables, JSON bodies of any shape, raw bytes and odd content types, sent
 //! anonymously, signed in, or with an API key. No input may produce a 5xx, a hang, or an error
-//! without `extensions.code`. The number of cases is `PORTICO_FUZZ_CASES` (default 1500); the
-//! count run is printed.
+//! without `extensions.code`, and none may show a client a staff-only canary (a private note) or
+//! anyone another workspace's canary (a project's name): the authorization invariant. Each run
+//! draws a fresh seed and prints it; `PORTICO_FUZZ_SEED=<hex>` replays one. The number of cases
+//! is `PORTICO_FUZZ_CASES` (default 1500); the count run is printed.
 
 use crate::helpers::*;
 use proptest::prelude::*;
@@ -22,7 +24,14 @@ const SEEDS: &[&str] = &[
     "mutation { login(email: \"a@b.cd\", password: \"x\") { accessToken mfaToken } }",
     "subscription { messageAdded(projectId: \"x\") { id } }",
     "{ a: me { id } b: me { id } c: myPermissions }",
+    "{ projects(first: 10) { nodes { id name privateNote } } }",
+    "{ members(first: 20) { nodes { privateNote user { name } } } }",
 ];
+
+/// In a private note of the fuzzed workspace's project: no client may ever see it.
+const STAFF_CANARY: &str = "CANARY-STAFF-7f3a";
+/// The name of another workspace's project: nobody in the fuzzed workspace may ever see it.
+const FOREIGN_CANARY: &str = "CANARY-FOREIGN-9c1e";
 
 const TOKENS: &[&str] = &[
     "{",
@@ -194,8 +203,16 @@ fn random_and_mutated_requests_never_break_the_server() {
         })
         .await;
         let team = app.create_team("fuzz").await;
-        app.create_project(&team.owner, "Site", &[&team.client])
+        let project = app
+            .create_project(&team.owner, "Site", &[&team.client])
             .await;
+        let note = "mutation($id: ID!, $b: String) { setPrivateNote(subject: PROJECT, subjectId: $id, body: $b) }";
+        let set = app
+            .query(&team.owner, note, json!({ "id": project, "b": STAFF_CANARY }))
+            .await;
+        assert_eq!(data(&set)["setPrivateNote"], true, "{set}");
+        let other = app.create_team("elsewhere").await;
+        app.create_project(&other.owner, FOREIGN_CANARY, &[]).await;
         let credentials = vec![
             None,
             Some((team.owner.access_token.clone(), team.slug.clone())),
@@ -203,18 +220,35 @@ fn random_and_mutated_requests_never_break_the_server() {
         ];
         (app, credentials)
     });
+    let seed: [u8; 32] = match std::env::var("PORTICO_FUZZ_SEED") {
+        Ok(hex) => hex::decode(hex.trim())
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .expect("PORTICO_FUZZ_SEED is 64 hex digits"),
+        Err(_) => rand::random(),
+    };
+    println!(
+        "fuzz: seed {} (PORTICO_FUZZ_SEED replays it)",
+        hex::encode(seed)
+    );
     let mut runner = TestRunner::new_with_rng(
         RunnerConfig {
             cases,
             failure_persistence: None,
             ..RunnerConfig::default()
         },
-        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
     );
     let ran = std::sync::atomic::AtomicU64::new(0);
     let result = runner.run(&(input(), 0usize..3), |(input, who)| {
         ran.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let outcome = runtime.block_on(send(&app, &input, credentials[who].as_ref()));
+        // Owner (1) may see the staff canary; nobody may see the foreign one.
+        let hidden: &[&str] = if who == 1 {
+            &[FOREIGN_CANARY]
+        } else {
+            &[STAFF_CANARY, FOREIGN_CANARY]
+        };
+        let outcome = runtime.block_on(send(&app, &input, credentials[who].as_ref(), hidden));
         match outcome {
             Ok(()) => Ok(()),
             Err(problem) => Err(TestCaseError::fail(problem)),
@@ -229,7 +263,12 @@ fn random_and_mutated_requests_never_break_the_server() {
     runtime.shutdown_timeout(Duration::from_secs(5));
 }
 
-async fn send(app: &TestApp, input: &Input, auth: Option<&(String, String)>) -> Result<(), String> {
+async fn send(
+    app: &TestApp,
+    input: &Input,
+    auth: Option<&(String, String)>,
+    hidden: &[&str],
+) -> Result<(), String> {
     let url = format!("{}/graphql", app.address);
     let mut request = match input {
         Input::Json(body) => app.client.post(&url).json(body),
@@ -252,6 +291,9 @@ async fn send(app: &TestApp, input: &Input, auth: Option<&(String, String)>) -> 
         return Err(format!("HTTP {status} for {input:?}"));
     }
     let text = response.text().await.map_err(|e| e.to_string())?;
+    if let Some(canary) = hidden.iter().find(|c| text.contains(**c)) {
+        return Err(format!("{canary} leaked for {input:?}: {text}"));
+    }
     let Ok(body) = serde_json::from_str::<Value>(&text) else {
         // Non-JSON answers are only the HTTP layer's own refusals (405, 413, 415).
         return if status >= 400 {
