@@ -17,25 +17,45 @@ use tracing_subscriber::{EnvFilter, Layer};
 pub fn init(format: LogFormat, traces: Option<&traces::TraceConfig>) -> traces::Flush {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
+    let spans = match traces.map(traces::layer) {
+        Some(Ok(layer)) => Some(layer),
+        Some(Err(err)) => {
+            eprintln!("traces are off: the OTLP exporter could not be built: {err:#}");
+            None
+        }
+        None => None,
+    };
+    match spans {
+        // Each layer filters for itself: the logs by `RUST_LOG`, the traces by their own rule.
+        Some((layer, flush)) => {
+            let _ = tracing_subscriber::registry()
+                .with(logs(format).with_filter(filter))
+                .with(layer)
+                .try_init();
+            flush
+        }
+        // One global filter: a callsite `RUST_LOG` disables costs nothing at all (no layer
+        // that says "always", as an absent one would).
+        None => {
+            let _ = tracing_subscriber::registry()
+                .with(filter)
+                .with(logs(format))
+                .try_init();
+            traces::Flush::default()
+        }
+    }
+}
+
+/// The log lines: JSON or compact, with targets.
+fn logs<S>(format: LogFormat) -> Box<dyn Layer<S> + Send + Sync>
+where
+    S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
+{
     let logs = tracing_subscriber::fmt::layer().with_target(true);
-    let logs = match format {
+    match format {
         LogFormat::Json => logs.json().flatten_event(true).boxed(),
         LogFormat::Pretty => logs.compact().boxed(),
     }
-    .with_filter(filter);
-    let (spans, flush) = match traces.map(traces::layer) {
-        Some(Ok((layer, flush))) => (Some(layer), flush),
-        Some(Err(err)) => {
-            eprintln!("traces are off: the OTLP exporter could not be built: {err:#}");
-            (None, traces::Flush::default())
-        }
-        None => (None, traces::Flush::default()),
-    };
-    let _ = tracing_subscriber::registry()
-        .with(logs)
-        .with(spans)
-        .try_init();
-    flush
 }
 
 /// Denied accesses since start, by code: what the Prometheus work will export. Every denial is

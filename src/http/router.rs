@@ -73,10 +73,10 @@ pub fn router(state: AppState) -> Router {
                     .make_span_with(request_span)
                     .on_response(
                         |res: &http::Response<_>, _: Duration, span: &tracing::Span| {
-                            span.record(
-                                "http.response.status_code",
-                                i64::from(res.status().as_u16()),
-                            );
+                            if crate::telemetry::traces::enabled() {
+                                let status = i64::from(res.status().as_u16());
+                                span.record("http.response.status_code", status);
+                            }
                         },
                     ),
             )
@@ -99,21 +99,27 @@ fn request_span<B>(req: &Request<B>) -> tracing::Span {
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
-    let route = req
-        .extensions()
-        .get::<axum::extract::MatchedPath>()
-        .map_or("other", |p| p.as_str());
     let span = tracing::info_span!(
         "request",
-        otel.name = %format_args!("{} {route}", req.method()),
-        otel.kind = "server",
         method = %req.method(),
         path = %req.uri().path(),
-        http.route = route,
         request_id = %id,
+        otel.name = tracing::field::Empty,
+        otel.kind = tracing::field::Empty,
+        http.route = tracing::field::Empty,
         http.response.status_code = tracing::field::Empty,
     );
-    crate::telemetry::traces::adopt_parent(&span, req.headers());
+    // What only traces read is recorded only when they are on: the logs keep their fields.
+    if crate::telemetry::traces::enabled() {
+        let route = req
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .map_or("other", |p| p.as_str());
+        span.record("otel.name", format!("{} {route}", req.method()));
+        span.record("otel.kind", "server");
+        span.record("http.route", route);
+        crate::telemetry::traces::adopt_parent(&span, req.headers());
+    }
     span
 }
 

@@ -90,6 +90,11 @@ impl Extractor for Headers<'_> {
     }
 }
 
+/// Whether spans are exported (the fields only traces read are then recorded).
+pub fn enabled() -> bool {
+    PROPAGATOR.get().is_some()
+}
+
 /// Joins `span` to the trace the caller named in `traceparent` (when traces are on).
 pub fn adopt_parent(span: &tracing::Span, headers: &http::HeaderMap) {
     use tracing_opentelemetry::OpenTelemetrySpanExt;
