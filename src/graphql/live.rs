@@ -328,8 +328,9 @@ where
                 match Box::pin(state.watch.check()).await {
                     Ok(access) => match (state.map)(&event, &access) {
                         Some(item) => {
+                            // Its observation also counts the delivery (one write, on
+                            // this thread's shard).
                             let metrics = &state.watch.rc.app.metrics;
-                            metrics.events_delivered.inc();
                             let waited = (chrono::Utc::now() - occurred_at).num_microseconds();
                             #[allow(clippy::cast_precision_loss)]
                             let seconds = waited.unwrap_or(0).max(0) as f64 / 1e6;

@@ -89,7 +89,6 @@ pub struct Metrics {
     pub denials: Family<DenialLabels, Counter>,
     pub websockets: Gauge,
     pub subscriptions: Gauge,
-    pub events_delivered: Counter,
     pub publish_to_deliver: Histogram,
     pub domain_events: Family<KindLabels, Counter>,
     pub jobs: Family<JobLabels, Counter>,
@@ -118,7 +117,6 @@ impl Metrics {
             denials: Family::default(),
             websockets: Gauge::default(),
             subscriptions: Gauge::default(),
-            events_delivered: Counter::default(),
             publish_to_deliver: latency(),
             domain_events: Family::default(),
             jobs: Family::default(),
@@ -175,7 +173,7 @@ impl Metrics {
         r.register(
             "subscription_events_delivered",
             "Events delivered to subscribers",
-            m.events_delivered.clone(),
+            m.publish_to_deliver.counter(),
         );
         r.register_with_unit(
             "subscription_publish_to_deliver",
