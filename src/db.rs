@@ -11,6 +11,7 @@ pub mod audit_read;
 pub mod audit_retain;
 pub mod audit_seal;
 mod connect;
+mod global;
 pub mod idempotency;
 pub mod jobs;
 pub mod outbox;
@@ -18,7 +19,8 @@ mod scope;
 
 pub use across::AcrossTenants;
 pub use connect::{Db, Tx};
-pub use scope::{Global, Scoped};
+pub use global::Global;
+pub use scope::Scoped;
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, SimpleExpr};
 use sea_orm::{ColumnTrait, IntoSimpleExpr};

@@ -240,6 +240,12 @@ impl Tx {
         Ok(())
     }
 
+    /// A handle on this transaction for rows no tenant owns; its updates are audited like
+    /// `scoped`'s.
+    pub fn global(&self) -> super::Global<'_, DatabaseTransaction> {
+        super::Global::with_outbox(&self.txn, &self.outbox)
+    }
+
     /// A tenant-scoped handle on this transaction whose emitted events go to its outbox.
     pub fn scoped(&self, workspace_id: uuid::Uuid) -> super::Scoped<'_, DatabaseTransaction> {
         self.outbox.touch(workspace_id);

@@ -1,9 +1,10 @@
-//! The tenant-scoped and global handles. This file is the only place allowed to call SeaORM's
+//! The tenant-scoped handle. With `global.rs` beside it, the only place allowed to call SeaORM's
 //! `find`/`insert`/`update`/`delete` directly (see `clippy.toml`).
 #![allow(clippy::disallowed_methods)]
 
 use super::connect::Outbox;
-use entity::{GlobalEntity, TenantEntity};
+use super::global::{audited, record};
+use entity::TenantEntity;
 use sea_orm::sea_query::{
     Alias, Asterisk, Expr, ExprTrait, Order, Query, SelectStatement, SimpleExpr, WindowStatement,
 };
@@ -160,11 +161,15 @@ impl<'c, C: ConnectionTrait> Scoped<'c, C> {
     }
 
     /// Updates a row already loaded through this handle; the update is filtered on the workspace.
+    ///
+    /// In a transaction whose audit frame records every commit (a mutation, a command), the row
+    /// is read first and its fields before and after go to the commit's audit event
+    /// ([`record_change`](Self::record_change), named after the table).
     pub async fn update<E, A>(&self, mut model: A) -> Result<E::Model, DbErr>
     where
         E: TenantEntity,
         A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
-        E::Model: IntoActiveModel<A>,
+        E::Model: IntoActiveModel<A> + serde::Serialize,
     {
         let key = model
             .get_primary_key_value()
@@ -173,17 +178,26 @@ impl<'c, C: ConnectionTrait> Scoped<'c, C> {
         for (column, value) in E::PrimaryKey::iter().zip(key) {
             condition = condition.add(column.into_column().eq(value));
         }
+        let before = if self.outbox.is_some() && audited() {
+            E::find().filter(condition.clone()).one(self.conn).await?
+        } else {
+            None
+        };
         // The workspace is never changed by an update, and the filter makes a row of another
         // workspace match nothing.
         model.not_set(E::workspace_column());
-        E::update_many()
+        let updated = E::update_many()
             .set(model)
             .filter(condition)
             .exec_with_returning(self.conn)
             .await?
             .into_iter()
             .next()
-            .ok_or(DbErr::RecordNotUpdated)
+            .ok_or(DbErr::RecordNotUpdated)?;
+        if let (Some(outbox), Some(before)) = (self.outbox, before) {
+            record::<E>(outbox, &before, &updated);
+        }
+        Ok(updated)
     }
 
     /// `SELECT column FROM <E> WHERE workspace_id = ? AND filter`, to use as a subquery
@@ -269,77 +283,6 @@ impl<'c, C: ConnectionTrait> Scoped<'c, C> {
     /// `DELETE … WHERE workspace_id = ?`; add filters before executing.
     pub fn delete_many<E: TenantEntity>(&self) -> DeleteMany<E> {
         E::delete_many().filter(E::workspace_column().eq(self.workspace_id))
-    }
-}
-
-/// Data access to entities that no tenant owns (users, sessions, workspaces).
-#[derive(Debug, Clone, Copy)]
-pub struct Global<'c, C> {
-    conn: &'c C,
-}
-
-impl<'c, C: ConnectionTrait> Global<'c, C> {
-    pub fn new(conn: &'c C) -> Self {
-        Self { conn }
-    }
-
-    /// The connection, to execute the statements this handle builds.
-    pub fn conn(&self) -> &'c C {
-        self.conn
-    }
-
-    pub fn find<E: GlobalEntity>(&self) -> Select<E> {
-        E::find()
-    }
-
-    pub async fn find_by_id<E: GlobalEntity>(
-        &self,
-        id: impl Into<<E::PrimaryKey as PrimaryKeyTrait>::ValueType>,
-    ) -> Result<Option<E::Model>, DbErr> {
-        E::find_by_id(id).one(self.conn).await
-    }
-
-    pub async fn insert<E, A>(&self, model: A) -> Result<E::Model, DbErr>
-    where
-        E: GlobalEntity,
-        A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
-        E::Model: IntoActiveModel<A>,
-    {
-        model.insert(self.conn).await
-    }
-
-    pub async fn update<E, A>(&self, model: A) -> Result<E::Model, DbErr>
-    where
-        E: GlobalEntity,
-        A: ActiveModelTrait<Entity = E> + ActiveModelBehavior + Send,
-        E::Model: IntoActiveModel<A>,
-    {
-        model.update(self.conn).await
-    }
-
-    pub fn update_many<E: GlobalEntity>(&self) -> UpdateMany<E> {
-        E::update_many()
-    }
-
-    pub fn delete_many<E: GlobalEntity>(&self) -> DeleteMany<E> {
-        E::delete_many()
-    }
-
-    /// Inserts `model` unless a row with its primary key exists; `true` when it was inserted.
-    /// Concurrent inserts of one key serialize on the primary key, so exactly one of them inserts
-    /// (a Stripe event id is recorded this way before it is acted on: a duplicate finds it).
-    pub async fn insert_new<E, A>(&self, model: A) -> Result<bool, DbErr>
-    where
-        E: GlobalEntity,
-        A: ActiveModelTrait<Entity = E> + Send,
-    {
-        use sea_orm::sea_query::OnConflict;
-        let key = E::PrimaryKey::iter().map(|k| k.into_column());
-        let inserted = E::insert(model)
-            .on_conflict(OnConflict::columns(key).do_nothing().to_owned())
-            .exec_without_returning(self.conn)
-            .await?;
-        Ok(inserted == 1)
     }
 }
 

@@ -4,7 +4,6 @@
 use super::service::{get_user, live_sessions, revoke_sessions};
 use crate::app::App;
 use crate::auth::UserPrincipal;
-use crate::db::Global;
 use crate::error::{ApiError, ApiResult};
 use chrono::Utc;
 use entity::user;
@@ -42,7 +41,7 @@ pub async fn set_user_status(
         return Err(ApiError::forbidden("you cannot change your own status"));
     }
     let txn = app.db.begin().await?;
-    let global = Global::new(&*txn);
+    let global = txn.global();
     let user = global
         .find_by_id::<user::Entity>(user_id)
         .await?

@@ -175,7 +175,6 @@ pub async fn update(
     let current = get_visible(&*txn, access, id).await?;
     let scoped = txn.scoped(access.workspace_id);
     let previous_status = current.status.clone();
-    let before = current.clone();
     let mut model: project::ActiveModel = current.into();
     if let Some(name) = changes.name {
         model.name = Set(text::required("name", &name, 200)?);
@@ -218,7 +217,6 @@ pub async fn update(
     }
     model.updated_at = Set(Utc::now());
     let updated = scoped.update(model).await?;
-    scoped.record_change("project", &before, &updated);
     if updated.status != previous_status {
         // Everyone on the project hears of it (a notifying timeline entry).
         let label = ProjectStatus::parse(&updated.status).label();

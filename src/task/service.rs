@@ -212,7 +212,6 @@ pub async fn update(
     let current = get_visible(&*txn, access, id).await?;
     let scoped = txn.scoped(access.workspace_id);
     let was_blocked = current.blocked_by_client;
-    let before = current.clone();
     let mut model: task::ActiveModel = current.into();
     if let Some(title) = changes.title {
         model.title = Set(text::required("title", &title, 300)?);
@@ -242,7 +241,6 @@ pub async fn update(
     }
     model.updated_at = Set(Utc::now());
     let updated = scoped.update(model).await?;
-    scoped.record_change("task", &before, &updated);
     if let Some(labels) = changes.labels {
         write_labels(&scoped, id, &validate_labels(labels)?).await?;
     }

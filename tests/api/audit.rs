@@ -382,6 +382,66 @@ async fn an_update_records_the_fields_it_changed_before_and_after() {
     assert!(changes.get("project.status").is_none(), "{changes}");
     assert!(changes.get("project.updated_at").is_none(), "{changes}");
     assert_eq!(events[0]["resourceId"], project);
+
+    // Every update of a row through `Scoped` does the same: a member's role, an edited
+    // message, a moved card.
+    let guest_role = app.builtin_role_id(&team.owner, "GUEST").await;
+    let client_role = app.builtin_role_id(&team.owner, "CLIENT").await;
+    let role =
+        "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { role { id } } }";
+    let vars = json!({ "u": team.client.user_id.to_string(), "r": guest_role });
+    assert!(app.query(&team.owner, role, vars).await["errors"].is_null());
+    let events = audit_events(&app, &team.owner, json!({ "action": "memberRole.update" })).await;
+    let changes = &events[0]["metadata"]["changes"];
+    assert_eq!(
+        changes["membership.role_id"],
+        json!({"before": client_role, "after": guest_role}),
+        "{events:?}"
+    );
+
+    let post = "mutation($p: ID!) { postMessage(projectId: $p, body: \"first\") { id } }";
+    let posted = app.query(&team.owner, post, json!({ "p": project })).await;
+    let message = data(&posted)["postMessage"]["id"].clone();
+    let edit = "mutation($id: ID!) { editMessage(id: $id, body: \"second\") { id } }";
+    assert!(app.query(&team.owner, edit, json!({ "id": message })).await["errors"].is_null());
+    let events = audit_events(&app, &team.owner, json!({ "action": "message.edit" })).await;
+    assert_eq!(
+        events[0]["metadata"]["changes"]["message.body"],
+        json!({"before": "first", "after": "second"}),
+        "{events:?}"
+    );
+
+    let task = app
+        .create_task(&team.owner, &project, "Card", "BACKLOG")
+        .await;
+    let mv = "mutation($id: ID!) { moveTask(id: $id, column: DONE) { id } }";
+    assert!(app.query(&team.owner, mv, json!({ "id": task })).await["errors"].is_null());
+    let events = audit_events(&app, &team.owner, json!({ "action": "task.move" })).await;
+    assert_eq!(
+        events[0]["metadata"]["changes"]["task.board_column"],
+        json!({"before": "BACKLOG", "after": "DONE"}),
+        "{events:?}"
+    );
+
+    // Rows no tenant owns too: an operator disables an account.
+    app.create_user("ops@example.com", "Ops").await;
+    app.make_platform_admin("ops@example.com").await;
+    let ops = app.login("ops@example.com").await;
+    let disable = "mutation($u: ID!) { setUserStatus(userId: $u, status: DISABLED) { id } }";
+    let vars = json!({ "u": team.guest.user_id.to_string() });
+    assert!(app.query(&ops, disable, vars).await["errors"].is_null());
+    let filter = Filter {
+        action: Some("user.setStatus".into()),
+        ..Filter::default()
+    };
+    let rows = settled(&app, filter, 1).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let metadata: Value = serde_json::from_str(&rows[0].metadata).unwrap();
+    assert_eq!(
+        metadata["changes"]["user.status"],
+        json!({"before": "Active", "after": "Disabled"}),
+        "{metadata}"
+    );
 }
 
 #[tokio::test]
