@@ -52,6 +52,19 @@ pub async fn set(
         }
         NoteSubject::Member => projects::ensure_workspace_member(&scoped, subject_id).await?,
     }
+    // The note before, for the audit event (read by holders of `note:private` only).
+    let before = scoped
+        .find::<private_note::Entity>()
+        .filter(private_note::Column::SubjectType.eq(subject.as_str()))
+        .filter(private_note::Column::SubjectId.eq(subject_id))
+        .one(&*txn)
+        .await?
+        .map(|note| note.body);
+    scoped.record_change(
+        "private_note",
+        &json!({ "body": before }),
+        &json!({ "body": body }),
+    );
     scoped
         .delete_many::<private_note::Entity>()
         .filter(private_note::Column::SubjectType.eq(subject.as_str()))

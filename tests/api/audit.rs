@@ -423,6 +423,19 @@ async fn an_update_records_the_fields_it_changed_before_and_after() {
         "{events:?}"
     );
 
+    // A private note is replaced, not updated: the service states its body before and after.
+    let note = "mutation($id: ID!, $b: String) { setPrivateNote(subject: PROJECT, subjectId: $id, body: $b) }";
+    for body in ["one", "two"] {
+        let vars = json!({ "id": project, "b": body });
+        assert!(app.query(&team.owner, note, vars).await["errors"].is_null());
+    }
+    let events = audit_events(&app, &team.owner, json!({ "action": "privateNote.set" })).await;
+    assert_eq!(
+        events[0]["metadata"]["changes"]["private_note.body"],
+        json!({"before": "one", "after": "two"}),
+        "{events:?}"
+    );
+
     // Rows no tenant owns too: an operator disables an account.
     app.create_user("ops@example.com", "Ops").await;
     app.make_platform_admin("ops@example.com").await;
