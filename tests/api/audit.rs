@@ -288,23 +288,8 @@ async fn the_hash_chain_catches_a_row_edited_by_hand() {
     assert_eq!(broken["reason"], "its content does not match its hash");
 
     // The command line names the same link and fails.
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
-        .args([
-            "audit",
-            "verify",
-            "--workspace",
-            &team.workspace_id.to_string(),
-        ])
-        .env_clear()
-        .env(
-            "DATABASE_URL",
-            app.state.config.database_url.clone().unwrap(),
-        )
-        .env("JWT_SECRET", "x".repeat(40))
-        .env("SINGLE_INSTANCE", "true")
-        .env("LOG_FORMAT", "json")
-        .output()
-        .unwrap();
+    let workspace = team.workspace_id.to_string();
+    let output = portico_cli(&app, &["audit", "verify", "--workspace", &workspace]);
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(!output.status.success(), "{stdout}");
     assert!(

@@ -177,25 +177,16 @@ async fn the_command_line_and_graphiql_are_recorded_as_sources() {
         .unwrap();
     assert_eq!(rows[0].source, "GRAPHIQL");
 
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
-        .args([
+    let output = portico_cli(
+        &app,
+        &[
             "create-admin",
             "--email",
             "ops@example.com",
             "--password",
             "a long operator passphrase",
-        ])
-        .env_clear()
-        .env(
-            "DATABASE_URL",
-            app.state.config.database_url.clone().unwrap(),
-        )
-        .env("JWT_SECRET", "x".repeat(40))
-        .env("SINGLE_INSTANCE", "true")
-        .env("LOG_FORMAT", "json")
-        .env("DATA_DIR", std::env::temp_dir().join("portico-cli-test"))
-        .output()
-        .unwrap();
+        ],
+    );
     assert!(
         output.status.success(),
         "{}",

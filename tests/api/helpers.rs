@@ -262,6 +262,25 @@ pub fn signal(pid: u32, signal: &str) {
     assert!(status.success(), "kill {signal} {pid}");
 }
 
+/// Runs the `portico` command line with `args` against `app`'s database (and a data folder of
+/// its own), and answers its output.
+pub fn portico_cli(app: &TestApp, args: &[&str]) -> std::process::Output {
+    let dir = std::env::temp_dir().join(format!("portico-cli-{}", Uuid::new_v4().simple()));
+    Command::new(env!("CARGO_BIN_EXE_portico"))
+        .args(args)
+        .env_clear()
+        .env(
+            "DATABASE_URL",
+            app.state.config.database_url.clone().unwrap(),
+        )
+        .env("JWT_SECRET", "x".repeat(40))
+        .env("SINGLE_INSTANCE", "true")
+        .env("LOG_FORMAT", "json")
+        .env("DATA_DIR", dir)
+        .output()
+        .unwrap()
+}
+
 /// `portico serve` in a child process: the embedded default in a fresh `DATA_DIR`, on a free
 /// port, registration open, JSON logs on its piped stdout, with `env` added. Returns once it
 /// answers, with its base URL and its data folder.
