@@ -140,8 +140,9 @@ impl AuditMutation {
         Ok(Some(AuditExport::new(created, None)))
     }
 
-    /// Asks for every chain's audit events (matching `filter`, metadata included) as a file
-    /// (platform operators); `platformAuditExport` then hands out a short-lived link.
+    /// Asks for every chain's audit events (matching `filter`; without metadata, which needs
+    /// `note:private` in the event's workspace) as a file (platform operators);
+    /// `platformAuditExport` then hands out a short-lived link.
     #[graphql(directive = platformAdmin::apply())]
     async fn export_platform_audit_events(
         &self,

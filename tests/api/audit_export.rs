@@ -120,6 +120,11 @@ async fn an_operator_exports_every_workspace_and_the_two_kinds_never_cross() {
     assert_eq!(ready["rowCount"], body.lines().count());
     assert_eq!(body.lines().count(), 2, "{body}");
     assert_eq!(actors.len(), 2, "both workspaces' creations: {body}");
+    // Without metadata: operators cannot read it through the API either.
+    for line in body.lines() {
+        let line: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(line["metadata"], "", "{line}");
+    }
 
     // A workspace cannot read the platform's export, and the platform query does not answer a
     // workspace's export: both are NOT_FOUND, like a missing one.
