@@ -203,8 +203,9 @@ pub async fn append<C: ConnectionTrait>(conn: &C, entry: &Entry) -> Result<(), D
 /// Appends `entry` in a transaction of its own, in the background and outside any frame (so
 /// that this commit records nothing more); failures are logged.
 pub fn append_detached(db: &super::Db, entry: Entry) {
-    let db = db.clone();
-    tokio::spawn(async move {
+    let writer = db.clone();
+    db.spawn_detached(async move {
+        let db = writer;
         let written = async {
             let txn = db.begin().await?;
             append(&*txn, &entry).await?;

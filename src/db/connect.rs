@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{Mutex, Notify, OwnedMutexGuard};
+use tokio_util::task::TaskTracker;
 
 /// The database handle shared by the whole app.
 #[derive(Debug, Clone)]
@@ -26,6 +27,8 @@ pub struct Db {
     statements: Arc<AtomicU64>,
     /// Woken when a transaction committed events to the outbox.
     outbox_ready: Arc<Notify>,
+    /// Writes running in the background (refusals for the audit log): shutdown waits for them.
+    detached: TaskTracker,
 }
 
 tokio::task_local! {
@@ -78,6 +81,7 @@ impl Db {
             write_lock,
             statements,
             outbox_ready: Arc::new(Notify::new()),
+            detached: TaskTracker::new(),
         })
     }
 
@@ -116,6 +120,19 @@ impl Db {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         }
+    }
+
+    /// Runs `write` in the background, tracked: [`Db::detached_settled`] waits for it.
+    pub fn spawn_detached(&self, write: impl Future<Output = ()> + Send + 'static) {
+        self.detached.spawn(write);
+    }
+
+    /// Returns once every background write started so far has finished (at shutdown, and in
+    /// tests that check what was written).
+    pub async fn detached_settled(&self) {
+        self.detached.close();
+        self.detached.wait().await;
+        self.detached.reopen();
     }
 
     /// Woken whenever a transaction of this process committed events (the dispatcher waits on it).

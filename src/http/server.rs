@@ -54,6 +54,13 @@ pub async fn serve_until(
             "websockets still open after the grace period"
         );
     }
+    // Refusals still being written to the audit log.
+    if tokio::time::timeout(grace, state.db.detached_settled())
+        .await
+        .is_err()
+    {
+        tracing::warn!("audit writes still running after the grace period");
+    }
     tracing::info!("stopped");
     Ok(())
 }
