@@ -138,15 +138,24 @@ async fn a_key_acts_with_exactly_its_scopes_in_its_workspace() {
         json!([{ "node": { "name": "Site" } }])
     );
 
-    // Listed with prefix and last use (never the secret).
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let list = app
-        .query(
-            &team.owner,
-            "{ apiKeys { name prefix lastUsedAt lastUsedIp } }",
-            json!({}),
-        )
-        .await;
+    // Listed with prefix and last use (never the secret); the last use is written after the
+    // answer.
+    let list = eventually("the key's last use is recorded", || async {
+        let list = app
+            .query(
+                &team.owner,
+                "{ apiKeys { name prefix lastUsedAt lastUsedIp } }",
+                json!({}),
+            )
+            .await;
+        let used = data(&list)["apiKeys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["name"] == "Reporting" && k["lastUsedAt"].is_string());
+        used.then_some(list)
+    })
+    .await;
     let text = list.to_string();
     assert!(!text.contains(&key[key.len() - 20..]), "{text}");
     let keys = data(&list)["apiKeys"].as_array().unwrap().clone();
@@ -218,8 +227,12 @@ async fn keys_rotate_with_a_grace_period_and_revoke_at_once() {
     assert!(
         data(&with_key(&app, &expiring, false, PROJECTS, json!({})).await)["projects"].is_object()
     );
-    tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
-    let expired = with_key(&app, &expiring, false, PROJECTS, json!({})).await;
+    // Refused from its expiry on (polled until then, at most 10 s).
+    let expired = eventually("the key expires", || async {
+        let body = with_key(&app, &expiring, false, PROJECTS, json!({})).await;
+        body["errors"].is_array().then_some(body)
+    })
+    .await;
     assert_eq!(
         error_code(&expired).as_deref(),
         Some("UNAUTHENTICATED"),
@@ -298,7 +311,7 @@ async fn a_key_subscribes_over_websockets_and_is_cut_off_when_revoked() {
         .send(Frame::text(subscribe.to_string()))
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    crate::realtime::live(&app, &team, &project, 1).await;
     app.create_task(&team.owner, &project, "Mirror me", "BACKLOG")
         .await;
     assert_eq!(

@@ -87,7 +87,8 @@ const SESSION_ENDERS: &[&str] = &[
     "Mutation.updateMemberRole",
 ];
 
-/// The fuzzer's seed: fixed, so a failure reproduces; `PORTICO_FUZZ_SEED` explores others.
+/// The fuzzer's seed: fixed, so a failure reproduces; `PORTICO_SCHEMA_FUZZ_SEED` explores others
+/// (`PORTICO_FUZZ_SEED` is proptest's, in `fuzz.rs`).
 const SCHEMA_FUZZ_SEED: &str = "20261130";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -110,7 +111,8 @@ async fn a_schema_aware_fuzzer_finds_no_server_error() {
         std::env::temp_dir().join(format!("portico-st-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&reports).unwrap();
     let har = reports.join("run.har");
-    let seed = std::env::var("PORTICO_FUZZ_SEED").unwrap_or_else(|_| SCHEMA_FUZZ_SEED.into());
+    let seed =
+        std::env::var("PORTICO_SCHEMA_FUZZ_SEED").unwrap_or_else(|_| SCHEMA_FUZZ_SEED.into());
     let mut command = Command::new(&st);
     command
         .arg("run")

@@ -6,7 +6,6 @@ use portico::db::Scoped;
 use portico::rbac::BuiltinRole;
 use portico::types::Email;
 use portico::{App, AppState};
-use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -14,6 +13,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use uuid::Uuid;
+
+pub use crate::test_db::TestDb;
 
 /// The password of every account the tests create.
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -38,11 +39,6 @@ pub fn backend() -> Backend {
     }
 }
 
-fn admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
 /// Redis is used when `PORTICO_TEST_REDIS_URL` is set (the Makefile sets it for the Postgres run).
 fn redis_url() -> Option<String> {
     std::env::var("PORTICO_TEST_REDIS_URL")
@@ -50,62 +46,31 @@ fn redis_url() -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// A database that exists for one test.
-pub struct TestDb {
-    pub url: String,
-    name: String,
-    dir: PathBuf,
+/// How many requests a race test sends at once: enough to lose without the lock. Each race test
+/// was run with its lock removed by hand, and failed (the README lists them).
+pub const RACERS: usize = 24;
+
+/// Sends `n` requests at once (`request(i)` for each `i`) and answers them in order. The test
+/// runs on a multi-threaded runtime, so the server handles them in parallel, as in production.
+pub async fn race<T, F: Future<Output = T>>(n: usize, request: impl Fn(usize) -> F) -> Vec<T> {
+    assert_eq!(
+        tokio::runtime::Handle::current().runtime_flavor(),
+        tokio::runtime::RuntimeFlavor::MultiThread,
+        "a race runs on #[tokio::test(flavor = \"multi_thread\")]"
+    );
+    futures_util::future::join_all((0..n).map(request)).await
 }
 
-impl TestDb {
-    pub async fn create() -> TestDb {
-        let name = format!("portico_test_{}", Uuid::new_v4().simple());
-        let dir = std::env::temp_dir().join(&name);
-        std::fs::create_dir_all(&dir).unwrap();
-        let url = match backend() {
-            Backend::Sqlite => format!("sqlite://{}?mode=rwc", dir.join("portico.db").display()),
-            Backend::Postgres => {
-                let admin = Database::connect(admin_url())
-                    .await
-                    .expect("Postgres is reachable (TEST_DATABASE_URL)");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                    .await
-                    .unwrap();
-                admin.close().await.unwrap();
-                let base = admin_url();
-                let cut = base.rfind('/').unwrap();
-                format!("{}/{name}", &base[..cut])
-            }
-        };
-        TestDb { url, name, dir }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-        if backend() == Backend::Postgres {
-            let name = self.name.clone();
-            // A fresh runtime on its own thread: Drop cannot await, and the test's runtime may be gone.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async move {
-                    if let Ok(admin) = Database::connect(admin_url()).await {
-                        let _ = admin
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                            ))
-                            .await;
-                        let _ = admin.close().await;
-                    }
-                });
-            })
-            .join();
+/// Polls `check` until it answers `Some` (at most 10 s), and answers that: waiting for a
+/// condition, never for a fixed time.
+pub async fn eventually<T, F: Future<Output = Option<T>>>(what: &str, check: impl Fn() -> F) -> T {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(found) = check().await {
+            return found;
         }
+        assert!(Instant::now() < deadline, "never happened: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
@@ -321,7 +286,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Config)) -> TestApp {
     portico::install_crypto_provider();
     init_logs();
-    let db = TestDb::create().await;
+    let db = TestDb::migrated().await;
     let mut config = Config {
         database_url: Some(db.url.clone()),
         data_dir: db.dir.clone(),
@@ -560,6 +525,36 @@ impl TestApp {
         session_from(&body, "login")
     }
 
+    /// Opens a session for the account `email` without its password: the fixture of every test
+    /// that is not about signing in (argon2id is deliberately slow, and a team is five sessions).
+    /// The session is the one `login` opens; `login` itself goes through the API.
+    pub async fn session_for(&self, email: &str) -> Session {
+        let parsed = Email::parse(email).unwrap();
+        let user = portico::identity::service::find_user_by_email(self.state.db.conn(), &parsed)
+            .await
+            .map_err(|e| e.into_anyhow())
+            .unwrap()
+            .unwrap_or_else(|| panic!("no account {email}"));
+        let txn = self.state.db.begin().await.unwrap();
+        let issued = portico::identity::service::open_session(
+            &self.state,
+            &*txn,
+            user,
+            &portico::graphql::context::ClientInfo::default(),
+        )
+        .await
+        .map_err(|e| e.into_anyhow())
+        .unwrap();
+        txn.commit().await.unwrap();
+        Session {
+            user_id: issued.user.id,
+            email: issued.user.email.clone(),
+            access_token: issued.access_token,
+            refresh_token: issued.refresh_token,
+            workspace: None,
+        }
+    }
+
     /// Registers an owner with a new workspace, signed in there.
     pub async fn sign_up_owner(&self, email: &str, workspace: &str) -> (Session, String) {
         let user_id = self.create_user(email, "Owner").await;
@@ -572,7 +567,10 @@ impl TestApp {
         .await
         .map_err(|e| e.into_anyhow())
         .unwrap();
-        (self.login(email).await.in_workspace(&ws.slug), ws.slug)
+        (
+            self.session_for(email).await.in_workspace(&ws.slug),
+            ws.slug,
+        )
     }
 
     /// Adds a new account to `workspace` with a built-in role and signs it in there.
@@ -593,7 +591,7 @@ impl TestApp {
             .await
             .map_err(|e| e.into_anyhow())
             .unwrap();
-        self.login(email).await.in_workspace(slug)
+        self.session_for(email).await.in_workspace(slug)
     }
 
     /// A workspace `prefix` with an owner, admin, collaborator, client and guest.
