@@ -202,14 +202,22 @@ pub async fn complete(f: Files<'_>, uploader: Uploader<'_>, id: Uuid) -> ApiResu
         Some(link) => file_upload::Column::UploadLinkId.eq(link),
         None => file_upload::Column::UploadLinkId.is_null(),
     };
-    let upload = Scoped::new(conn, uploader.workspace_id())
+    let scoped = Scoped::new(conn, uploader.workspace_id());
+    let mut query = scoped
         .find::<file_upload::Entity>()
         .filter(file_upload::Column::Id.eq(id))
         .filter(file_upload::Column::CreatedBy.eq(uploader.user_id()))
-        .filter(by_link)
-        .one(conn)
-        .await?
-        .ok_or(ApiError::NotFound("upload"))?;
+        .filter(by_link);
+    if let Uploader::Member(access) = &uploader {
+        // In a project the caller still sees: not through a key restricted to other projects,
+        // nor after being removed from the project since announcing.
+        query = query.filter(super::rules::in_visible_project(
+            &scoped,
+            access,
+            file_upload::Column::ProjectId,
+        ));
+    }
+    let upload = query.one(conn).await?.ok_or(ApiError::NotFound("upload"))?;
     if upload.completed_at.is_some() {
         return Err(ApiError::conflict("this upload is already completed"));
     }
