@@ -100,11 +100,14 @@ pub async fn remove(
         .find_by_id::<trusted_document::Entity>(id)
         .await?
         .ok_or(ApiError::NotFound("trusted document"))?;
+    // SQLite's one writer at a time (see `Db::writer`).
+    let turn = app.db.writer().await;
     scoped
         .delete_many::<trusted_document::Entity>()
         .filter(trusted_document::Column::Id.eq(id))
         .exec(app.db.conn())
         .await?;
+    drop(turn);
     Ok(found)
 }
 

@@ -196,10 +196,13 @@ pub async fn run_due(db: &Db, storage: &Storage, now: DateTime<Utc>) -> ApiResul
                     )
             }
         };
+        // SQLite's one writer at a time (see `Db::writer`).
+        let turn = db.writer().await;
         update
             .filter(audit_export::Column::Id.eq(export.id))
             .exec(db.conn())
             .await?;
+        drop(turn);
         done += 1;
     }
     Ok(done)
@@ -224,6 +227,8 @@ async fn claim(db: &Db, now: DateTime<Utc>) -> ApiResult<Option<audit_export::Mo
     else {
         return Ok(None);
     };
+    // SQLite's one writer at a time (see `Db::writer`).
+    let turn = db.writer().await;
     let taken = across
         .update_many::<audit_export::Entity>()
         .col_expr(audit_export::Column::Status, Expr::value("RUNNING"))
@@ -232,6 +237,7 @@ async fn claim(db: &Db, now: DateTime<Utc>) -> ApiResult<Option<audit_export::Mo
         .filter(due)
         .exec(db.conn())
         .await?;
+    drop(turn);
     Ok((taken.rows_affected == 1).then_some(next))
 }
 

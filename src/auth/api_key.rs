@@ -149,6 +149,8 @@ fn touch(db: &Db, id: Uuid, ip: Option<&str>) {
     let db = db.clone();
     let ip = ip.map(str::to_owned);
     tokio::spawn(async move {
+        // SQLite's one writer at a time (see `Authenticator::touch`).
+        let _turn = db.writer().await;
         let result =
             AcrossTenants::because("a key's use is recorded by its id, found at authentication")
                 .update_many::<api_key::Entity>()

@@ -9,7 +9,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, Database, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
-    TransactionTrait,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -105,7 +105,18 @@ impl Db {
     /// Starts a transaction for a change. Commit it with [`Tx::commit`]; dropping it rolls back.
     pub async fn begin(&self) -> Result<Tx, DbErr> {
         let guard = self.writer().await;
-        let txn = self.conn.begin().await?;
+        let txn = if guard.is_some() {
+            // SQLite: BEGIN IMMEDIATE takes the write lock now, so a write that commits on
+            // another connection meanwhile waits for this one (busy timeout) instead of leaving
+            // it a stale snapshot it could not write from (SQLITE_BUSY_SNAPSHOT, at once).
+            let immediate = TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            };
+            self.conn.begin_with_options(immediate).await?
+        } else {
+            self.conn.begin().await?
+        };
         Ok(Tx {
             txn,
             _guard: guard,
@@ -115,6 +126,9 @@ impl Db {
     }
 
     /// The single writer's turn on SQLite (`None` on PostgreSQL), for a write outside [`Tx`].
+    /// Every write on the pool takes it: a transaction that read before another connection
+    /// wrote cannot write after it (`SQLITE_BUSY_SNAPSHOT`, answered at once, whatever the busy
+    /// timeout). Held for the statement only, never across a call to another service.
     pub async fn writer(&self) -> Option<OwnedMutexGuard<()>> {
         match &self.write_lock {
             Some(lock) => Some(lock.clone().lock_owned().await),

@@ -191,11 +191,14 @@ async fn settle(
                 Expr::value(i32::try_from(made.height).unwrap_or(i32::MAX)),
             );
     }
+    // SQLite's one writer at a time (see `Db::writer`).
+    let turn = f.db.writer().await;
     let done = update
         .filter(file_version::Column::Id.eq(version.id))
         .filter(file_version::Column::ThumbnailStatus.eq(PENDING))
         .exec(conn)
         .await?;
+    drop(turn);
     Ok(done.rows_affected == 1)
 }
 

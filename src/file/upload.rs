@@ -184,11 +184,14 @@ async fn refuse(f: Files<'_>, upload: &file_upload::Model, why: &str) -> ApiErro
         // The expired-upload job removes it later.
         tracing::warn!(error = ?e.into_anyhow(), "could not delete a refused upload's object");
     }
+    // SQLite's one writer at a time (see `Db::writer`).
+    let turn = f.db.writer().await;
     let removed = Scoped::new(f.db.conn(), upload.workspace_id)
         .delete_many::<file_upload::Entity>()
         .filter(file_upload::Column::Id.eq(upload.id))
         .exec(f.db.conn())
         .await;
+    drop(turn);
     if let Err(e) = removed {
         tracing::warn!(error = ?e, "could not delete a refused upload");
     }

@@ -106,6 +106,8 @@ pub async fn send_due(s: Sender<'_>, now: DateTime<Utc>) -> ApiResult<u64> {
         .await?;
     let mut settled = 0;
     for row in due {
+        // SQLite's one writer at a time (see `Db::writer`).
+        let turn = s.db.writer().await;
         let claimed = global
             .update_many::<account_email::Entity>()
             .col_expr(Column::ClaimedUntil, Expr::value(now + CLAIM))
@@ -115,6 +117,7 @@ pub async fn send_due(s: Sender<'_>, now: DateTime<Utc>) -> ApiResult<u64> {
             .filter(unclaimed(now))
             .exec(conn)
             .await?;
+        drop(turn);
         if claimed.rows_affected != 1 {
             continue;
         }
@@ -206,9 +209,12 @@ async fn record(
             (update, dead)
         }
     };
+    // SQLite's one writer at a time (see `Db::writer`).
+    let turn = s.db.writer().await;
     update
         .filter(Column::Id.eq(row.id))
         .exec(s.db.conn())
         .await?;
+    drop(turn);
     Ok(settled)
 }

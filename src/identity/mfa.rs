@@ -38,6 +38,8 @@ pub async fn enrol(app: &App, caller: &UserPrincipal) -> ApiResult<(String, Stri
     }
     let secret = totp::generate_secret();
     let sealed = app.mfa.seal(&secret).map_err(ApiError::internal)?;
+    // SQLite's one writer at a time (see `Db::writer`).
+    let turn = app.db.writer().await;
     Global::new(app.db.conn())
         .update_many::<user::Entity>()
         .col_expr(user::Column::MfaSecret, Expr::value(sealed))
@@ -46,6 +48,7 @@ pub async fn enrol(app: &App, caller: &UserPrincipal) -> ApiResult<(String, Stri
         .filter(user::Column::MfaEnabledAt.is_null())
         .exec(app.db.conn())
         .await?;
+    drop(turn);
     Ok((
         totp::base32(&secret),
         totp::otpauth_uri("Portico", &account.email, &secret),

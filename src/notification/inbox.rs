@@ -72,6 +72,8 @@ pub async fn mark_read(
 ) -> ApiResult<u64> {
     let conn = db.conn();
     let scoped = Scoped::new(conn, access.workspace_id);
+    // SQLite's one writer at a time (see `Db::writer`).
+    let _turn = db.writer().await;
     let mut update = scoped
         .update_many::<notification::Entity>()
         .col_expr(notification::Column::ReadAt, Expr::value(Utc::now()))

@@ -115,6 +115,8 @@ pub(super) async fn claim(
     now: DateTime<Utc>,
 ) -> ApiResult<bool> {
     let conn = n.db.conn();
+    // SQLite's one writer at a time (see `Db::writer`).
+    let turn = n.db.writer().await;
     let claimed = Scoped::new(conn, row.workspace_id)
         .update_many::<email_delivery::Entity>()
         .col_expr(
@@ -127,6 +129,7 @@ pub(super) async fn claim(
         .filter(unclaimed(now))
         .exec(conn)
         .await?;
+    drop(turn);
     Ok(claimed.rows_affected == 1)
 }
 
@@ -275,9 +278,12 @@ pub(super) async fn record(
             )
         }
     };
+    // SQLite's one writer at a time (see `Db::writer`).
+    let turn = n.db.writer().await;
     update
         .filter(email_delivery::Column::Id.eq(row.id))
         .exec(conn)
         .await?;
+    drop(turn);
     Ok(settled)
 }

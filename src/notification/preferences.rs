@@ -128,6 +128,8 @@ pub async fn set_for(
 ) -> ApiResult<()> {
     let scoped = Scoped::new(db.conn(), workspace_id);
     let now = Utc::now();
+    // SQLite's one writer at a time (see `Db::writer`), for both statements.
+    let _turn = db.writer().await;
     let inserted = scoped
         .insert_new(
             pref::ActiveModel {

@@ -295,6 +295,8 @@ pub async fn pay(app: &App, access: &WorkspaceAccess, id: Uuid) -> ApiResult<Che
         .await?;
     // Only the first answer for this attempt is stored; a concurrent twin got the same session.
     let scoped = Scoped::new(app.db.conn(), access.workspace_id);
+    // SQLite's one writer at a time (see `Db::writer`).
+    let turn = app.db.writer().await;
     scoped
         .update_many::<payment_request::Entity>()
         .col_expr(
@@ -323,6 +325,7 @@ pub async fn pay(app: &App, access: &WorkspaceAccess, id: Uuid) -> ApiResult<Che
         .filter(payment_request::Column::Status.eq(PaymentStatus::Pending.as_str()))
         .exec(app.db.conn())
         .await?;
+    drop(turn);
     let stored = get_visible(app.db.conn(), access, id).await?;
     match open_checkout(&stored, now) {
         Some(open) => Ok(open.with_mode(app)),

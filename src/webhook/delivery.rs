@@ -91,6 +91,9 @@ async fn deliver_one(
 ) -> ApiResult<Option<webhook_delivery::Model>> {
     let conn = w.db.conn();
     let scoped = Scoped::new(conn, row.workspace_id);
+    // SQLite's one writer at a time, for each write outside a transaction: a transaction that
+    // read before it could not write after it (SQLITE_BUSY_SNAPSHOT). Never held across the call.
+    let turn = w.db.writer().await;
     let claimed = scoped
         .update_many::<webhook_delivery::Entity>()
         .col_expr(Column::ClaimedUntil, Expr::value(now + CLAIM))
@@ -100,6 +103,7 @@ async fn deliver_one(
         .filter(unclaimed(now))
         .exec(conn)
         .await?;
+    drop(turn);
     if claimed.rows_affected != 1 {
         return Ok(None);
     }
@@ -220,10 +224,12 @@ async fn record(
             Some(false)
         }
     };
+    let turn = w.db.writer().await;
     update.filter(Column::Id.eq(row.id)).exec(conn).await?;
     if let (Some(ok), Some(endpoint)) = (succeeded, endpoint) {
         health(w, endpoint, ok).await?;
     }
+    drop(turn);
     scoped
         .find_by_id::<webhook_delivery::Entity>(row.id)
         .await?
@@ -259,6 +265,7 @@ fn failure(
 
 /// A success clears the endpoint's failure count; a failure adds one, and past the limit turns
 /// the endpoint off (its admins turn it on again).
+/// Called with the writer's turn held (see [`record`]).
 async fn health(w: &Webhooks, endpoint: &webhook_endpoint::Model, ok: bool) -> ApiResult<()> {
     let conn = w.db.conn();
     let update = Scoped::new(conn, endpoint.workspace_id)

@@ -135,12 +135,15 @@ pub async fn end_member_sessions(
     ensure_can_manage(&scoped, caller, &target, "sign out").await?;
     // Sessions are global: the workspace refuses those opened before now, and only here.
     let live = crate::identity::service::live_sessions(app.db.conn(), user_id).await?;
+    // SQLite's one writer at a time (see `Db::writer`).
+    let turn = app.db.writer().await;
     scoped
         .update_many::<membership::Entity>()
         .col_expr(membership::Column::SessionsNotBefore, Utc::now().into())
         .filter(membership::Column::Id.eq(target.id))
         .exec(app.db.conn())
         .await?;
+    drop(turn);
     app.access
         .invalidate_user(caller.workspace_id, user_id)
         .await?;
