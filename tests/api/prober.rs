@@ -8,96 +8,17 @@
 //! is probed without anyone writing a line; one whose ID the prober cannot name fails the test
 //! until `prober_sdl::id_kind` is taught.
 
+use crate::callers::{callers, outsider};
 use crate::helpers::*;
-use crate::prober_sdl::{Found, Sdl, pruned, with_id};
+use crate::prober_sdl::{Operation, Sdl, pruned, with_id};
 use crate::prober_world::{PROJECT_KINDS, stock_project, stock_workspace};
-use crate::realtime::{next_json, subscribe};
-use futures_util::SinkExt;
-use serde_json::{Map, Value, json};
-use tokio_tungstenite::tungstenite::Message as Frame;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use serde_json::Value;
 use uuid::Uuid;
-
-/// Who calls: a session or an API key.
-enum Caller {
-    Session(&'static str, Session),
-    Key(&'static str, String),
-}
-
-impl Caller {
-    fn name(&self) -> &'static str {
-        match self {
-            Caller::Session(n, _) | Caller::Key(n, _) => n,
-        }
-    }
-
-    /// The answer to `query`: over HTTP, or for a subscription the first message of the
-    /// websocket (`null` when none comes: the subscription started).
-    async fn call(&self, app: &TestApp, keyword: &str, query: &str, vars: &Value) -> Value {
-        if keyword == "subscription" {
-            return self.first_message(app, query, vars).await;
-        }
-        match self {
-            Caller::Session(_, s) => app.query(s, query, vars.clone()).await,
-            Caller::Key(_, key) => {
-                let request = app
-                    .client
-                    .post(format!("{}/graphql", app.address))
-                    .bearer_auth(key);
-                let body = json!({ "query": query, "variables": vars });
-                request
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap()
-            }
-        }
-    }
-}
-
-impl Caller {
-    async fn first_message(&self, app: &TestApp, query: &str, vars: &Value) -> Value {
-        let url = format!("{}/graphql/ws", app.address.replace("http://", "ws://"));
-        let mut request = url.into_client_request().unwrap();
-        let protocol = "graphql-transport-ws".parse().unwrap();
-        request
-            .headers_mut()
-            .insert("sec-websocket-protocol", protocol);
-        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
-        let payload = match self {
-            Caller::Session(_, s) => {
-                json!({ "authorization": format!("Bearer {}", s.access_token), "workspace": s.workspace })
-            }
-            Caller::Key(_, key) => json!({ "apiKey": key }),
-        };
-        let init = json!({ "type": "connection_init", "payload": payload });
-        socket.send(Frame::text(init.to_string())).await.unwrap();
-        let ack = next_json(&mut socket).await;
-        assert_eq!(
-            ack.as_ref().map(|a| a["type"].clone()),
-            Some(json!("connection_ack")),
-            "{ack:?}"
-        );
-        subscribe(&mut socket, "1", query, vars.clone(), false).await;
-        next_json(&mut socket).await.unwrap_or(Value::Null)
-    }
-}
 
 /// The answer with the probed ID written `<ID>`: two answers that differ only by the ID they
 /// were asked about are the same answer.
 fn normalized(body: &Value, id: &str) -> String {
     body.to_string().replace(id, "<ID>")
-}
-
-fn parenthesized(parts: &[String]) -> String {
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("({})", parts.join(", "))
-    }
 }
 
 /// Why `expected` (the answer for a random ID) shows that the prober did not reach the ID at
@@ -140,52 +61,6 @@ fn leak<'a>(
         .cloned()
 }
 
-/// The callers of the home workspace: five built-in roles, a custom staff role with
-/// `project:read`, and an API key restricted to `project`.
-async fn callers(app: &TestApp, home: &Team, project: &str) -> Vec<Caller> {
-    let role = app
-        .query(&home.owner, "mutation { createRole(input: {name: \"Reader\", permissions: [WORKSPACE_READ, MEMBER_READ, PROJECT_VIEW, PROJECT_READ]}) { id } }", json!({}))
-        .await;
-    let role = data(&role)["createRole"]["id"].clone();
-    let reader = app
-        .add_member(
-            home.workspace_id,
-            &home.slug,
-            "reader@home.test",
-            portico::rbac::BuiltinRole::Guest,
-        )
-        .await;
-    data(
-        &app.query(
-            &home.owner,
-            "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { id } }",
-            json!({ "u": reader.user_id, "r": role }),
-        )
-        .await,
-    );
-    let key = app
-        .query(&home.owner, "mutation($p: ID!) { createApiKey(input: {name: \"Partner\", projectIds: [$p], scopes: [WORKSPACE_READ, MEMBER_READ, PROJECT_VIEW, PROJECT_READ, PROJECT_WRITE, TASK_WRITE, TASK_MOVE, TICKET_CREATE, TICKET_DECIDE, MESSAGE_WRITE, PAYMENT_READ, PAYMENT_MANAGE, FILE_WRITE, NOTE_PRIVATE]}) { key } }", json!({ "p": project }))
-        .await;
-    let key = data(&key)["createApiKey"]["key"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    vec![
-        Caller::Session("owner", home.owner.clone()),
-        Caller::Session("admin", home.admin.clone()),
-        Caller::Session("collaborator", home.collaborator.clone()),
-        Caller::Session("client", home.client.clone()),
-        Caller::Session("guest", home.guest.clone()),
-        Caller::Session("reader (custom role)", reader),
-        Caller::Key("API key", key),
-    ]
-}
-
-/// Callers that do not see a project they are not a member of.
-fn outsider(caller: &Caller) -> bool {
-    matches!(caller.name(), "client" | "guest" | "API key")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_id_taking_operation_answers_another_tenants_ids_like_random_ones() {
     let app = spawn_app_with(|c| {
@@ -212,41 +87,13 @@ async fn every_id_taking_operation_answers_another_tenants_ids_like_random_ones(
     let (sdl, ops) = Sdl::load();
     let (mut failures, mut probed, mut calls) = (Vec::new(), Vec::new(), 0);
     let mut id_taking = 0;
-    for (keyword, field, args, returns) in &ops {
-        let (mut found, mut vars, mut declared, mut passed) =
-            (Found::default(), Map::new(), Vec::new(), Vec::new());
-        for a in args {
-            let required = !a.ty.node.nullable && a.default_value.is_none();
-            if !required && !sdl.holds_id(&a.ty.node) {
-                continue;
-            }
-            let name = a.name.node.to_string();
-            if !required {
-                found.optional.push(vec![name.clone()]);
-            }
-            let value = sdl.value(
-                field,
-                &name,
-                &a.ty.node,
-                std::slice::from_ref(&name),
-                &own,
-                &mut found,
-            );
-            vars.insert(name.clone(), value);
-            declared.push(format!("${name}: {}", a.ty.node));
-            passed.push(format!("{name}: ${name}"));
-        }
+    for op in &ops {
+        let (keyword, field) = (&op.0, &op.1);
+        let Operation { query, vars, found } = sdl.operation(op, &own);
         if found.leaves.is_empty() {
             continue;
         }
         id_taking += 1;
-        let query = format!(
-            "{keyword}{} {{ {field}{} {} }}",
-            parenthesized(&declared),
-            parenthesized(&passed),
-            sdl.selection(returns)
-        );
-        let vars = Value::Object(vars);
         let mut reached = true;
         for leaf in &found.leaves {
             let at = leaf.path.join(".");

@@ -18,6 +18,7 @@ pub(crate) fn id_kind(field: &str, arg: &str) -> Option<&'static str> {
         (_, "ticketId") => "Ticket",
         (_, "apiKeyId") => "ApiKey",
         (_, "endpointId") => "WebhookEndpoint",
+        ("transferOwnership", "userId") => "Admin",
         (_, "userId" | "actorId" | "assigneeId" | "memberIds") => "User",
         (_, "roleId") => "Role",
         (_, "folderId" | "parentId") => "Folder",
@@ -31,7 +32,9 @@ pub(crate) fn id_kind(field: &str, arg: &str) -> Option<&'static str> {
             "task" | "updateTask" | "deleteTask" | "moveTask" => "Task",
             "ticket" | "decideTicket" | "answerQuote" => "Ticket",
             "paymentRequest" | "cancelPaymentRequest" | "payPaymentRequest" => "PaymentRequest",
-            "folder" | "renameFolder" | "deleteFolder" => "Folder",
+            "folder" | "renameFolder" => "Folder",
+            // An empty one: a folder holding files is not deleted.
+            "deleteFolder" => "SpareFolder",
             "file" | "renameFile" | "moveFile" | "deleteFile" | "restoreFile" => "File",
             "labelFileVersion" => "FileVersion",
             "completeUpload" | "completeLinkUpload" => "Upload",
@@ -58,6 +61,9 @@ pub(crate) fn id_kind(field: &str, arg: &str) -> Option<&'static str> {
 fn scalar(name: &str, ty: &str) -> Value {
     match (name, ty) {
         ("email" | "newEmail", _) => json!("probe@example.test"),
+        ("password" | "newPassword" | "currentPassword", _) => {
+            json!("probe, a long enough password")
+        }
         ("url", _) => json!("http://127.0.0.1:9/probe"),
         ("kinds", _) => json!("TICKET_CREATED"),
         ("sha256", _) => json!("0".repeat(64)),
@@ -136,7 +142,11 @@ impl Sdl {
                 json!(kind.and_then(|k| own.get(k)).cloned().unwrap_or_default())
             }
             BaseType::Named(n) => match self.0.get(n.as_str()) {
-                Some(TypeKind::Enum(e)) => json!(e.values[0].node.value.node.to_string()),
+                Some(TypeKind::Enum(e)) => match (field, name) {
+                    // A decision, not the first status (NEW).
+                    ("decideTicket", "status") => json!("ACCEPTED"),
+                    _ => json!(e.values[0].node.value.node.to_string()),
+                },
                 Some(TypeKind::InputObject(input)) => {
                     let mut object = Map::new();
                     for f in &input.fields {
@@ -236,4 +246,55 @@ pub(crate) fn with_id(vars: &Value, path: &[String], id: &str) -> Value {
         _ => json!(id),
     };
     out
+}
+
+fn parenthesized(parts: &[String]) -> String {
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("({})", parts.join(", "))
+    }
+}
+
+/// An operation ready to send: its document, and variables holding the caller's own IDs.
+pub(crate) struct Operation {
+    pub(crate) query: String,
+    pub(crate) vars: Value,
+    pub(crate) found: Found,
+}
+
+impl Sdl {
+    /// `op` with every required argument, and every optional one that holds an ID, valued
+    /// from `own`.
+    pub(crate) fn operation(&self, op: &RootField, own: &Ids) -> Operation {
+        let (keyword, field, args, returns) = op;
+        let (mut found, mut vars, mut declared, mut passed) =
+            (Found::default(), Map::new(), Vec::new(), Vec::new());
+        for a in args {
+            let required = !a.ty.node.nullable && a.default_value.is_none();
+            if !required && !self.holds_id(&a.ty.node) {
+                continue;
+            }
+            let name = a.name.node.to_string();
+            if !required {
+                found.optional.push(vec![name.clone()]);
+            }
+            let path = std::slice::from_ref(&name);
+            let value = self.value(field, &name, &a.ty.node, path, own, &mut found);
+            vars.insert(name.clone(), value);
+            declared.push(format!("${name}: {}", a.ty.node));
+            passed.push(format!("{name}: ${name}"));
+        }
+        let query = format!(
+            "{keyword}{} {{ {field}{} {} }}",
+            parenthesized(&declared),
+            parenthesized(&passed),
+            self.selection(returns)
+        );
+        Operation {
+            query,
+            vars: Value::Object(vars),
+            found,
+        }
+    }
 }

@@ -19,6 +19,7 @@ pub(crate) const PROJECT_KINDS: &[&str] = &[
     "Milestone",
     "PaymentRequest",
     "Folder",
+    "SpareFolder",
     "File",
     "FileVersion",
     "Upload",
@@ -88,8 +89,25 @@ pub(crate) async fn stock_project(app: &TestApp, staff: &Session, project: &str,
         .iter()
         .find(|f| f["zone"] == "CLIENT")
         .unwrap_or_else(|| panic!("no client-zone folder: {folders}"));
-    let folder = id_at(folder, &["id"]);
+    // A folder of the staff's own under the client zone: system folders are not renamed or
+    // deleted.
+    let made = ask(
+        app,
+        staff,
+        "mutation($f: ID!, $n: String!) { createFolder(parentId: $f, name: $n) { id } }",
+        json!({ "f": id_at(folder, &["id"]), "n": format!("{tag} folder") }),
+    )
+    .await;
+    let folder = id_at(&made, &["createFolder", "id"]);
     ids.insert("Folder", folder.clone());
+    let spare = ask(
+        app,
+        staff,
+        "mutation($f: ID!, $n: String!) { createFolder(parentId: $f, name: $n) { id } }",
+        json!({ "f": folder, "n": format!("{tag} spare") }),
+    )
+    .await;
+    ids.insert("SpareFolder", id_at(&spare, &["createFolder", "id"]));
     let file = upload(app, staff, &folder, &format!("{tag} file.txt"), true).await;
     let versions = ask(
         app,
@@ -115,23 +133,23 @@ pub(crate) async fn stock_project(app: &TestApp, staff: &Session, project: &str,
     ids
 }
 
-/// Announces an upload of a small text file into `folder`; puts and completes it when
-/// `complete`. Answers the file's ID (or the pending upload's).
+/// Announces an upload of a small text file into `folder` and puts its bytes; completes it when
+/// `complete`. Answers the file's ID (or the upload's, ready to complete).
 async fn upload(app: &TestApp, who: &Session, folder: &str, name: &str, complete: bool) -> String {
     let bytes = name.as_bytes();
     let input = json!({ "folderId": folder, "name": name, "size": bytes.len(), "contentType": "text/plain", "sha256": sha256_hex(bytes) });
     let announced = ask(app, who, "mutation($i: CreateUploadInput!) { createUpload(input: $i) { id url headers { name value } } }", json!({ "i": input })).await;
     let upload = &announced["createUpload"];
     let id = id_at(upload, &["id"]);
-    if !complete {
-        return id;
-    }
     let mut put = app.client.put(upload["url"].as_str().unwrap());
     for h in upload["headers"].as_array().unwrap() {
         put = put.header(h["name"].as_str().unwrap(), h["value"].as_str().unwrap());
     }
     let status = put.body(bytes.to_vec()).send().await.unwrap().status();
     assert!(status.is_success(), "upload PUT: {status}");
+    if !complete {
+        return id;
+    }
     let done = ask(
         app,
         who,
@@ -148,6 +166,7 @@ pub(crate) async fn stock_workspace(app: &TestApp, team: &Team, project: &str, t
     let owner = &team.owner;
     let mut ids = Ids::new();
     ids.insert("User", team.client.user_id.to_string());
+    ids.insert("Admin", team.admin.user_id.to_string());
     let endpoint = ask(app, owner, "mutation($d: String) { createWebhookEndpoint(input: {url: \"http://127.0.0.1:9/hook\", kinds: [\"TICKET_CREATED\"], description: $d}) { endpoint { id } } }", json!({ "d": format!("{tag} hook") })).await;
     let endpoint = id_at(&endpoint, &["createWebhookEndpoint", "endpoint", "id"]);
     let delivery = ask(
@@ -178,8 +197,16 @@ pub(crate) async fn stock_workspace(app: &TestApp, team: &Team, project: &str, t
         id_at(&invitation, &["inviteMember", "invitation", "id"]),
     );
     ids.insert("Role", role);
-    let sessions = ask(app, owner, "{ mySessions { id } }", json!({})).await;
-    ids.insert("Session", id_at(&sessions["mySessions"][0], &["id"]));
+    // Another session of the owner's (on another device), not the one making these calls.
+    app.session_for(&owner.email).await;
+    let sessions = ask(app, owner, "{ mySessions { id current } }", json!({})).await;
+    let other = sessions["mySessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false)
+        .unwrap_or_else(|| panic!("no other session: {sessions}"));
+    ids.insert("Session", id_at(other, &["id"]));
     let export = ask(
         app,
         owner,
