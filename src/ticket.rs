@@ -2,6 +2,7 @@
 //! the workflow NEW → TO_CLARIFY | REFUSED | ACCEPTED | QUOTED, where acceptance (or, later,
 //! payment) turns the ticket into exactly one BACKLOG task.
 
+mod loaders;
 pub mod payment;
 mod resolvers;
 pub mod service;

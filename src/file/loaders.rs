@@ -5,6 +5,7 @@
 use crate::db::{Db, Scoped};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::RequestContext;
+use crate::graphql::loaders::per_workspace;
 use async_graphql::dataloader::Loader;
 use entity::{file, file_version};
 use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
@@ -127,34 +128,4 @@ impl Loader<(Uuid, Uuid)> for AttachmentLoader {
         )
         .await
     }
-}
-
-/// Rows of (workspace, parent) keys: one query per workspace over its parents, grouped back by
-/// parent (`parent_of`).
-async fn per_workspace<M, Q, F>(
-    keys: &[(Uuid, Uuid)],
-    what: &'static str,
-    query: Q,
-    parent_of: fn(&M) -> Option<Uuid>,
-) -> Result<HashMap<(Uuid, Uuid), Vec<M>>, Arc<anyhow::Error>>
-where
-    Q: Fn(Uuid, Vec<Uuid>) -> F,
-    F: Future<Output = Result<Vec<M>, sea_orm::DbErr>>,
-{
-    let mut by_workspace: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for (workspace, parent) in keys {
-        by_workspace.entry(*workspace).or_default().push(*parent);
-    }
-    let mut found: HashMap<(Uuid, Uuid), Vec<M>> = HashMap::new();
-    for (workspace, parents) in by_workspace {
-        let rows = query(workspace, parents)
-            .await
-            .map_err(|e| Arc::new(anyhow::Error::new(e).context(what)))?;
-        for row in rows {
-            if let Some(parent) = parent_of(&row) {
-                found.entry((workspace, parent)).or_default().push(row);
-            }
-        }
-    }
-    Ok(found)
 }

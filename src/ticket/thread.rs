@@ -1,34 +1,18 @@
-//! A ticket's thread: its comments, oldest first, internal ones (staff-only) for holders of
-//! `note:private`; a client's answer to a ticket TO_CLARIFY sends it back to NEW.
+//! A ticket's thread: adding comments (internal ones, staff-only, for holders of
+//! `note:private`); a client's answer to a ticket TO_CLARIFY sends it back to NEW. Reading the
+//! thread is `loaders::thread`, batched.
 
 use super::service::{get_visible, record, set_status, ticket_event};
-use super::types::{TicketStatus, sees_internal};
+use super::types::TicketStatus;
 use crate::app::App;
-use crate::db::Scoped;
 use crate::error::ApiResult;
 use crate::events::DomainEvent;
 use crate::rbac::{Permission, WorkspaceAccess};
 use crate::types::text;
 use chrono::Utc;
 use entity::ticket_comment;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder};
+use sea_orm::ActiveValue::Set;
 use uuid::Uuid;
-
-/// The thread of a ticket, oldest first; internal comments only with `note:private`.
-pub async fn comments<C: ConnectionTrait>(
-    conn: &C,
-    access: &WorkspaceAccess,
-    ticket_id: Uuid,
-) -> ApiResult<Vec<ticket_comment::Model>> {
-    let mut query = Scoped::new(conn, access.workspace_id)
-        .find::<ticket_comment::Entity>()
-        .filter(ticket_comment::Column::TicketId.eq(ticket_id))
-        .order_by_asc(ticket_comment::Column::Id);
-    if !sees_internal(access.permissions) {
-        query = query.filter(ticket_comment::Column::Internal.eq(false));
-    }
-    Ok(query.all(conn).await?)
-}
 
 /// Adds a comment. An internal one needs `note:private`. A client answering a ticket that is
 /// TO_CLARIFY sends it back to NEW.

@@ -191,9 +191,7 @@ impl Ticket {
 
     /// The thread, oldest first. Internal comments appear only to staff with `note:private`.
     async fn comments(&self, ctx: &Context<'_>) -> Result<Vec<TicketComment>> {
-        let rc = RequestContext::of(ctx)?;
-        let access = rc.access().await?;
-        let rows = super::thread::comments(rc.app.db.conn(), access, self.uuid).await?;
+        let rows = super::loaders::thread(RequestContext::of(ctx)?, self.uuid).await?;
         Ok(rows.into_iter().map(TicketComment::from).collect())
     }
 }

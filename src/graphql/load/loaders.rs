@@ -18,6 +18,7 @@ use async_graphql::dataloader::{DataLoader, HashMapCache};
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use uuid::Uuid;
 
 /// A domain's loader, made for one request from the database handle.
 pub trait RequestLoader: Send + Sync + Sized + 'static {
@@ -87,4 +88,34 @@ impl Loaders {
             Err(_) => made(),
         }
     }
+}
+
+/// Rows of (workspace, parent) keys: one query per workspace over its parents, grouped back by
+/// parent (`parent_of`).
+pub async fn per_workspace<M, Q, F>(
+    keys: &[(Uuid, Uuid)],
+    what: &'static str,
+    query: Q,
+    parent_of: fn(&M) -> Option<Uuid>,
+) -> Result<HashMap<(Uuid, Uuid), Vec<M>>, Arc<anyhow::Error>>
+where
+    Q: Fn(Uuid, Vec<Uuid>) -> F,
+    F: Future<Output = Result<Vec<M>, sea_orm::DbErr>>,
+{
+    let mut by_workspace: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for (workspace, parent) in keys {
+        by_workspace.entry(*workspace).or_default().push(*parent);
+    }
+    let mut found: HashMap<(Uuid, Uuid), Vec<M>> = HashMap::new();
+    for (workspace, parents) in by_workspace {
+        let rows = query(workspace, parents)
+            .await
+            .map_err(|e| Arc::new(anyhow::Error::new(e).context(what)))?;
+        for row in rows {
+            if let Some(parent) = parent_of(&row) {
+                found.entry((workspace, parent)).or_default().push(row);
+            }
+        }
+    }
+    Ok(found)
 }
