@@ -190,16 +190,20 @@ async fn tokens_aliases_and_root_fields_are_limited() {
         assert!(message.contains(words), "{message}");
         assert!(body["data"].is_null(), "nothing runs: {body}");
     };
-    // 30 aliases pass, 31 do not (fragments count too).
-    let aliased = |n: usize| {
-        let fields: String = (0..n).map(|i| format!("a{i}: __typename ")).collect();
-        format!("{{ {fields} }}")
-    };
-    assert!(app.query(&ana, &aliased(19), json!({})).await["errors"].is_null());
-    refused(&app.query(&ana, &aliased(31), json!({})).await, "aliases");
+    // 30 aliases pass, 31 do not (fragments count too). Inside `me`, so that the root-field
+    // limit (20) is not what answers.
+    let aliases = |n: usize| -> String { (0..n).map(|i| format!("a{i}: id ")).collect() };
+    let at_limit = app
+        .query(&ana, &format!("{{ me {{ {} }} }}", aliases(30)), json!({}))
+        .await;
+    let me = data(&at_limit)["me"].as_object().unwrap();
+    assert_eq!(me.len(), 30, "{at_limit}");
+    assert!(me.values().all(|v| *v == json!(ana.user_id.to_string())));
+    let over = format!("{{ me {{ {} }} }}", aliases(31));
+    refused(&app.query(&ana, &over, json!({})).await, "aliases");
     let via_fragment = format!(
-        "{{ ...F }} fragment F on Query {{ {} }}",
-        &aliased(31)[2..aliased(31).len() - 2]
+        "{{ me {{ ...F }} }} fragment F on User {{ {} }}",
+        aliases(31)
     );
     refused(&app.query(&ana, &via_fragment, json!({})).await, "aliases");
     // 20 root fields pass, 21 do not.

@@ -12,6 +12,7 @@ mod helpers;
 mod mailbox;
 mod s3;
 mod smtp;
+mod statements;
 mod test_db;
 
 mod account_emails;

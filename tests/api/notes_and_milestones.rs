@@ -87,6 +87,48 @@ async fn private_notes_are_null_and_forbidden_for_clients_only_on_that_field() {
         .map(|e| &e["node"]["privateNote"])
         .collect();
     assert!(notes.contains(&&json!("Prefers calls")));
+    // A custom role that reads members but does not hold note:private.
+    let role = app
+        .query(
+            &team.owner,
+            "mutation { createRole(input: {name: \"Member reader\", permissions: [WORKSPACE_READ, MEMBER_READ]}) { id } }",
+            json!({}),
+        )
+        .await;
+    let role = data(&role)["createRole"]["id"].clone();
+    let reader = app
+        .add_member(
+            team.workspace_id,
+            &team.slug,
+            "reader@acme.test",
+            portico::rbac::BuiltinRole::Guest,
+        )
+        .await;
+    data(
+        &app.query(
+            &team.owner,
+            "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { id } }",
+            json!({ "u": reader.user_id, "r": role }),
+        )
+        .await,
+    );
+    let seen = app
+        .query(
+            &reader,
+            "{ members(first: 10) { edges { node { user { id } privateNote } } } }",
+            json!({}),
+        )
+        .await;
+    let edges = seen["data"]["members"]["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), 6, "the reader lists every member: {seen}");
+    assert!(
+        edges.iter().all(|e| e["node"]["privateNote"].is_null()),
+        "{seen}"
+    );
+    assert!(!seen.to_string().contains("Prefers calls"), "{seen}");
+    let codes = error_codes(&seen);
+    assert_eq!(codes.len(), edges.len(), "one refusal per note: {seen}");
+    assert!(codes.iter().all(|c| c == "FORBIDDEN"), "{seen}");
 
     // Nor does the note travel through the timeline: its entry is staff-only and carries no text.
     let timeline = "query($p: ID!) { projectActivity(projectId: $p, first: 50) { edges { node { summary payload } } } }";

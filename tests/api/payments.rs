@@ -986,6 +986,8 @@ async fn due_requests_expire_exactly_once_across_instances() {
     let p = Payments::start().await;
     let id = p.request_payment("Deposit", 50_000, "EUR").await;
     let other = p.request_payment("Later", 1_000, "EUR").await;
+    // The client opened a checkout before the request fell due.
+    let session = p.checkout(&id).await;
     p.due_yesterday(&id).await;
     let second = spawn_instance_like(&p.app).await;
     let (a, b) = tokio::join!(
@@ -1002,9 +1004,15 @@ async fn due_requests_expire_exactly_once_across_instances() {
         .filter(|a| a == "payment.expired")
         .count();
     assert_eq!(expired_entries, 1);
-    // A payment landing after expiry is still recorded: the money was taken.
+    // No new checkout for an expired request.
     let body = p.pay(&p.team.client, &id).await;
     assert_eq!(error_code(&body).as_deref(), Some("BAD_USER_INPUT"));
+    // A payment landing after expiry is still recorded: the money was taken.
+    let late = p.completed("evt_after_expiry", &session, &id, 50_000, "pi_late");
+    let (status, answer) = p.deliver(&late).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["outcome"], "applied", "{answer}");
+    assert_eq!(p.status(&id).await, "PAID");
 }
 
 #[tokio::test]

@@ -135,7 +135,13 @@ pub(crate) async fn stock_project(app: &TestApp, staff: &Session, project: &str,
 
 /// Announces an upload of a small text file into `folder` and puts its bytes; completes it when
 /// `complete`. Answers the file's ID (or the upload's, ready to complete).
-async fn upload(app: &TestApp, who: &Session, folder: &str, name: &str, complete: bool) -> String {
+pub(crate) async fn upload(
+    app: &TestApp,
+    who: &Session,
+    folder: &str,
+    name: &str,
+    complete: bool,
+) -> String {
     let bytes = name.as_bytes();
     let input = json!({ "folderId": folder, "name": name, "size": bytes.len(), "contentType": "text/plain", "sha256": sha256_hex(bytes) });
     let announced = ask(app, who, "mutation($i: CreateUploadInput!) { createUpload(input: $i) { id url headers { name value } } }", json!({ "i": input })).await;
