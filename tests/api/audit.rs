@@ -354,7 +354,7 @@ async fn an_update_records_the_fields_it_changed_before_and_after() {
             json!({ "id": project }),
         )
         .await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(succeeded(&body, "updateProject")["id"], project.as_str());
     let events = audit_events(&app, &team.owner, json!({ "action": "project.update" })).await;
     assert_eq!(events.len(), 1, "{events:?}");
     let changes = &events[0]["metadata"]["changes"];
@@ -375,7 +375,11 @@ async fn an_update_records_the_fields_it_changed_before_and_after() {
     let role =
         "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { role { id } } }";
     let vars = json!({ "u": team.client.user_id.to_string(), "r": guest_role });
-    assert!(app.query(&team.owner, role, vars).await["errors"].is_null());
+    let changed = app.query(&team.owner, role, vars).await;
+    assert_eq!(
+        succeeded(&changed, "updateMemberRole")["role"]["id"],
+        guest_role
+    );
     let events = audit_events(&app, &team.owner, json!({ "action": "memberRole.update" })).await;
     let changes = &events[0]["metadata"]["changes"];
     assert_eq!(
@@ -388,7 +392,8 @@ async fn an_update_records_the_fields_it_changed_before_and_after() {
     let posted = app.query(&team.owner, post, json!({ "p": project })).await;
     let message = data(&posted)["postMessage"]["id"].clone();
     let edit = "mutation($id: ID!) { editMessage(id: $id, body: \"second\") { id } }";
-    assert!(app.query(&team.owner, edit, json!({ "id": message })).await["errors"].is_null());
+    let edited = app.query(&team.owner, edit, json!({ "id": message })).await;
+    assert_eq!(succeeded(&edited, "editMessage")["id"], message);
     let events = audit_events(&app, &team.owner, json!({ "action": "message.edit" })).await;
     assert_eq!(
         events[0]["metadata"]["changes"]["message.body"],
@@ -400,7 +405,8 @@ async fn an_update_records_the_fields_it_changed_before_and_after() {
         .create_task(&team.owner, &project, "Card", "BACKLOG")
         .await;
     let mv = "mutation($id: ID!) { moveTask(id: $id, column: DONE) { id } }";
-    assert!(app.query(&team.owner, mv, json!({ "id": task })).await["errors"].is_null());
+    let moved = app.query(&team.owner, mv, json!({ "id": task })).await;
+    assert_eq!(succeeded(&moved, "moveTask")["id"], task.as_str());
     let events = audit_events(&app, &team.owner, json!({ "action": "task.move" })).await;
     assert_eq!(
         events[0]["metadata"]["changes"]["task.board_column"],
@@ -412,7 +418,8 @@ async fn an_update_records_the_fields_it_changed_before_and_after() {
     let note = "mutation($id: ID!, $b: String) { setPrivateNote(subject: PROJECT, subjectId: $id, body: $b) }";
     for body in ["one", "two"] {
         let vars = json!({ "id": project, "b": body });
-        assert!(app.query(&team.owner, note, vars).await["errors"].is_null());
+        let set = app.query(&team.owner, note, vars).await;
+        succeeded(&set, "setPrivateNote");
     }
     let events = audit_events(&app, &team.owner, json!({ "action": "privateNote.set" })).await;
     assert_eq!(
@@ -427,7 +434,11 @@ async fn an_update_records_the_fields_it_changed_before_and_after() {
     let ops = app.login("ops@example.com").await;
     let disable = "mutation($u: ID!) { setUserStatus(userId: $u, status: DISABLED) { id } }";
     let vars = json!({ "u": team.guest.user_id.to_string() });
-    assert!(app.query(&ops, disable, vars).await["errors"].is_null());
+    let disabled = app.query(&ops, disable, vars).await;
+    assert_eq!(
+        succeeded(&disabled, "setUserStatus")["id"],
+        team.guest.user_id.to_string()
+    );
     let filter = Filter {
         action: Some("user.setStatus".into()),
         ..Filter::default()

@@ -707,6 +707,14 @@ pub fn data(body: &Value) -> &Value {
     &body["data"]
 }
 
+/// Asserts the body has no error and a non-null `data.<field>`, and returns it: a success is
+/// read, never inferred from the absence of an error.
+pub fn succeeded<'a>(body: &'a Value, field: &str) -> &'a Value {
+    let value = &data(body)[field];
+    assert!(!value.is_null(), "no data at {field}: {body:#}");
+    value
+}
+
 /// Asserts that `path` exists in `data` and holds `null` (absent is not null).
 pub fn assert_null_at(body: &Value, path: &[&str]) {
     let mut node = &body["data"];

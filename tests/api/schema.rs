@@ -105,7 +105,7 @@ async fn the_standard_introspection_query_runs_for_explorers_and_depth_still_bin
     let body = app
         .query(&team.owner, STANDARD_INTROSPECTION, json!({}))
         .await;
-    assert!(body["errors"].is_null(), "{body}");
+    assert!(succeeded(&body, "__schema")["types"].is_array(), "{body}");
     let types = data(&body)["__schema"]["types"].as_array().unwrap();
     assert!(types.iter().any(|t| t["name"] == "Project"), "{body}");
     if backend() == Backend::Postgres {
