@@ -113,15 +113,18 @@ async fn connections_need_a_page_size_between_1_and_100() {
     );
 }
 
+/// Limits in these tests cannot refill within the test: at 1 point a second, what the refused
+/// operation lacks takes far longer to come back than the test takes to run.
 #[tokio::test]
 async fn a_spent_budget_answers_rate_limited_with_retry_after() {
     let app = spawn_app_with(|c| {
-        c.rate_limit_points = 40;
+        c.rate_limit_points = 350;
         c.rate_limit_refill_per_sec = 1;
     })
     .await;
     let team = app.create_team("acme").await;
-    let query = "{ projects(first: 10) { nodes { id } } }";
+    // 101 points: three fit in 350, and the fourth lacks 54 (54 s of refill).
+    let query = "{ projects(first: 100) { nodes { id } } }";
     let mut remaining = Vec::new();
     let refused = loop {
         let (headers, body) = post(&app, Some(&team.owner), query).await;
@@ -134,16 +137,14 @@ async fn a_spent_budget_answers_rate_limited_with_retry_after() {
     assert_eq!(
         remaining.len(),
         3,
-        "40 points pay three operations of 11: {remaining:?}"
+        "350 points pay three operations of 101: {remaining:?}"
     );
     assert!(remaining.windows(2).all(|w| w[1] < w[0]));
     assert_eq!(error_code(&refused).as_deref(), Some("RATE_LIMITED"));
-    assert!(
-        refused["errors"][0]["extensions"]["retryAfter"]
-            .as_u64()
-            .unwrap()
-            >= 1
-    );
+    let retry_after = refused["errors"][0]["extensions"]["retryAfter"]
+        .as_u64()
+        .unwrap();
+    assert!((40..=54).contains(&retry_after), "{refused}");
     assert!(refused["data"].is_null());
     // Another user has a budget of their own.
     let (_, body) = post(&app, Some(&team.client), query).await;
@@ -152,7 +153,7 @@ async fn a_spent_budget_answers_rate_limited_with_retry_after() {
     let (_, body) = post(
         &app,
         Some(&team.client),
-        "{ projects(first: 50) { nodes { id } } }",
+        "{ projects(first: 100) { nodes { tasks(first: 5) { nodes { id } } } } }",
     )
     .await;
     assert_eq!(
@@ -164,26 +165,26 @@ async fn a_spent_budget_answers_rate_limited_with_retry_after() {
         body["errors"][0]["message"]
             .as_str()
             .unwrap()
-            .contains("costs 51")
+            .contains("costs 701")
     );
 }
 
 #[tokio::test]
 async fn aliases_and_batches_are_charged_per_operation_and_per_field() {
     let app = spawn_app_with(|c| {
-        c.rate_limit_points = 100;
+        c.rate_limit_points = 450;
         c.rate_limit_refill_per_sec = 1;
     })
     .await;
     let team = app.create_team("acme").await;
-    // Four aliased pages of 20 cost 4 × 21.
+    // Four aliased pages of 100 cost 4 × 101.
     let aliased = (0..4)
-        .map(|i| format!("p{i}: projects(first: 20) {{ nodes {{ id }} }}"))
+        .map(|i| format!("p{i}: projects(first: 100) {{ nodes {{ id }} }}"))
         .collect::<Vec<_>>()
         .join(" ");
     let (_, body) = post(&app, Some(&team.owner), &format!("{{ {aliased} }}")).await;
-    assert_eq!(cost(&body), 84);
-    // A batch of two more operations: the second no longer fits.
+    assert_eq!(cost(&body), 404);
+    // A batch of two more operations: 11 fits in the 46 left, 101 does not (55 s short).
     let response = app
         .client
         .post(format!("{}/graphql", app.address))
@@ -191,7 +192,7 @@ async fn aliases_and_batches_are_charged_per_operation_and_per_field() {
         .header("X-Workspace", team.owner.workspace.as_deref().unwrap())
         .json(&json!([
             { "query": "{ projects(first: 10) { nodes { id } } }" },
-            { "query": "{ projects(first: 10) { nodes { id } } }" },
+            { "query": "{ projects(first: 100) { nodes { id } } }" },
         ]))
         .send()
         .await
@@ -225,13 +226,14 @@ async fn anonymous_callers_are_limited_per_ip() {
 #[tokio::test]
 async fn the_budget_holds_across_instances_through_redis() {
     let app = spawn_app_with_redis(|c| {
-        c.rate_limit_points = 30;
+        c.rate_limit_points = 210;
         c.rate_limit_refill_per_sec = 1;
     })
     .await;
     let other = spawn_instance_like(&app).await;
     let team = app.create_team("acme").await;
-    let query = "{ projects(first: 10) { nodes { id } } }";
+    // Two operations of 101 leave 8; a third lacks 93 (93 s of refill).
+    let query = "{ projects(first: 100) { nodes { id } } }";
     let (_, a) = post(&app, Some(&team.owner), query).await;
     let (_, b) = post(&other, Some(&team.owner), query).await;
     for body in [&a, &b] {
