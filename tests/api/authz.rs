@@ -248,28 +248,14 @@ async fn a_denied_field_is_null_with_forbidden_and_siblings_survive() {
     let app = spawn_app().await;
     let team = app.create_team("acme").await;
     // A custom role that may list members but not see their emails.
-    let created = app
-        .query(
-            &team.owner,
-            "mutation { createRole(input: {name: \"Viewer\", permissions: [WORKSPACE_READ, MEMBER_READ]}) { id } }",
-            json!({}),
-        )
-        .await;
-    let role_id = data(&created)["createRole"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let viewer = app
-        .add_member(team.workspace_id, &team.slug, "viewer@acme.test", Guest)
-        .await;
-    data(
-        &app.query(
-            &team.owner,
-            "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { id } }",
-            json!({ "u": viewer.user_id, "r": role_id }),
+        .add_member_with_role(
+            &team,
+            "viewer@acme.test",
+            "Viewer",
+            "WORKSPACE_READ, MEMBER_READ",
         )
-        .await,
-    );
+        .await;
 
     let body = app
         .query(&viewer, "{ workspace { slug } members(first: 1) { totalCount edges { node { user { name email } } } } }", json!({}))

@@ -37,19 +37,7 @@ impl Caller {
         match self {
             Caller::Session(_, s) => app.query(s, query, vars.clone()).await,
             Caller::Key(_, key) => {
-                let request = app
-                    .client
-                    .post(format!("{}/graphql", app.address))
-                    .bearer_auth(key);
-                let body = json!({ "query": query, "variables": vars });
-                request
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap()
+                crate::apikeys::with_key(app, key, false, query, vars.clone()).await
             }
         }
     }
@@ -92,26 +80,14 @@ impl Caller {
 /// The callers of the home workspace: five built-in roles, a custom staff role with
 /// `project:read`, and an API key restricted to `project`.
 pub(crate) async fn callers(app: &TestApp, home: &Team, project: &str) -> Vec<Caller> {
-    let role = app
-        .query(&home.owner, "mutation { createRole(input: {name: \"Reader\", permissions: [WORKSPACE_READ, MEMBER_READ, PROJECT_VIEW, PROJECT_READ]}) { id } }", json!({}))
-        .await;
-    let role = data(&role)["createRole"]["id"].clone();
     let reader = app
-        .add_member(
-            home.workspace_id,
-            &home.slug,
+        .add_member_with_role(
+            home,
             &format!("reader@{}.test", home.workspace_id.simple()),
-            portico::rbac::BuiltinRole::Guest,
+            "Reader",
+            "WORKSPACE_READ, MEMBER_READ, PROJECT_VIEW, PROJECT_READ",
         )
         .await;
-    data(
-        &app.query(
-            &home.owner,
-            "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { id } }",
-            json!({ "u": reader.user_id, "r": role }),
-        )
-        .await,
-    );
     let key = app
         .query(&home.owner, "mutation($p: ID!) { createApiKey(input: {name: \"Partner\", projectIds: [$p], scopes: [WORKSPACE_READ, MEMBER_READ, PROJECT_VIEW, PROJECT_READ, PROJECT_WRITE, TASK_WRITE, TASK_MOVE, TICKET_CREATE, TICKET_DECIDE, MESSAGE_WRITE, PAYMENT_READ, PAYMENT_MANAGE, FILE_WRITE, NOTE_PRIVATE]}) { key } }", json!({ "p": project }))
         .await;

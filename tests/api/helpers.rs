@@ -96,23 +96,16 @@ impl Drop for TestApp {
         // Forget this test's Redis keys (its prefix is unique).
         if let (Some(url), Some(_)) = (self.state.config.redis_url.clone(), &self._db) {
             let prefix = self.state.config.redis_key_prefix.clone();
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async move {
-                    let Ok(client) = redis::Client::open(url) else {
-                        return;
-                    };
-                    let Ok(manager) = redis::aio::ConnectionManager::new(client).await else {
-                        return;
-                    };
-                    let cache = portico::cache::RedisCache::new(manager, prefix);
-                    let _ = portico::cache::Cache::delete_prefix(&cache, "").await;
-                });
-            })
-            .join();
+            crate::test_db::blocking(async move {
+                let Ok(client) = redis::Client::open(url) else {
+                    return;
+                };
+                let Ok(manager) = redis::aio::ConnectionManager::new(client).await else {
+                    return;
+                };
+                let cache = portico::cache::RedisCache::new(manager, prefix);
+                let _ = portico::cache::Cache::delete_prefix(&cache, "").await;
+            });
         }
     }
 }
@@ -592,6 +585,37 @@ impl TestApp {
             .map_err(|e| e.into_anyhow())
             .unwrap();
         self.session_for(email).await.in_workspace(slug)
+    }
+
+    /// Adds `email` to `team`'s workspace holding a new custom role `name` with `permissions`
+    /// (GraphQL names, comma-separated: `"WORKSPACE_READ, MEMBER_READ"`), signed in there.
+    pub async fn add_member_with_role(
+        &self,
+        team: &Team,
+        email: &str,
+        name: &str,
+        permissions: &str,
+    ) -> Session {
+        let created = self
+            .query(
+                &team.owner,
+                &format!("mutation($n: String!) {{ createRole(input: {{name: $n, permissions: [{permissions}]}}) {{ id }} }}"),
+                json!({ "n": name }),
+            )
+            .await;
+        let role = data(&created)["createRole"]["id"].clone();
+        let member = self
+            .add_member(team.workspace_id, &team.slug, email, BuiltinRole::Guest)
+            .await;
+        let changed = self
+            .query(
+                &team.owner,
+                "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { role { id } } }",
+                json!({ "u": member.user_id, "r": role }),
+            )
+            .await;
+        assert_eq!(data(&changed)["updateMemberRole"]["role"]["id"], role);
+        member
     }
 
     /// A workspace `prefix` with an owner, admin, collaborator, client and guest.

@@ -88,30 +88,14 @@ async fn private_notes_are_null_and_forbidden_for_clients_only_on_that_field() {
         .collect();
     assert!(notes.contains(&&json!("Prefers calls")));
     // A custom role that reads members but does not hold note:private.
-    let role = app
-        .query(
-            &team.owner,
-            "mutation { createRole(input: {name: \"Member reader\", permissions: [WORKSPACE_READ, MEMBER_READ]}) { id } }",
-            json!({}),
-        )
-        .await;
-    let role = data(&role)["createRole"]["id"].clone();
     let reader = app
-        .add_member(
-            team.workspace_id,
-            &team.slug,
+        .add_member_with_role(
+            &team,
             "reader@acme.test",
-            portico::rbac::BuiltinRole::Guest,
+            "Member reader",
+            "WORKSPACE_READ, MEMBER_READ",
         )
         .await;
-    data(
-        &app.query(
-            &team.owner,
-            "mutation($u: ID!, $r: ID!) { updateMemberRole(userId: $u, roleId: $r) { id } }",
-            json!({ "u": reader.user_id, "r": role }),
-        )
-        .await,
-    );
     let seen = app
         .query(
             &reader,

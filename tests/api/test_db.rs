@@ -97,26 +97,31 @@ impl Drop for TestDb {
         let _ = std::fs::remove_dir_all(&self.dir);
         if backend() == Backend::Postgres {
             let name = self.name.clone();
-            // A fresh runtime on its own thread: Drop cannot await, and the test's runtime may be gone.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async move {
-                    if let Ok(admin) = Database::connect(admin_url()).await {
-                        let _ = admin
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                            ))
-                            .await;
-                        let _ = admin.close().await;
-                    }
-                });
-            })
-            .join();
+            blocking(async move {
+                if let Ok(admin) = Database::connect(admin_url()).await {
+                    let _ = admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await;
+                    let _ = admin.close().await;
+                }
+            });
         }
     }
+}
+
+/// Runs `work` to the end on a runtime of its own, on a thread of its own: for `Drop`, which
+/// cannot await, and whose test runtime may be gone.
+pub fn blocking(work: impl Future<Output = ()> + Send + 'static) {
+    let _ = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(work);
+    })
+    .join();
 }
 
 fn sqlite_url(file: &Path) -> String {
