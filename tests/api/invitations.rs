@@ -159,6 +159,7 @@ async fn members_cannot_be_invited_twice_and_codes_are_stored_hashed() {
         .all(app.state.db.conn())
         .await
         .unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(
         rows.iter()
             .all(|r| r.code_hash != code && r.code_hash.len() == 64)

@@ -145,6 +145,7 @@ async fn guessing_codes_is_rate_limited_per_account() {
             json!({ "t": token }),
         )
         .await;
+    assert_eq!(error_codes(&aliased).len(), 3, "{aliased}");
     assert!(
         error_codes(&aliased).iter().all(|c| c == "UNAUTHENTICATED"),
         "{aliased}"
