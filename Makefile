@@ -22,7 +22,7 @@ test-postgres:
 
 ## The API suite against SQLite (the embedded default), caches in process.
 test-sqlite:
-	PORTICO_TEST_DB=sqlite PORTICO_TEST_REDIS_URL= $(CARGO) test --test api
+	PORTICO_TEST_DB=sqlite PORTICO_TEST_REDIS_URL= $(CARGO) test --test api -- --skip faults::a_database_outage_answers_unavailable_and_never_signs_anyone_out
 
 ## docker-compose.yml is valid (Debian's docker-compose; no Docker engine needed).
 compose-check:
