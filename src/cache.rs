@@ -43,12 +43,13 @@ pub trait Cache: Send + Sync + 'static {
 }
 
 /// A leaky bucket's shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Bucket {
     /// Points when full.
     pub capacity: u64,
-    /// Points added back per second.
-    pub refill_per_sec: u64,
+    /// Points added back per second; fractions allowed (0.01: one point every 100 s), at least
+    /// [`Bucket::MIN_REFILL_PER_SEC`].
+    pub refill_per_sec: f64,
 }
 
 /// What a [`Cache::take`] did and left.
@@ -65,11 +66,14 @@ pub struct BucketState {
 }
 
 impl Bucket {
+    /// The slowest refill: one point in 1,000 s (the Redis script uses the same floor).
+    pub const MIN_REFILL_PER_SEC: f64 = 0.001;
+
     /// Refills `tokens` for `elapsed_ms`, then takes `cost` if it fits: the arithmetic both
     /// stores share (the Redis script mirrors it).
     pub fn apply(self, tokens: f64, elapsed_ms: u64, cost: u64) -> (f64, BucketState) {
         let capacity = self.capacity as f64;
-        let rate = self.refill_per_sec.max(1) as f64;
+        let rate = self.refill_per_sec.max(Self::MIN_REFILL_PER_SEC);
         let mut tokens = (tokens + elapsed_ms as f64 * rate / 1000.0).min(capacity);
         let cost_f = cost as f64;
         let allowed = tokens >= cost_f;
@@ -99,7 +103,7 @@ mod tests {
     fn a_bucket_refills_and_refuses_what_does_not_fit() {
         let bucket = Bucket {
             capacity: 1_000,
-            refill_per_sec: 50,
+            refill_per_sec: 50.0,
         };
         let (left, state) = bucket.apply(1_000.0, 0, 400);
         assert!(state.allowed);
@@ -114,5 +118,25 @@ mod tests {
         // Refill never exceeds the capacity.
         let (full, _) = bucket.apply(0.0, 3_600_000, 0);
         assert_eq!(full, 1_000.0);
+    }
+
+    #[test]
+    fn a_fractional_refill_brings_a_point_back_slowly() {
+        let bucket = Bucket {
+            capacity: 5,
+            refill_per_sec: 0.01,
+        };
+        let (left, state) = bucket.apply(0.0, 0, 1);
+        assert!(!state.allowed);
+        assert_eq!(state.retry_after_secs, 100);
+        // 99 s later, still short; at 100 s, the point is back.
+        assert!(!bucket.apply(left, 99_000, 1).1.allowed);
+        assert!(bucket.apply(left, 100_000, 1).1.allowed);
+        // Zero or less refills at the floor, one point in 1,000 s.
+        let stalled = Bucket {
+            refill_per_sec: 0.0,
+            ..bucket
+        };
+        assert_eq!(stalled.apply(0.0, 0, 1).1.retry_after_secs, 1_000);
     }
 }

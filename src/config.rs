@@ -148,12 +148,12 @@ pub struct Config {
     pub outbox_retention_secs: u64,
     /// Points of each user's and API key's bucket (0: no cost limit).
     pub rate_limit_points: u64,
-    /// Points a user's or API key's bucket regains per second.
-    pub rate_limit_refill_per_sec: u64,
+    /// Points a user's or API key's bucket regains per second (0.5: one point every 2 s).
+    pub rate_limit_refill_per_sec: f64,
     /// Points of each anonymous IP's bucket (0: no cost limit).
     pub rate_limit_anonymous_points: u64,
-    /// Points an anonymous IP's bucket regains per second.
-    pub rate_limit_anonymous_refill_per_sec: u64,
+    /// Points an anonymous IP's bucket regains per second (fractions allowed).
+    pub rate_limit_anonymous_refill_per_sec: f64,
     /// Object storage and file limits.
     #[serde(flatten)]
     pub files: FilesConfig,
@@ -229,9 +229,9 @@ impl Default for Config {
             outbox_poll_ms: 1000,
             outbox_retention_secs: 7 * 24 * 3600,
             rate_limit_points: 10_000,
-            rate_limit_refill_per_sec: 200,
+            rate_limit_refill_per_sec: 200.0,
             rate_limit_anonymous_points: 1_000,
-            rate_limit_anonymous_refill_per_sec: 20,
+            rate_limit_anonymous_refill_per_sec: 20.0,
             files: FilesConfig::default(),
             mail: MailConfig::default(),
             accounts: AccountsConfig::default(),

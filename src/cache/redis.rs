@@ -92,7 +92,7 @@ impl Cache for RedisCache {
         // The same arithmetic as `Bucket::apply`, on Redis's clock, in one atomic script.
         const SCRIPT: &str = r"
             local cap = tonumber(ARGV[1])
-            local rate = math.max(tonumber(ARGV[2]), 1)
+            local rate = math.max(tonumber(ARGV[2]) or 0, 0.001)
             local cost = tonumber(ARGV[3])
             local t = redis.call('TIME')
             local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

@@ -83,3 +83,19 @@ fn the_compose_file_sets_only_settings_portico_reads() {
     }
     assert!(seen >= 3, "the &portico-env block was not read");
 }
+
+#[test]
+fn refill_rates_take_fractions_and_whole_numbers() {
+    let dir = std::env::temp_dir().join(format!("portico-config-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("portico.toml");
+    std::fs::write(
+        &file,
+        "rate_limit_refill_per_sec = 0.5\nrate_limit_anonymous_refill_per_sec = 20\n",
+    )
+    .unwrap();
+    let config = Config::load(Some(&file)).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!((config.rate_limit_refill_per_sec - 0.5).abs() < f64::EPSILON);
+    assert!((config.rate_limit_anonymous_refill_per_sec - 20.0).abs() < f64::EPSILON);
+}

@@ -101,7 +101,7 @@ async fn a_schema_aware_fuzzer_finds_no_server_error() {
     // Generous budgets: the fuzzer sends hundreds of operations a second as one owner.
     let app = spawn_app_with(|c| {
         c.rate_limit_points = 100_000_000;
-        c.rate_limit_refill_per_sec = 1_000_000;
+        c.rate_limit_refill_per_sec = 1_000_000.0;
     })
     .await;
     let team = app.create_team("fuzz").await;

@@ -137,7 +137,7 @@ async fn ten_thousand_operation_names_add_no_series() {
     let app = spawn_app_with(|c| {
         c.observability.metrics_token = Some(Secret::new(TOKEN));
         c.rate_limit_points = 100_000_000;
-        c.rate_limit_refill_per_sec = 1_000_000;
+        c.rate_limit_refill_per_sec = 1_000_000.0;
     })
     .await;
     let team = app.create_team("acme").await;

@@ -123,7 +123,7 @@ async fn subscription(app: &TestApp, caller: &Caller, channel: &str, op: &Operat
 async fn every_caller_against_every_root_field_ends_as_the_policy_says() {
     let app = spawn_app_with(|c| {
         c.rate_limit_points = 100_000_000;
-        c.rate_limit_refill_per_sec = 1_000_000;
+        c.rate_limit_refill_per_sec = 1_000_000.0;
         c.webhooks.webhook_allow_private_targets = Some(true);
     })
     .await;

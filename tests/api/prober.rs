@@ -65,7 +65,7 @@ fn leak<'a>(
 async fn every_id_taking_operation_answers_another_tenants_ids_like_random_ones() {
     let app = spawn_app_with(|c| {
         c.rate_limit_points = 100_000_000;
-        c.rate_limit_refill_per_sec = 1_000_000;
+        c.rate_limit_refill_per_sec = 1_000_000.0;
         c.webhooks.webhook_allow_private_targets = Some(true);
     })
     .await;

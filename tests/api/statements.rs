@@ -104,7 +104,7 @@ async fn every_list_with_a_relation_costs_the_same_statements_for_2_or_12_rows()
     let app = spawn_app_with(|c| {
         c.webhooks.webhook_allow_private_targets = Some(true);
         c.rate_limit_points = 100_000_000;
-        c.rate_limit_refill_per_sec = 1_000_000;
+        c.rate_limit_refill_per_sec = 1_000_000.0;
     })
     .await;
     let team = app.create_team("acme").await;

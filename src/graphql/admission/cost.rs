@@ -34,7 +34,7 @@ const MAX_PAGE: u64 = crate::graphql::pagination::MAX_PAGE.unsigned_abs() as u64
 
 /// Budgets: one bucket per user or API key, one per IP for anonymous callers. A capacity of 0
 /// turns the limit off (costs are still computed and reported).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CostLimits {
     pub principal: Bucket,
     pub anonymous: Bucket,
@@ -45,11 +45,11 @@ impl Default for CostLimits {
         Self {
             principal: Bucket {
                 capacity: 10_000,
-                refill_per_sec: 200,
+                refill_per_sec: 200.0,
             },
             anonymous: Bucket {
                 capacity: 1_000,
-                refill_per_sec: 20,
+                refill_per_sec: 20.0,
             },
         }
     }
